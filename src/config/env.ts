@@ -1,0 +1,120 @@
+import { z } from 'zod';
+
+/**
+ * The only reader of process.env. Every variable is parsed once, at start, and every problem is
+ * reported together so a misconfigured deployment fails with one complete message.
+ * Each variable is documented in .env.example and the README's configuration table.
+ */
+
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .optional()
+    .transform((v) => (v === undefined ? def : ['true', '1', 'yes'].includes(v)));
+
+const int = (def: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).optional().default(def);
+
+const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).optional().default('development'),
+  HOST: z.string().optional().default('0.0.0.0'),
+  PORT: int(4000, 0, 65535),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
+
+  DATABASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  EMBEDDED_PG_DIR: z.string().optional().default('./.data/postgres'),
+  EMBEDDED_PG_PORT: int(54329, 1, 65535),
+  DB_POOL_MAX: int(10, 1, 500),
+  DB_IDLE_TIMEOUT_S: int(30, 0, 86_400),
+  DB_CONNECT_TIMEOUT_S: int(10, 1, 300),
+  DB_MAX_LIFETIME_S: int(1800, 0, 86_400),
+  DB_STATEMENT_TIMEOUT_MS: int(5000, 0, 3_600_000),
+  DB_ACQUIRE_TIMEOUT_MS: int(2000, 1, 600_000),
+  DB_SLOW_QUERY_MS: int(200, 0, 600_000),
+
+  REDIS_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
+  EMBEDDED_REDIS_DIR: z.string().optional().default('./.data/redis'),
+  EMBEDDED_REDIS_PORT: int(6479, 1, 65535),
+  REDIS_KEY_PREFIX: z.string().optional().default('steeple:'),
+
+  PHONE_DEFAULT_REGION: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166 region code such as US or GB')
+    .optional()
+    .default('US'),
+  SEED_DEMO: bool(true),
+  SANDBOX: z.preprocess(emptyToUndefined, bool(true)),
+  SHUTDOWN_GRACE_MS: int(10_000, 0, 600_000),
+});
+
+export type Env = z.infer<typeof schema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  isProduction: boolean;
+  http: { host: string; port: number; sandbox: boolean; shutdownGraceMs: number };
+  log: { level: Env['LOG_LEVEL'] };
+  db: {
+    url: string | undefined;
+    embedded: { dir: string; port: number };
+    pool: {
+      max: number;
+      idleTimeoutS: number;
+      connectTimeoutS: number;
+      maxLifetimeS: number;
+      statementTimeoutMs: number;
+      acquireTimeoutMs: number;
+      slowQueryMs: number;
+    };
+  };
+  redis: { url: string | undefined; embedded: { dir: string; port: number }; keyPrefix: string };
+  phone: { defaultRegion: string };
+  seedDemo: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  const isProduction = e.NODE_ENV === 'production';
+  return {
+    env: e.NODE_ENV,
+    isProduction,
+    // The sandbox is a development tool: always off in production, whatever SANDBOX says.
+    http: { host: e.HOST, port: e.PORT, sandbox: !isProduction && e.SANDBOX, shutdownGraceMs: e.SHUTDOWN_GRACE_MS },
+    log: { level: e.LOG_LEVEL },
+    db: {
+      url: e.DATABASE_URL,
+      embedded: { dir: e.EMBEDDED_PG_DIR, port: e.EMBEDDED_PG_PORT },
+      pool: {
+        max: e.DB_POOL_MAX,
+        idleTimeoutS: e.DB_IDLE_TIMEOUT_S,
+        connectTimeoutS: e.DB_CONNECT_TIMEOUT_S,
+        maxLifetimeS: e.DB_MAX_LIFETIME_S,
+        statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+        acquireTimeoutMs: e.DB_ACQUIRE_TIMEOUT_MS,
+        slowQueryMs: e.DB_SLOW_QUERY_MS,
+      },
+    },
+    redis: {
+      url: e.REDIS_URL,
+      embedded: { dir: e.EMBEDDED_REDIS_DIR, port: e.EMBEDDED_REDIS_PORT },
+      keyPrefix: e.REDIS_KEY_PREFIX,
+    },
+    phone: { defaultRegion: e.PHONE_DEFAULT_REGION },
+    seedDemo: e.SEED_DEMO,
+  };
+}

@@ -1,0 +1,173 @@
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import type { Config } from '../config/env.js';
+import { ServiceUnavailableError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import * as schema from './schema/index.js';
+
+export type Db = PostgresJsDatabase<typeof schema>;
+/** A database handle or an open transaction: every query function takes this. */
+export type Queryable = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/**
+ * Counting semaphore with a bounded wait. postgres.js queues a query without limit when every
+ * connection is busy; under overload that turns into requests that hang until the client gives up.
+ * With one permit per connection, a caller that cannot get a connection within `acquireTimeoutMs`
+ * fails at once with a retryable SERVICE_UNAVAILABLE instead.
+ */
+export class ConnectionGate {
+  private free: number;
+  private readonly waiters: Array<{ grant: () => void; timer: NodeJS.Timeout }> = [];
+  rejected = 0;
+
+  constructor(
+    readonly size: number,
+    private readonly acquireTimeoutMs: number,
+  ) {
+    this.free = size;
+  }
+
+  get inUse(): number {
+    return this.size - this.free;
+  }
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
+  async run<T>(fn: () => PromiseLike<T>): Promise<T> {
+    await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  private acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        grant: () => {
+          clearTimeout(waiter.timer);
+          resolve();
+        },
+        timer: setTimeout(() => {
+          const i = this.waiters.indexOf(waiter);
+          if (i >= 0) this.waiters.splice(i, 1);
+          this.rejected++;
+          reject(
+            new ServiceUnavailableError(
+              `No database connection became free within ${this.acquireTimeoutMs} ms; retry shortly`,
+            ),
+          );
+        }, this.acquireTimeoutMs),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  private release(): void {
+    const next = this.waiters.shift();
+    if (next) next.grant();
+    else this.free++;
+  }
+}
+
+/** Counts statements sent to PostgreSQL; tests and benchmarks read it. */
+export class StatementCounter {
+  count = 0;
+  recent: string[] = [];
+  record(query: string): void {
+    this.count++;
+    if (this.recent.length >= 50) this.recent.shift();
+    this.recent.push(query);
+  }
+  reset(): void {
+    this.count = 0;
+    this.recent = [];
+  }
+}
+
+export interface Database {
+  db: Db;
+  sql: postgres.Sql;
+  gate: ConnectionGate;
+  statements: StatementCounter;
+  close(timeoutS?: number): Promise<void>;
+}
+
+export function createDatabase(
+  url: string,
+  pool: Config['db']['pool'],
+  log?: Logger,
+  applicationName = 'steeple',
+): Database {
+  const statements = new StatementCounter();
+  const sql = postgres(url, {
+    max: pool.max,
+    idle_timeout: pool.idleTimeoutS,
+    connect_timeout: pool.connectTimeoutS,
+    max_lifetime: pool.maxLifetimeS || null,
+    onnotice: () => {},
+    connection: {
+      application_name: applicationName,
+      // server-side limits: a runaway query or a forgotten transaction cannot hold a connection
+      statement_timeout: pool.statementTimeoutMs,
+      idle_in_transaction_session_timeout: Math.max(pool.statementTimeoutMs * 2, 10_000),
+    },
+    debug: (_conn, query) => statements.record(query),
+  });
+  const gate = new ConnectionGate(pool.max, pool.acquireTimeoutMs);
+  const gated = gateClient(sql, gate, pool.slowQueryMs, log);
+  const db = drizzle({ client: gated, schema, casing: 'snake_case' });
+  return {
+    db,
+    sql,
+    gate,
+    statements,
+    close: (timeoutS = 5) => sql.end({ timeout: timeoutS }),
+  };
+}
+
+/**
+ * Wraps the two entry points drizzle uses on the root client: `unsafe` (one statement, awaited or
+ * `.values()`) and `begin` (a transaction holding one connection). Each takes a gate permit for its
+ * whole duration. Statements inside a transaction run on the transaction's own handle, ungated.
+ */
+function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, log?: Logger): postgres.Sql {
+  const timed = async <T>(query: string, run: () => PromiseLike<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await gate.run(run);
+    } finally {
+      const ms = performance.now() - started;
+      if (slowMs > 0 && ms >= slowMs && log) log.warn({ ms: Math.round(ms), query: query.slice(0, 500) }, 'slow sql');
+    }
+  };
+  return new Proxy(sql, {
+    get(target, prop, receiver) {
+      if (prop === 'unsafe') {
+        return (query: string, params?: unknown[], opts?: postgres.UnsafeQueryOptions) => {
+          // postgres.js queries are lazy thenables; drizzle awaits them or calls .values() first
+          const run = (values: boolean) =>
+            timed(query, () => {
+              const q = target.unsafe(query, params as postgres.ParameterOrJSON<never>[], opts);
+              return values ? q.values() : q;
+            });
+          return {
+            values: () => run(true),
+            then: (ok?: (v: unknown) => unknown, fail?: (e: unknown) => unknown) => run(false).then(ok, fail),
+          };
+        };
+      }
+      if (prop === 'begin') {
+        return (...args: unknown[]) =>
+          timed('BEGIN', () => (target.begin as (...a: unknown[]) => Promise<unknown>)(...args));
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+}

@@ -1,0 +1,11 @@
+import { pgEnum } from 'drizzle-orm/pg-core';
+
+export const memberStatus = pgEnum('member_status', ['visitor', 'regular', 'member', 'inactive']);
+export const householdRole = pgEnum('household_role', ['head', 'spouse', 'child', 'other']);
+export const groupKind = pgEnum('group_kind', ['small_group', 'ministry', 'team', 'class', 'other']);
+export const groupRole = pgEnum('group_role', ['leader', 'member']);
+
+export type MemberStatus = (typeof memberStatus.enumValues)[number];
+export type HouseholdRole = (typeof householdRole.enumValues)[number];
+export type GroupKind = (typeof groupKind.enumValues)[number];
+export type GroupRole = (typeof groupRole.enumValues)[number];

@@ -1,0 +1,4 @@
+export * from './enums.js';
+export * from './church.js';
+export * from './member.js';
+export * from './group.js';

@@ -1,0 +1,46 @@
+import { registerEnumType } from 'type-graphql';
+
+// GraphQL enum names map to the lower-case values stored in PostgreSQL enums.
+export enum MemberStatus {
+  VISITOR = 'visitor',
+  REGULAR = 'regular',
+  MEMBER = 'member',
+  INACTIVE = 'inactive',
+}
+export enum HouseholdRole {
+  HEAD = 'head',
+  SPOUSE = 'spouse',
+  CHILD = 'child',
+  OTHER = 'other',
+}
+export enum GroupKind {
+  SMALL_GROUP = 'small_group',
+  MINISTRY = 'ministry',
+  TEAM = 'team',
+  CLASS = 'class',
+  OTHER = 'other',
+}
+export enum GroupRole {
+  LEADER = 'leader',
+  MEMBER = 'member',
+}
+export enum MemberOrderBy {
+  NAME = 'NAME',
+  JOINED = 'JOINED',
+}
+
+registerEnumType(MemberStatus, {
+  name: 'MemberStatus',
+  description: 'Where a person stands: VISITOR → REGULAR (attends) → MEMBER (joined); INACTIVE when they stop.',
+});
+registerEnumType(HouseholdRole, { name: 'HouseholdRole' });
+registerEnumType(GroupKind, { name: 'GroupKind' });
+registerEnumType(GroupRole, { name: 'GroupRole' });
+registerEnumType(MemberOrderBy, {
+  name: 'MemberOrderBy',
+  description: 'NAME: last name, first name (A–Z). JOINED: newest members first; never joined last.',
+  valuesConfig: {
+    NAME: { description: 'Last name, first name, A–Z' },
+    JOINED: { description: 'Join date, newest first; people who never joined come last' },
+  },
+});

@@ -1,0 +1,1 @@
+export { DateTimeResolver as DateTime, LocalDateResolver as LocalDate } from 'graphql-scalars';

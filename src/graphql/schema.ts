@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildSchema } from 'type-graphql';
+import { ChurchResolver } from '../modules/church/church.resolver.js';
+import { GroupResolver } from '../modules/group/group.resolver.js';
+import { HouseholdResolver } from '../modules/household/household.resolver.js';
+import { MemberResolver } from '../modules/member/member.resolver.js';
+
+export const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/schema.graphql');
+
+let built: Promise<GraphQLSchema> | undefined;
+
+/** The executable schema, built once per process from the type-graphql resolvers. */
+export function getSchema(): Promise<GraphQLSchema> {
+  built ??= buildSchema({
+    resolvers: [ChurchResolver, MemberResolver, HouseholdResolver, GroupResolver],
+    // Inputs are validated in services (one place, errors that name the field); not by class-validator.
+    validate: false,
+  });
+  return built;
+}
+
+/** SDL as committed in schema/schema.graphql: sorted, so the file only changes when the API does. */
+export async function printSchemaSdl(): Promise<string> {
+  return `${printSchema(lexicographicSortSchema(await getSchema()))}\n`;
+}

@@ -1,0 +1,17 @@
+import { Field, InputType } from 'type-graphql';
+
+@InputType()
+export class CreateChurchInput {
+  @Field(() => String) name!: string;
+  @Field(() => String, { description: '3-63 characters: a-z, 0-9 and inner hyphens.' }) slug!: string;
+  @Field(() => String, { description: 'IANA time zone, e.g. America/Chicago.' }) timeZone!: string;
+  @Field(() => String, { nullable: true }) smsFromNumber?: string | null;
+}
+
+@InputType({ description: 'Only the fields given are changed; null clears smsFromNumber.' })
+export class UpdateChurchInput {
+  @Field(() => String, { nullable: true }) name?: string;
+  @Field(() => String, { nullable: true }) slug?: string;
+  @Field(() => String, { nullable: true }) timeZone?: string;
+  @Field(() => String, { nullable: true }) smsFromNumber?: string | null;
+}

@@ -1,0 +1,84 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../graphql/context.js';
+import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../graphql/connection.js';
+import { GroupConnection } from '../group/group.type.js';
+import { listGroups } from '../group/group.service.js';
+import { HouseholdConnection } from '../household/household.type.js';
+import { listHouseholds } from '../household/household.service.js';
+import { MembersPageArgs } from '../member/member.input.js';
+import { listMembers } from '../member/member.service.js';
+import { MemberConnection } from '../member/member.type.js';
+import { CreateChurchInput, UpdateChurchInput } from './church.input.js';
+import { countChurches, pageChurches, type ChurchRow } from './church.queries.js';
+import { createChurch, getChurch, updateChurch } from './church.service.js';
+import { Church } from './church.type.js';
+import { connectionTypes } from '../../graphql/connection.js';
+
+const { Conn: ChurchConnection } = connectionTypes('Church', Church);
+
+@Resolver(() => Church)
+export class ChurchResolver {
+  @Query(() => Church)
+  church(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
+    return getChurch({ ctx, id });
+  }
+
+  @Query(() => ChurchConnection, { description: 'Churches by name, paginated (first ≤ 100).' })
+  async churches(
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) f: number,
+    @Arg('after', () => String, { nullable: true }) a?: string,
+  ) {
+    const first = pageSize(f);
+    const after = cursorKeys(a, 'CHURCH', ['string', 'number']);
+    const rows = first === 0 ? [] : await pageChurches(ctx.db, first + 1, after);
+    for (const r of rows) ctx.loaders.church.prime(r.id, r);
+    return toConnection(
+      rows,
+      first,
+      after !== undefined,
+      cursorEdge('CHURCH', (c: ChurchRow) => [c.name.toLowerCase(), c.id]),
+      () => countChurches(ctx.db),
+    );
+  }
+
+  @FieldResolver(() => Int, { description: 'Non-archived members.' })
+  memberCount(@Ctx() ctx: Context, @Root() c: ChurchRow) {
+    return ctx.loaders.membersCount({ archived: false }).load(c.id);
+  }
+
+  @FieldResolver(() => MemberConnection, { description: 'The member directory (same arguments as Query.members).' })
+  members(@Ctx() ctx: Context, @Root() church: ChurchRow, @Args(() => MembersPageArgs) args: MembersPageArgs) {
+    return listMembers({ ctx, church, args });
+  }
+
+  @FieldResolver(() => GroupConnection)
+  groups(
+    @Ctx() ctx: Context,
+    @Root() church: ChurchRow,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ) {
+    return listGroups({ ctx, church, first, after });
+  }
+
+  @FieldResolver(() => HouseholdConnection)
+  households(
+    @Ctx() ctx: Context,
+    @Root() church: ChurchRow,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ) {
+    return listHouseholds({ ctx, church, first, after });
+  }
+
+  @Mutation(() => Church)
+  createChurch(@Ctx() ctx: Context, @Arg('input', () => CreateChurchInput) input: CreateChurchInput) {
+    return createChurch({ ctx, input });
+  }
+
+  @Mutation(() => Church)
+  updateChurch(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => UpdateChurchInput) input: UpdateChurchInput) {
+    return updateChurch({ ctx, id, input });
+  }
+}

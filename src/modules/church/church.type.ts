@@ -1,0 +1,14 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import { DateTime } from '../../graphql/scalars.js';
+
+@ObjectType({ description: 'A church: the tenant that owns its members, households and groups.' })
+export class Church {
+  @Field(() => ID) id!: number;
+  @Field(() => String) name!: string;
+  @Field(() => String, { description: 'Unique, URL-safe short name.' }) slug!: string;
+  @Field(() => String, { description: 'IANA time zone: growth dates and quiet hours use it.' }) timeZone!: string;
+  @Field(() => String, { nullable: true, description: 'E.164 number texts are sent from.' })
+  smsFromNumber!: string | null;
+  @Field(() => DateTime) createdAt!: Date;
+  @Field(() => DateTime) updatedAt!: Date;
+}

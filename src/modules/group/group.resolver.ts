@@ -1,0 +1,79 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../graphql/context.js';
+import { Church } from '../church/church.type.js';
+import { getChurch } from '../church/church.service.js';
+import { AddGroupMemberInput, CreateGroupInput, UpdateGroupInput } from './group.input.js';
+import type { GroupRow } from './group.queries.js';
+import {
+  addGroupMember,
+  createGroup,
+  getGroup,
+  listGroupMembers,
+  listGroups,
+  removeGroupMember,
+  updateGroup,
+} from './group.service.js';
+import { Group, GroupConnection, GroupMemberConnection, GroupMembership } from './group.type.js';
+
+@Resolver(() => Group)
+export class GroupResolver {
+  @Query(() => Group)
+  group(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
+    return getGroup({ ctx, id });
+  }
+
+  @Query(() => GroupConnection, { description: "A church's groups by name, paginated (first ≤ 100)." })
+  async groups(
+    @Ctx() ctx: Context,
+    @Arg('churchId', () => ID) churchId: string,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ) {
+    const church = await getChurch({ ctx, id: churchId, field: 'churchId' });
+    return listGroups({ ctx, church, first, after });
+  }
+
+  @FieldResolver(() => Church)
+  church(@Ctx() ctx: Context, @Root() g: GroupRow) {
+    return ctx.loaders.church.load(g.churchId);
+  }
+
+  @FieldResolver(() => Int, { description: 'Non-archived members in the group.' })
+  memberCount(@Ctx() ctx: Context, @Root() g: GroupRow) {
+    return ctx.loaders.groupMembersCount.load(g.id);
+  }
+
+  @FieldResolver(() => GroupMemberConnection, { description: 'Members by name, with their role (first ≤ 100).' })
+  members(
+    @Ctx() ctx: Context,
+    @Root() group: GroupRow,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ) {
+    return listGroupMembers({ ctx, group, first, after });
+  }
+
+  @Mutation(() => Group)
+  createGroup(@Ctx() ctx: Context, @Arg('input', () => CreateGroupInput) input: CreateGroupInput) {
+    return createGroup({ ctx, input });
+  }
+
+  @Mutation(() => Group)
+  updateGroup(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => UpdateGroupInput) input: UpdateGroupInput) {
+    return updateGroup({ ctx, id, input });
+  }
+
+  @Mutation(() => GroupMembership, { description: 'Adds a member to a group, or changes their role if already in it.' })
+  addGroupMember(@Ctx() ctx: Context, @Arg('input', () => AddGroupMemberInput) input: AddGroupMemberInput) {
+    return addGroupMember({ ctx, input });
+  }
+
+  @Mutation(() => GroupMembership)
+  removeGroupMember(
+    @Ctx() ctx: Context,
+    @Arg('groupId', () => ID) groupId: string,
+    @Arg('memberId', () => ID) memberId: string,
+  ) {
+    return removeGroupMember({ ctx, groupId, memberId });
+  }
+}

@@ -1,0 +1,114 @@
+import type { Context } from '../../graphql/context.js';
+import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../graphql/connection.js';
+import { GroupKind, GroupRole } from '../../graphql/enums.js';
+import { NotFoundError, Problems } from '../../lib/errors.js';
+import { parseId } from '../../lib/ids.js';
+import * as v from '../../lib/validate.js';
+import type { ChurchRow } from '../church/church.queries.js';
+import { getChurch } from '../church/church.service.js';
+import type { MemberRow } from '../member/member.queries.js';
+import { getMember } from '../member/member.service.js';
+import type { AddGroupMemberInput, CreateGroupInput, UpdateGroupInput } from './group.input.js';
+import * as q from './group.queries.js';
+import type { GroupMemberRow, GroupRow } from './group.queries.js';
+
+export async function getGroup({ ctx, id, field = 'id' }: { ctx: Context; id: string; field?: string }): Promise<GroupRow> {
+  const groupId = parseId(id, 'Group', field);
+  const g = await ctx.loaders.group.load(groupId);
+  if (!g) throw new NotFoundError('Group', groupId, field);
+  return g;
+}
+
+export async function listGroups({ ctx, church, first: f, after: a }: { ctx: Context; church: ChurchRow; first?: number; after?: string }) {
+  const first = pageSize(f);
+  const after = cursorKeys(a, 'GROUP', ['string', 'number']);
+  const rows = first === 0 ? [] : await ctx.loaders.groupsPage({ limit: first + 1, after }).load(church.id);
+  return toConnection(
+    rows,
+    first,
+    after !== undefined,
+    cursorEdge('GROUP', (g: GroupRow) => [g.name.toLowerCase(), g.id]),
+    () => ctx.loaders.groupsCount.load(church.id),
+  );
+}
+
+export async function listGroupMembers({ ctx, group, first: f, after: a }: { ctx: Context; group: GroupRow; first?: number; after?: string }) {
+  const first = pageSize(f);
+  const after = cursorKeys(a, 'NAME', ['string', 'string', 'number']);
+  const rows = first === 0 ? [] : await ctx.loaders.groupMembersPage({ limit: first + 1, after }).load(group.id);
+  const edge = cursorEdge('NAME', (m: MemberRow) => [m.lastName.toLowerCase(), m.firstName.toLowerCase(), m.id]);
+  return toConnection(
+    rows,
+    first,
+    after !== undefined,
+    (r: GroupMemberRow) => ({ ...edge(r.member), role: r.role, joinedOn: r.joinedOn }),
+    () => ctx.loaders.groupMembersCount.load(group.id),
+  );
+}
+
+function validateGroup(p: Problems, input: Partial<CreateGroupInput>, creating: boolean) {
+  return {
+    name: v.text(p, 'input.name', input.name, { max: v.LIMITS.name, required: creating || input.name !== undefined }) ?? undefined,
+    description: v.text(p, 'input.description', input.description, { max: v.LIMITS.description }),
+  };
+}
+
+export async function createGroup({ ctx, input }: { ctx: Context; input: CreateGroupInput }): Promise<GroupRow> {
+  const church = await getChurch({ ctx, id: input.churchId, field: 'input.churchId' });
+  const p = new Problems();
+  const g = validateGroup(p, input, true);
+  p.throwIfAny();
+  return q.insertGroup(ctx.db, {
+    churchId: church.id,
+    name: g.name!,
+    kind: input.kind ?? GroupKind.SMALL_GROUP,
+    description: g.description ?? null,
+  });
+}
+
+export async function updateGroup({ ctx, id, input }: { ctx: Context; id: string; input: UpdateGroupInput }): Promise<GroupRow> {
+  const current = await getGroup({ ctx, id });
+  const p = new Problems();
+  const g = validateGroup(p, input, false);
+  if (input.kind === null) p.add('input.kind', 'cannot be null');
+  p.throwIfAny();
+  const row = await q.updateGroup(ctx.db, current.id, { name: g.name, description: g.description, kind: input.kind ?? undefined });
+  if (!row) throw new NotFoundError('Group', current.id);
+  ctx.loaders.group.clear(row.id).prime(row.id, row);
+  return row;
+}
+
+/** Group and member must belong to one church; a member of another church answers NOT_FOUND. */
+async function pair(ctx: Context, groupId: string, memberId: string) {
+  const group = await getGroup({ ctx, id: groupId, field: 'input.groupId' });
+  const member = await getMember({ ctx, id: memberId, field: 'input.memberId' });
+  if (member.churchId !== group.churchId) throw new NotFoundError('Member', member.id, 'input.memberId');
+  return { group, member };
+}
+
+export async function addGroupMember({ ctx, input }: { ctx: Context; input: AddGroupMemberInput }) {
+  const p = new Problems();
+  const joinedOn = v.isoDate(p, 'input.joinedOn', input.joinedOn);
+  p.throwIfAny();
+  const { group, member } = await pair(ctx, input.groupId, input.memberId);
+  if (member.archivedAt) {
+    p.add('input.memberId', 'is archived; restore the member first');
+    p.throwIfAny();
+  }
+  const church = await getChurch({ ctx, id: group.churchId });
+  const m = await q.upsertMembership(ctx.db, {
+    churchId: group.churchId,
+    groupId: group.id,
+    memberId: member.id,
+    role: input.role ?? GroupRole.MEMBER,
+    joinedOn: joinedOn ?? v.todayIn(church.timeZone),
+  });
+  return { group, member, role: m.role, joinedOn: m.joinedOn };
+}
+
+export async function removeGroupMember({ ctx, groupId, memberId }: { ctx: Context; groupId: string; memberId: string }) {
+  const { group, member } = await pair(ctx, groupId, memberId);
+  const removed = await q.deleteMembership(ctx.db, group.id, member.id);
+  if (!removed) throw new NotFoundError('GroupMembership', `${group.id}/${member.id}`, 'memberId');
+  return { group, member, role: null, joinedOn: null };
+}

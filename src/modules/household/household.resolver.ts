@@ -1,0 +1,55 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../graphql/context.js';
+import { RELATION_CAPS } from '../../graphql/loaders.js';
+import { Church } from '../church/church.type.js';
+import { getChurch } from '../church/church.service.js';
+import { Member } from '../member/member.type.js';
+import { CreateHouseholdInput, UpdateHouseholdInput } from './household.input.js';
+import type { HouseholdRow } from './household.queries.js';
+import { createHousehold, getHousehold, listHouseholds, updateHousehold } from './household.service.js';
+import { Household, HouseholdConnection } from './household.type.js';
+
+@Resolver(() => Household)
+export class HouseholdResolver {
+  @Query(() => Household)
+  household(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
+    return getHousehold({ ctx, id });
+  }
+
+  @Query(() => HouseholdConnection, { description: "A church's households by name, paginated (first ≤ 100)." })
+  async households(
+    @Ctx() ctx: Context,
+    @Arg('churchId', () => ID) churchId: string,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ) {
+    const church = await getChurch({ ctx, id: churchId, field: 'churchId' });
+    return listHouseholds({ ctx, church, first, after });
+  }
+
+  @FieldResolver(() => Church)
+  church(@Ctx() ctx: Context, @Root() h: HouseholdRow) {
+    return ctx.loaders.church.load(h.churchId);
+  }
+
+  @FieldResolver(() => [Member], {
+    description: `Non-archived members: head, spouse, children, others (at most ${RELATION_CAPS.householdMembers}).`,
+  })
+  members(@Ctx() ctx: Context, @Root() h: HouseholdRow) {
+    return ctx.loaders.householdMembers.load(h.id);
+  }
+
+  @Mutation(() => Household)
+  createHousehold(@Ctx() ctx: Context, @Arg('input', () => CreateHouseholdInput) input: CreateHouseholdInput) {
+    return createHousehold({ ctx, input });
+  }
+
+  @Mutation(() => Household)
+  updateHousehold(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateHouseholdInput) input: UpdateHouseholdInput,
+  ) {
+    return updateHousehold({ ctx, id, input });
+  }
+}

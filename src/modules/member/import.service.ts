@@ -1,0 +1,88 @@
+import type { Context } from '../../graphql/context.js';
+import { HouseholdRole, MemberStatus } from '../../graphql/enums.js';
+import { BadInputError, Problems } from '../../lib/errors.js';
+import * as v from '../../lib/validate.js';
+import { getChurch } from '../church/church.service.js';
+import { insertHouseholds } from '../household/household.queries.js';
+import type { ImportMemberRow } from './member.input.js';
+import { insertMembers, type NewMemberRow } from './member.queries.js';
+
+export const IMPORT_MAX_ROWS = 5000;
+// 5,000 rows x 13 columns stays far below PostgreSQL's 65,535 bind parameters per statement.
+const INSERT_CHUNK = 1000;
+
+export interface ImportRowError {
+  row: number;
+  field: string;
+  message: string;
+}
+
+export interface ImportResult {
+  imported: number;
+  householdsCreated: number;
+  errors: ImportRowError[];
+}
+
+const STATUSES = new Map(Object.entries(MemberStatus));
+const ROLES = new Map(Object.entries(HouseholdRole));
+
+/**
+ * Validates every row first; writes nothing unless all rows are valid, then writes households and
+ * members in one transaction. Rows are numbered from 1 in the error report.
+ */
+export async function importMembers({ ctx, churchId, rows }: { ctx: Context; churchId: string; rows: ImportMemberRow[] }): Promise<ImportResult> {
+  if (rows.length === 0) throw new BadInputError({ field: 'rows', message: 'must contain at least one row' });
+  if (rows.length > IMPORT_MAX_ROWS) {
+    throw new BadInputError({ field: 'rows', message: `accepts at most ${IMPORT_MAX_ROWS} rows per import (got ${rows.length})` });
+  }
+  const church = await getChurch({ ctx, id: churchId, field: 'churchId' });
+  const today = v.todayIn(church.timeZone);
+  const errors: ImportRowError[] = [];
+  const valid: Array<{ member: NewMemberRow; household: string | null }> = [];
+
+  rows.forEach((r, i) => {
+    const p = new Problems();
+    const status = r.status == null || r.status.trim() === '' ? MemberStatus.VISITOR : STATUSES.get(r.status.trim().toUpperCase());
+    if (!status) p.add('status', 'must be VISITOR, REGULAR, MEMBER or INACTIVE');
+    const role = r.householdRole == null || r.householdRole.trim() === '' ? null : ROLES.get(r.householdRole.trim().toUpperCase());
+    if (role === undefined) p.add('householdRole', 'must be HEAD, SPOUSE, CHILD or OTHER');
+    const household = v.text(p, 'householdName', r.householdName, { max: v.LIMITS.name }) ?? null;
+    if (role && !household) p.add('householdRole', 'needs a householdName');
+    const member: NewMemberRow = {
+      churchId: church.id,
+      firstName: v.text(p, 'firstName', r.firstName, { max: v.LIMITS.personName, required: true }) ?? '',
+      lastName: v.text(p, 'lastName', r.lastName, { max: v.LIMITS.personName, required: true }) ?? '',
+      email: v.email(p, 'email', r.email) ?? null,
+      phone: v.phone(p, 'phone', r.phone, ctx.config.phone.defaultRegion) ?? null,
+      status: status ?? 'visitor',
+      firstVisitOn: v.isoDate(p, 'firstVisitOn', r.firstVisitOn) ?? null,
+      joinedOn: v.isoDate(p, 'joinedOn', r.joinedOn) ?? null,
+      birthDate: v.isoDate(p, 'birthDate', r.birthDate) ?? null,
+      householdRole: role ?? null,
+    };
+    if (member.status === 'member' && !member.joinedOn) member.joinedOn = today;
+    if (member.status === 'visitor' && !member.firstVisitOn) member.firstVisitOn = today;
+    if (member.status === 'inactive') member.inactivatedOn = today;
+    for (const pr of p.list) errors.push({ row: i + 1, field: pr.field, message: pr.message });
+    if (p.empty) valid.push({ member, household });
+  });
+  if (errors.length) return { imported: 0, householdsCreated: 0, errors };
+
+  return ctx.db.transaction(async (tx) => {
+    const names = [...new Set(valid.map((x) => x.household).filter((h): h is string => h !== null))];
+    const created = new Map<string, number>();
+    for (let i = 0; i < names.length; i += INSERT_CHUNK) {
+      const chunk = await insertHouseholds(
+        tx,
+        names.slice(i, i + INSERT_CHUNK).map((name) => ({ churchId: church.id, name })),
+      );
+      chunk.forEach((h) => created.set(h.name, h.id));
+    }
+    const members = valid.map((x) => ({ ...x.member, householdId: x.household ? (created.get(x.household) ?? null) : null }));
+    let imported = 0;
+    for (let i = 0; i < members.length; i += INSERT_CHUNK) {
+      imported += (await insertMembers(tx, members.slice(i, i + INSERT_CHUNK))).length;
+    }
+    return { imported, householdsCreated: names.length, errors: [] };
+  });
+}

@@ -1,0 +1,219 @@
+import { and, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.js';
+import { groupMemberships, members, type MemberStatus } from '../../db/schema/index.js';
+import { intArray, likeEscape, toDate } from '../../db/sql.js';
+
+export type MemberRow = typeof members.$inferSelect;
+export type NewMemberRow = typeof members.$inferInsert;
+
+export type MemberOrder = 'NAME' | 'JOINED';
+
+export interface MemberFilter {
+  status?: MemberStatus[];
+  search?: string;
+  groupId?: number;
+  householdId?: number;
+  archived: boolean;
+}
+
+export interface MemberPageArgs {
+  filter: MemberFilter;
+  orderBy: MemberOrder;
+  /** rows to fetch: page size + 1, to learn whether a next page exists */
+  limit: number;
+  /** decoded cursor keys: NAME → [lower(last), lower(first), id]; JOINED → [joined or '-infinity', id] */
+  after?: Array<string | number | null>;
+}
+
+const COLUMNS = sql.raw(
+  'm.id, m.church_id, m.household_id, m.household_role, m.first_name, m.last_name, m.email, m.phone, m.status, ' +
+    'm.first_visit_on, m.joined_on, m.inactivated_on, m.birth_date, m.sms_opted_out_at, m.sms_opt_out_via, ' +
+    'm.archived_at, m.search_text, m.created_at, m.updated_at',
+);
+
+/** Maps a raw `m.*` row (snake_case, timestamps as text) to drizzle's row shape. */
+export function memberFromRaw(r: Record<string, unknown>): MemberRow {
+  return {
+    id: r.id as number,
+    churchId: r.church_id as number,
+    householdId: (r.household_id as number | null) ?? null,
+    householdRole: (r.household_role as MemberRow['householdRole']) ?? null,
+    firstName: r.first_name as string,
+    lastName: r.last_name as string,
+    email: (r.email as string | null) ?? null,
+    phone: (r.phone as string | null) ?? null,
+    status: r.status as MemberStatus,
+    firstVisitOn: (r.first_visit_on as string | null) ?? null,
+    joinedOn: (r.joined_on as string | null) ?? null,
+    inactivatedOn: (r.inactivated_on as string | null) ?? null,
+    birthDate: (r.birth_date as string | null) ?? null,
+    smsOptedOutAt: toDate(r.sms_opted_out_at),
+    smsOptOutVia: (r.sms_opt_out_via as string | null) ?? null,
+    archivedAt: toDate(r.archived_at),
+    searchText: (r.search_text as string | null) ?? null,
+    createdAt: toDate(r.created_at) as Date,
+    updatedAt: toDate(r.updated_at) as Date,
+  };
+}
+
+/** A search term as stored in search_text: lower case; phone-like input reduced to its digits. */
+export function searchPattern(term: string): string {
+  const t = term.trim().toLowerCase();
+  const needle = /^[\d\s()+.-]+$/.test(t) && /\d/.test(t) ? t.replace(/\D/g, '') : t;
+  return `%${likeEscape(needle)}%`;
+}
+
+function filterSql(f: MemberFilter): SQL {
+  const parts: SQL[] = [f.archived ? sql`m.archived_at IS NOT NULL` : sql`m.archived_at IS NULL`];
+  if (f.status?.length) {
+    parts.push(sql`m.status = ANY(string_to_array(${f.status.join(',')}, ',')::member_status[])`);
+  }
+  if (f.search) parts.push(sql`m.search_text LIKE ${searchPattern(f.search)}`);
+  if (f.householdId !== undefined) parts.push(sql`m.household_id = ${f.householdId}`);
+  if (f.groupId !== undefined) {
+    parts.push(
+      sql`EXISTS (SELECT 1 FROM group_memberships gm WHERE gm.group_id = ${f.groupId} AND gm.member_id = m.id)`,
+    );
+  }
+  return sql.join(parts, sql` AND `);
+}
+
+export function orderSql(order: MemberOrder): SQL {
+  return order === 'NAME'
+    ? sql`lower(m.last_name), lower(m.first_name), m.id`
+    : sql`coalesce(m.joined_on, '-infinity'::date) DESC, m.id DESC`;
+}
+
+function keysetSql(order: MemberOrder, after: MemberPageArgs['after']): SQL {
+  if (!after) return sql`TRUE`;
+  if (order === 'NAME') {
+    const [last, first, id] = after;
+    return sql`(lower(m.last_name), lower(m.first_name), m.id) > (${last}, ${first}, ${id})`;
+  }
+  const [joined, id] = after;
+  return sql`(coalesce(m.joined_on, '-infinity'::date), m.id) < (${joined}::date, ${id})`;
+}
+
+/** Sort key of a row, as the cursor stores it (must match keysetSql). */
+export function memberSortKey(order: MemberOrder, m: MemberRow): Array<string | number> {
+  return order === 'NAME'
+    ? [m.lastName.toLowerCase(), m.firstName.toLowerCase(), m.id]
+    : [m.joinedOn ?? '-infinity', m.id];
+}
+
+/**
+ * One directory page for each of several churches in ONE statement (LATERAL per church), so
+ * `churches { members(first: 20) }` costs a single query. Served by members_directory_idx,
+ * members_status_directory_idx, members_joined_idx, members_archived_idx or, for search,
+ * members_search_trgm_idx.
+ */
+export async function pageMembersByChurch(
+  db: Queryable,
+  churchIds: readonly number[],
+  a: MemberPageArgs,
+): Promise<Map<number, MemberRow[]>> {
+  const rows = await db.execute<Record<string, unknown>>(sql`
+    SELECT ${COLUMNS}
+    FROM unnest(${intArray(churchIds)}) AS c(id)
+    CROSS JOIN LATERAL (
+      SELECT m.* FROM members m
+      WHERE m.church_id = c.id AND ${filterSql(a.filter)} AND ${keysetSql(a.orderBy, a.after)}
+      ORDER BY ${orderSql(a.orderBy)}
+      LIMIT ${a.limit}
+    ) m`);
+  return groupRows(rows, (r) => r.church_id as number);
+}
+
+export async function countMembersByChurch(
+  db: Queryable,
+  churchIds: readonly number[],
+  f: MemberFilter,
+): Promise<Map<number, number>> {
+  const rows = await db.execute<{ church_id: number; n: number }>(sql`
+    SELECT m.church_id, count(*)::int AS n FROM members m
+    WHERE m.church_id = ANY(${intArray(churchIds)}) AND ${filterSql(f)}
+    GROUP BY m.church_id`);
+  return new Map(rows.map((r) => [r.church_id, r.n]));
+}
+
+export async function membersByIds(db: Queryable, ids: readonly number[]): Promise<MemberRow[]> {
+  return db.select().from(members).where(inArray(members.id, [...ids]));
+}
+
+/** Household.members: non-archived, heads and spouses first; at most `cap` per household. */
+export async function membersByHousehold(
+  db: Queryable,
+  householdIds: readonly number[],
+  cap: number,
+): Promise<Map<number, MemberRow[]>> {
+  const rows = await db.execute<Record<string, unknown>>(sql`
+    SELECT ${COLUMNS} FROM (
+      SELECT m.*, row_number() OVER (
+        PARTITION BY m.household_id
+        ORDER BY array_position(ARRAY['head','spouse','child','other']::household_role[], m.household_role) NULLS LAST,
+                 m.birth_date NULLS LAST, m.id) AS rn
+      FROM members m
+      WHERE m.household_id = ANY(${intArray(householdIds)}) AND m.archived_at IS NULL
+    ) m WHERE m.rn <= ${cap}
+    ORDER BY m.household_id, m.rn`);
+  return groupRows(rows, (r) => r.household_id as number);
+}
+
+export function groupRows(
+  rows: Iterable<Record<string, unknown>>,
+  keyOf: (r: Record<string, unknown>) => number,
+): Map<number, MemberRow[]> {
+  const out = new Map<number, MemberRow[]>();
+  for (const r of rows) {
+    const k = keyOf(r);
+    const list = out.get(k);
+    const m = memberFromRaw(r);
+    if (list) list.push(m);
+    else out.set(k, [m]);
+  }
+  return out;
+}
+
+export async function insertMembers(db: Queryable, rows: NewMemberRow[]): Promise<MemberRow[]> {
+  if (!rows.length) return [];
+  return db.insert(members).values(rows).returning();
+}
+
+export async function updateMember(
+  db: Queryable,
+  churchId: number,
+  id: number,
+  patch: Partial<NewMemberRow>,
+): Promise<MemberRow | undefined> {
+  const [row] = await db
+    .update(members)
+    .set({ ...patch, updatedAt: sql`now()` })
+    .where(and(eq(members.id, id), eq(members.churchId, churchId)))
+    .returning();
+  return row;
+}
+
+export async function setArchived(
+  db: Queryable,
+  churchId: number,
+  id: number,
+  archived: boolean,
+): Promise<MemberRow | undefined> {
+  const [row] = await db
+    .update(members)
+    .set({ archivedAt: archived ? sql`coalesce(archived_at, now())` : null, updatedAt: sql`now()` })
+    .where(and(eq(members.id, id), eq(members.churchId, churchId)))
+    .returning();
+  return row;
+}
+
+export async function memberIdsInChurch(db: Queryable, churchId: number, ids: number[]): Promise<number[]> {
+  if (!ids.length) return [];
+  const rows = await db
+    .select({ id: members.id })
+    .from(members)
+    .where(and(eq(members.churchId, churchId), inArray(members.id, ids), isNull(members.archivedAt)));
+  return rows.map((r) => r.id);
+}
+
+export { groupMemberships };

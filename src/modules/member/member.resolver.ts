@@ -1,0 +1,99 @@
+import { Arg, Args, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../graphql/context.js';
+import { Church } from '../church/church.type.js';
+import { getChurch } from '../church/church.service.js';
+import { Group } from '../group/group.type.js';
+import { Household } from '../household/household.type.js';
+import { importMembers, IMPORT_MAX_ROWS } from './import.service.js';
+import { CreateMemberInput, ImportMemberRow, MembersPageArgs, UpdateMemberInput } from './member.input.js';
+import { createMember, getMember, listMembers, setMemberArchived, updateMember } from './member.service.js';
+import { Member, MemberConnection } from './member.type.js';
+import type { MemberRow } from './member.queries.js';
+
+@ObjectType()
+class ImportRowError {
+  @Field(() => Int, { description: 'Row number, from 1.' }) row!: number;
+  @Field(() => String) field!: string;
+  @Field(() => String) message!: string;
+}
+
+@ObjectType({ description: 'Either every row was imported (errors empty) or none was (errors lists each problem).' })
+class ImportMembersPayload {
+  @Field(() => Int) imported!: number;
+  @Field(() => Int) householdsCreated!: number;
+  @Field(() => [ImportRowError]) errors!: ImportRowError[];
+}
+
+@Resolver(() => Member)
+export class MemberResolver {
+  @Query(() => Member, { description: 'One member; NOT_FOUND if it does not exist.' })
+  member(@Ctx() ctx: Context, @Arg('id', () => ID) id: string): Promise<MemberRow> {
+    return getMember({ ctx, id });
+  }
+
+  @Query(() => MemberConnection, { description: "A church's member directory, paginated (first ≤ 100)." })
+  async members(@Ctx() ctx: Context, @Arg('churchId', () => ID) churchId: string, @Args(() => MembersPageArgs) args: MembersPageArgs) {
+    const church = await getChurch({ ctx, id: churchId, field: 'churchId' });
+    return listMembers({ ctx, church, args });
+  }
+
+  @FieldResolver(() => String, { description: 'First and last name.' })
+  fullName(@Root() m: MemberRow): string {
+    return `${m.firstName} ${m.lastName}`;
+  }
+
+  @FieldResolver(() => Boolean)
+  smsOptedOut(@Root() m: MemberRow): boolean {
+    return m.smsOptedOutAt !== null;
+  }
+
+  @FieldResolver(() => Church)
+  async church(@Ctx() ctx: Context, @Root() m: MemberRow) {
+    return ctx.loaders.church.load(m.churchId);
+  }
+
+  @FieldResolver(() => Household, { nullable: true })
+  household(@Ctx() ctx: Context, @Root() m: MemberRow) {
+    return m.householdId ? ctx.loaders.household.load(m.householdId) : null;
+  }
+
+  @FieldResolver(() => [Group], { description: 'Groups this person belongs to, by name (at most 100).' })
+  groups(@Ctx() ctx: Context, @Root() m: MemberRow) {
+    return ctx.loaders.memberGroups.load(m.id);
+  }
+
+  @Mutation(() => Member)
+  createMember(@Ctx() ctx: Context, @Arg('input', () => CreateMemberInput) input: CreateMemberInput) {
+    return createMember({ ctx, input });
+  }
+
+  @Mutation(() => Member)
+  updateMember(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateMemberInput) input: UpdateMemberInput,
+  ) {
+    return updateMember({ ctx, id, input });
+  }
+
+  @Mutation(() => Member, { description: 'Soft-deletes: the member leaves lists and counts but nothing is lost.' })
+  archiveMember(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
+    return setMemberArchived({ ctx, id, archived: true });
+  }
+
+  @Mutation(() => Member)
+  restoreMember(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
+    return setMemberArchived({ ctx, id, archived: false });
+  }
+
+  @Mutation(() => ImportMembersPayload, {
+    description: `Imports up to ${IMPORT_MAX_ROWS} rows, all or nothing: every row is validated first.`,
+  })
+  importMembers(
+    @Ctx() ctx: Context,
+    @Arg('churchId', () => ID) churchId: string,
+    @Arg('rows', () => [ImportMemberRow]) rows: ImportMemberRow[],
+  ) {
+    return importMembers({ ctx, churchId, rows });
+  }
+}

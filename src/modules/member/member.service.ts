@@ -1,0 +1,173 @@
+import type { Context } from '../../graphql/context.js';
+import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../graphql/connection.js';
+import { MemberOrderBy, MemberStatus } from '../../graphql/enums.js';
+import { PG, pgError } from '../../db/errors.js';
+import { BadInputError, NotFoundError, Problems } from '../../lib/errors.js';
+import { parseId } from '../../lib/ids.js';
+import * as v from '../../lib/validate.js';
+import { getChurch } from '../church/church.service.js';
+import type { ChurchRow } from '../church/church.queries.js';
+import type { CreateMemberInput, MembersPageArgs, UpdateMemberInput } from './member.input.js';
+import * as q from './member.queries.js';
+import type { MemberRow, NewMemberRow } from './member.queries.js';
+
+const CURSOR_SHAPE = {
+  NAME: ['string', 'string', 'number'],
+  JOINED: ['date', 'number'],
+} as const satisfies Record<MemberOrderBy, Array<'string' | 'number' | 'date'>>;
+
+export async function getMember({ ctx, id, field = 'id' }: { ctx: Context; id: string | number; field?: string }): Promise<MemberRow> {
+  const memberId = parseId(id, 'Member', field);
+  const member = await ctx.loaders.member.load(memberId);
+  if (!member) throw new NotFoundError('Member', memberId, field);
+  return member;
+}
+
+/** A household id from input, checked to belong to the church (another church's answers NOT_FOUND). */
+async function householdInChurch(ctx: Context, churchId: number, id: string, field: string): Promise<number> {
+  const householdId = parseId(id, 'Household', field);
+  const h = await ctx.loaders.household.load(householdId);
+  if (!h || h.churchId !== churchId) throw new NotFoundError('Household', householdId, field);
+  return householdId;
+}
+
+/** The member directory of one church: a keyset page, batched across parents by the loaders. */
+export async function listMembers({ ctx, church, args }: { ctx: Context; church: ChurchRow; args: MembersPageArgs }) {
+  const first = pageSize(args.first);
+  const orderBy = args.orderBy ?? MemberOrderBy.NAME;
+  const after = cursorKeys(args.after, orderBy, [...CURSOR_SHAPE[orderBy]]);
+  const f = args.filter ?? {};
+  const p = new Problems();
+  const search = v.text(p, 'filter.search', f.search, { max: v.LIMITS.search }) ?? undefined;
+  p.throwIfAny();
+  const filter: q.MemberFilter = { archived: f.archived ?? false };
+  if (f.status?.length) filter.status = [...new Set(f.status)].sort();
+  if (search) filter.search = search;
+  if (f.householdId != null) filter.householdId = await householdInChurch(ctx, church.id, f.householdId, 'filter.householdId');
+  if (f.groupId != null) {
+    const groupId = parseId(f.groupId, 'Group', 'filter.groupId');
+    const g = await ctx.loaders.group.load(groupId);
+    if (!g || g.churchId !== church.id) throw new NotFoundError('Group', groupId, 'filter.groupId');
+    filter.groupId = groupId;
+  }
+  const rows = first === 0 ? [] : await ctx.loaders.membersPage({ filter, orderBy, limit: first + 1, after }).load(church.id);
+  return toConnection(
+    rows,
+    first,
+    after !== undefined,
+    cursorEdge(orderBy, (m: MemberRow) => q.memberSortKey(orderBy, m)),
+    () => ctx.loaders.membersCount(filter).load(church.id),
+  );
+}
+
+/** Growth dates follow status: first visit for visitors, joined for members, inactivated for inactive. */
+function stampStatusDates(
+  status: MemberStatus,
+  previous: MemberRow | undefined,
+  given: { firstVisitOn?: string | null; joinedOn?: string | null },
+  today: string,
+): Partial<NewMemberRow> {
+  const out: Partial<NewMemberRow> = {};
+  if (status === MemberStatus.VISITOR && given.firstVisitOn === undefined && !previous?.firstVisitOn) out.firstVisitOn = today;
+  if (status === MemberStatus.MEMBER && given.joinedOn === undefined && !previous?.joinedOn) out.joinedOn = today;
+  if (status === MemberStatus.INACTIVE && previous?.status !== 'inactive') out.inactivatedOn = today;
+  if (status !== MemberStatus.INACTIVE && previous?.status === 'inactive') out.inactivatedOn = null;
+  return out;
+}
+
+function validatePerson(
+  ctx: Context,
+  p: Problems,
+  input: Partial<CreateMemberInput & UpdateMemberInput>,
+  creating: boolean,
+) {
+  const req = (key: 'firstName' | 'lastName') => creating || input[key] !== undefined;
+  return {
+    firstName: v.text(p, 'input.firstName', input.firstName, { max: v.LIMITS.personName, required: req('firstName') }) ?? undefined,
+    lastName: v.text(p, 'input.lastName', input.lastName, { max: v.LIMITS.personName, required: req('lastName') }) ?? undefined,
+    email: v.email(p, 'input.email', input.email),
+    phone: v.phone(p, 'input.phone', input.phone, ctx.config.phone.defaultRegion),
+    firstVisitOn: v.isoDate(p, 'input.firstVisitOn', input.firstVisitOn),
+    joinedOn: v.isoDate(p, 'input.joinedOn', input.joinedOn),
+    birthDate: v.isoDate(p, 'input.birthDate', input.birthDate),
+  };
+}
+
+export async function createMember({ ctx, input }: { ctx: Context; input: CreateMemberInput }): Promise<MemberRow> {
+  const church = await getChurch({ ctx, id: input.churchId, field: 'input.churchId' });
+  const p = new Problems();
+  const person = validatePerson(ctx, p, input, true);
+  if (input.householdRole && !input.householdId) p.add('input.householdRole', 'needs a householdId');
+  p.throwIfAny();
+  const householdId = input.householdId
+    ? await householdInChurch(ctx, church.id, input.householdId, 'input.householdId')
+    : null;
+  const status = input.status ?? MemberStatus.VISITOR;
+  const row: NewMemberRow = {
+    churchId: church.id,
+    firstName: person.firstName!,
+    lastName: person.lastName!,
+    email: person.email ?? null,
+    phone: person.phone ?? null,
+    status,
+    firstVisitOn: person.firstVisitOn ?? null,
+    joinedOn: person.joinedOn ?? null,
+    birthDate: person.birthDate ?? null,
+    householdId,
+    householdRole: householdId ? (input.householdRole ?? null) : null,
+    ...stampStatusDates(status, undefined, input, v.todayIn(church.timeZone)),
+  };
+  const [member] = await q.insertMembers(ctx.db, [row]);
+  return member!;
+}
+
+export async function updateMember({ ctx, id, input }: { ctx: Context; id: string; input: UpdateMemberInput }): Promise<MemberRow> {
+  const current = await getMember({ ctx, id });
+  const church = await getChurch({ ctx, id: current.churchId });
+  const p = new Problems();
+  const person = validatePerson(ctx, p, input, false);
+  if (input.smsOptOut === false && current.smsOptedOutAt) {
+    p.add('input.smsOptOut', 'only the person can opt back in to texts, by replying START');
+  }
+  const householdGone = input.householdId === null;
+  if (input.householdRole && (householdGone || (input.householdId === undefined && !current.householdId))) {
+    p.add('input.householdRole', 'needs a household');
+  }
+  p.throwIfAny();
+  const patch: Partial<NewMemberRow> = {};
+  for (const [k, val] of Object.entries(person)) if (val !== undefined) (patch as Record<string, unknown>)[k] = val;
+  if (input.householdId != null) patch.householdId = await householdInChurch(ctx, church.id, input.householdId, 'input.householdId');
+  if (householdGone) {
+    patch.householdId = null;
+    patch.householdRole = null;
+  } else if (input.householdRole !== undefined) patch.householdRole = input.householdRole;
+  if (input.status !== undefined && input.status !== null && input.status !== (current.status as MemberStatus)) {
+    patch.status = input.status;
+    Object.assign(patch, stampStatusDates(input.status, current, input, v.todayIn(church.timeZone)));
+  }
+  if (input.smsOptOut === true && !current.smsOptedOutAt) {
+    patch.smsOptedOutAt = new Date();
+    patch.smsOptOutVia = 'staff';
+  }
+  const row = await q.updateMember(ctx.db, church.id, current.id, patch);
+  if (!row) throw new NotFoundError('Member', current.id);
+  ctx.loaders.member.clear(row.id).prime(row.id, row);
+  return row;
+}
+
+export async function setMemberArchived({ ctx, id, archived }: { ctx: Context; id: string; archived: boolean }): Promise<MemberRow> {
+  const current = await getMember({ ctx, id });
+  const row = await q.setArchived(ctx.db, current.churchId, current.id, archived);
+  if (!row) throw new NotFoundError('Member', current.id);
+  ctx.loaders.member.clear(row.id).prime(row.id, row);
+  return row;
+}
+
+/** Maps a constraint failure that input validation could not foresee (a race) to a field error. */
+export function memberConstraintError(e: unknown): never {
+  const pg = pgError(e);
+  if (pg?.code === PG.foreignKeyViolation && pg.constraint === 'members_household_same_church_fk') {
+    throw new BadInputError({ field: 'input.householdId', message: 'household no longer exists' });
+  }
+  throw e;
+}
