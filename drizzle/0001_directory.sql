@@ -10,7 +10,7 @@ CREATE TABLE "churches" (
 	"sms_from_number" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "churches_slug_format" CHECK ("churches"."slug" ~ '^[a-z0-9]([a-z0-9-]{1,61}[a-z0-9])?$'),
+	CONSTRAINT "churches_slug_format" CHECK ("churches"."slug" ~ '^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$'),
 	CONSTRAINT "churches_sms_from_e164" CHECK ("churches"."sms_from_number" ~ '^\+[1-9][0-9]{6,14}$')
 );
 --> statement-breakpoint

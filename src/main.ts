@@ -60,6 +60,7 @@ async function main() {
       redis.disconnect();
       await redisEndpoint.stop();
       await pgEndpoint.stop();
+      log.info('stopped');
     } catch (e) {
       log.error({ err: e }, 'error during shutdown');
     }

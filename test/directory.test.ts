@@ -141,7 +141,7 @@ describe('members directory', () => {
       expect(r.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
       expect(r.errors![0]!.extensions!.field).toBe(field);
       // rejected without touching the members table (only the church lookup ran)
-      expect(s.database.statements.recent.some((q) => q.includes('members'))).toBe(false);
+      expect(s.database.statements.recent.some((q) => q.query.includes('members'))).toBe(false);
     }
   });
 

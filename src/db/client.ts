@@ -79,11 +79,12 @@ export class ConnectionGate {
 /** Counts statements sent to PostgreSQL; tests and benchmarks read it. */
 export class StatementCounter {
   count = 0;
-  recent: string[] = [];
-  record(query: string): void {
+  /** the last 50 statements with their parameters (tests EXPLAIN them) */
+  recent: Array<{ query: string; params: unknown[] }> = [];
+  record(query: string, params: unknown[]): void {
     this.count++;
     if (this.recent.length >= 50) this.recent.shift();
-    this.recent.push(query);
+    this.recent.push({ query, params });
   }
   reset(): void {
     this.count = 0;
@@ -118,7 +119,7 @@ export function createDatabase(
       statement_timeout: pool.statementTimeoutMs,
       idle_in_transaction_session_timeout: Math.max(pool.statementTimeoutMs * 2, 10_000),
     },
-    debug: (_conn, query) => statements.record(query),
+    debug: (_conn, query, params) => statements.record(query, params as unknown[]),
   });
   const gate = new ConnectionGate(pool.max, pool.acquireTimeoutMs);
   const gated = gateClient(sql, gate, pool.slowQueryMs, log);

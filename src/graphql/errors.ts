@@ -1,6 +1,6 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
-import { AppError } from '../lib/errors.js';
+import { findAppError } from '../lib/errors.js';
 
 // Codes graphql-js / Apollo assign themselves for a request that never reached a resolver.
 const CLIENT_CODES = new Set([
@@ -20,8 +20,8 @@ const CLIENT_CODES = new Set([
  */
 export function formatError() {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
-    if (original instanceof AppError) {
+    const original = findAppError(unwrapResolverError(error));
+    if (original) {
       return {
         message: original.message,
         path: formatted.path,

@@ -41,6 +41,8 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
     introspection: !config.isProduction,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // main.ts owns SIGTERM/SIGINT (drain, then close pool and Redis); Apollo must not race it
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       errorsPlugin(),

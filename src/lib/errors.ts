@@ -64,3 +64,11 @@ export class Problems {
     if (this.list.length) throw new BadInputError(this.list);
   }
 }
+
+/** The AppError in an error's cause chain: drizzle wraps errors raised beneath it (the pool gate). */
+export function findAppError(e: unknown): AppError | undefined {
+  for (let cur = e, depth = 0; cur && depth < 5; cur = (cur as { cause?: unknown }).cause, depth++) {
+    if (cur instanceof AppError) return cur;
+  }
+  return undefined;
+}

@@ -16,7 +16,7 @@ export const LIMITS = {
 // Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is proven by sending,
 // not by a regex; this only rejects what is certainly not an address.
 const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
-const SLUG = /^[a-z0-9]([a-z0-9-]{1,61}[a-z0-9])?$/;
+const SLUG = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** Trims, checks required/length; returns the cleaned value or undefined after recording a problem. */
@@ -56,8 +56,10 @@ export function phone(
   value: string | null | undefined,
   defaultRegion: string,
 ): string | null | undefined {
+  const before = p.list.length;
   const v = text(p, field, value, { max: LIMITS.phoneInput });
   if (!v) return v;
+  if (p.list.length > before) return undefined; // too long: not worth parsing
   const parsed = parsePhoneNumberFromString(v, defaultRegion as CountryCode);
   if (!parsed || !parsed.isValid()) {
     p.add(field, `is not a valid phone number (region ${defaultRegion} assumed without a +country code)`);

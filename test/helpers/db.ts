@@ -2,7 +2,12 @@ import postgres from 'postgres';
 
 /** Tests use their own databases on the local server, never the dev database. */
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const TEMPLATE_DB = 'steeple_test_template';
+/** One template per test run (global setup names it), so concurrent runs never share or drop each other's. */
+export function templateDb(): string {
+  const name = process.env.STEEPLE_TEST_TEMPLATE_DB;
+  if (!name) throw new Error('STEEPLE_TEST_TEMPLATE_DB is not set: run tests through vitest (global setup)');
+  return name;
+}
 
 export function dbUrl(name: string): string {
   const u = new URL(PG_ADMIN_URL);
@@ -24,7 +29,7 @@ export async function createTestDatabase(tag: string): Promise<{ url: string; dr
   const name = `steeple_test_${tag}_${process.pid}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
   await adminSql(async (sql) => {
     await sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await sql.unsafe(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
+    await sql.unsafe(`CREATE DATABASE ${name} TEMPLATE ${templateDb()}`);
   });
   return {
     url: dbUrl(name),

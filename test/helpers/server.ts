@@ -10,6 +10,7 @@ import { createTestDatabase } from './db.js';
 
 export interface GqlResult<T> {
   status: number;
+  headers: Headers;
   data?: T | null;
   errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, unknown> & { code?: string; field?: string } }>;
 }
@@ -49,8 +50,8 @@ export async function startTestServer(tag: string, env: Record<string, string> =
         headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify({ query, variables }),
       });
-      const body = (await res.json()) as Omit<GqlResult<never>, 'status'>;
-      return { status: res.status, ...body } as GqlResult<never>;
+      const body = (await res.json()) as Omit<GqlResult<never>, 'status' | 'headers'>;
+      return { status: res.status, headers: res.headers, ...body } as GqlResult<never>;
     },
     async close() {
       await handle.apollo.stop();

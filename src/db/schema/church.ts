@@ -24,7 +24,7 @@ export const churches = pgTable(
     uniqueIndex('churches_sms_from_number_key').on(t.smsFromNumber),
     // `churches` list, ordered by name with id as the tie-breaker of the keyset cursor
     index('churches_name_id_idx').on(sql`lower(${t.name})`, t.id),
-    check('churches_slug_format', sql`${t.slug} ~ '^[a-z0-9]([a-z0-9-]{1,61}[a-z0-9])?$'`),
+    check('churches_slug_format', sql`${t.slug} ~ '^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$'`),
     check('churches_sms_from_e164', sql`${t.smsFromNumber} ~ '^\\+[1-9][0-9]{6,14}$'`),
   ],
 );

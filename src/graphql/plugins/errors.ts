@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { AppError } from '../../lib/errors.js';
+import { findAppError } from '../../lib/errors.js';
 import type { Context } from '../context.js';
 
 /**
@@ -15,7 +15,7 @@ export function errorsPlugin(): ApolloServerPlugin<Context> {
         async didEncounterErrors({ contextValue, errors, operationName }) {
           for (const e of errors) {
             const original = unwrapResolverError(e);
-            if (original instanceof AppError) continue;
+            if (findAppError(original)) continue;
             if (!e.originalError && e.extensions?.code) continue; // parse/validation: the client's mistake
             contextValue.log.error({ err: original, path: e.path, operationName }, 'internal error');
           }

@@ -1,6 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../graphql/context.js';
-import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../graphql/connection.js';
 import { GroupConnection } from '../group/group.type.js';
 import { listGroups } from '../group/group.service.js';
 import { HouseholdConnection } from '../household/household.type.js';
@@ -9,8 +8,8 @@ import { MembersPageArgs } from '../member/member.input.js';
 import { listMembers } from '../member/member.service.js';
 import { MemberConnection } from '../member/member.type.js';
 import { CreateChurchInput, UpdateChurchInput } from './church.input.js';
-import { countChurches, pageChurches, type ChurchRow } from './church.queries.js';
-import { createChurch, getChurch, updateChurch } from './church.service.js';
+import type { ChurchRow } from './church.queries.js';
+import { createChurch, getChurch, listChurches, updateChurch } from './church.service.js';
 import { Church } from './church.type.js';
 import { connectionTypes } from '../../graphql/connection.js';
 
@@ -24,22 +23,12 @@ export class ChurchResolver {
   }
 
   @Query(() => ChurchConnection, { description: 'Churches by name, paginated (first ≤ 100).' })
-  async churches(
+  churches(
     @Ctx() ctx: Context,
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) f: number,
     @Arg('after', () => String, { nullable: true }) a?: string,
   ) {
-    const first = pageSize(f);
-    const after = cursorKeys(a, 'CHURCH', ['string', 'number']);
-    const rows = first === 0 ? [] : await pageChurches(ctx.db, first + 1, after);
-    for (const r of rows) ctx.loaders.church.prime(r.id, r);
-    return toConnection(
-      rows,
-      first,
-      after !== undefined,
-      cursorEdge('CHURCH', (c: ChurchRow) => [c.name.toLowerCase(), c.id]),
-      () => countChurches(ctx.db),
-    );
+    return listChurches({ ctx, first: f, after: a });
   }
 
   @FieldResolver(() => Int, { description: 'Non-archived members.' })

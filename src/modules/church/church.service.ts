@@ -4,13 +4,29 @@ import { BadInputError, NotFoundError, Problems } from '../../lib/errors.js';
 import { parseId } from '../../lib/ids.js';
 import * as v from '../../lib/validate.js';
 import type { CreateChurchInput, UpdateChurchInput } from './church.input.js';
-import { insertChurch, updateChurch as updateChurchRow, type ChurchRow } from './church.queries.js';
+import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../graphql/connection.js';
+import { countChurches, insertChurch, pageChurches, updateChurch as updateChurchRow, type ChurchRow } from './church.queries.js';
 
 export async function getChurch({ ctx, id, field = 'id' }: { ctx: Context; id: string | number; field?: string }): Promise<ChurchRow> {
   const churchId = parseId(id, 'Church', field);
   const church = await ctx.loaders.church.load(churchId);
   if (!church) throw new NotFoundError('Church', churchId, field);
   return church;
+}
+
+/** All churches by name (platform view; the accounts issue scopes this to the viewer's churches). */
+export async function listChurches({ ctx, first: f, after: a }: { ctx: Context; first?: number; after?: string }) {
+  const first = pageSize(f);
+  const after = cursorKeys(a, 'CHURCH', ['string', 'number']);
+  const rows = first === 0 ? [] : await pageChurches(ctx.db, first + 1, after);
+  for (const r of rows) ctx.loaders.church.prime(r.id, r);
+  return toConnection(
+    rows,
+    first,
+    after !== undefined,
+    cursorEdge('CHURCH', (c: ChurchRow) => [c.name.toLowerCase(), c.id]),
+    () => countChurches(ctx.db),
+  );
 }
 
 function uniqueToInput(e: unknown): never {

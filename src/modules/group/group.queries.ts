@@ -137,14 +137,16 @@ export async function updateGroup(db: Queryable, id: number, patch: Partial<NewG
 /** Adds or updates (role, joined date) a membership; the composite keys reject cross-church pairs. */
 export async function upsertMembership(
   db: Queryable,
-  row: { churchId: number; groupId: number; memberId: number; role: GroupRole; joinedOn?: string },
+  row: { churchId: number; groupId: number; memberId: number; role: GroupRole; joinedOn: string },
+  /** when the membership exists: overwrite its joined date (true) or keep it (false) */
+  replaceJoinedOn: boolean,
 ): Promise<MembershipRow> {
   const [m] = await db
     .insert(groupMemberships)
     .values(row)
     .onConflictDoUpdate({
       target: [groupMemberships.groupId, groupMemberships.memberId],
-      set: { role: row.role, ...(row.joinedOn ? { joinedOn: row.joinedOn } : {}) },
+      set: { role: row.role, ...(replaceJoinedOn ? { joinedOn: row.joinedOn } : {}) },
     })
     .returning();
   return m as MembershipRow;

@@ -79,10 +79,10 @@ export async function updateGroup({ ctx, id, input }: { ctx: Context; id: string
 }
 
 /** Group and member must belong to one church; a member of another church answers NOT_FOUND. */
-async function pair(ctx: Context, groupId: string, memberId: string) {
-  const group = await getGroup({ ctx, id: groupId, field: 'input.groupId' });
-  const member = await getMember({ ctx, id: memberId, field: 'input.memberId' });
-  if (member.churchId !== group.churchId) throw new NotFoundError('Member', member.id, 'input.memberId');
+async function pair(ctx: Context, groupId: string, memberId: string, prefix: string) {
+  const group = await getGroup({ ctx, id: groupId, field: `${prefix}groupId` });
+  const member = await getMember({ ctx, id: memberId, field: `${prefix}memberId` });
+  if (member.churchId !== group.churchId) throw new NotFoundError('Member', member.id, `${prefix}memberId`);
   return { group, member };
 }
 
@@ -90,7 +90,7 @@ export async function addGroupMember({ ctx, input }: { ctx: Context; input: AddG
   const p = new Problems();
   const joinedOn = v.isoDate(p, 'input.joinedOn', input.joinedOn);
   p.throwIfAny();
-  const { group, member } = await pair(ctx, input.groupId, input.memberId);
+  const { group, member } = await pair(ctx, input.groupId, input.memberId, 'input.');
   if (member.archivedAt) {
     p.add('input.memberId', 'is archived; restore the member first');
     p.throwIfAny();
@@ -102,12 +102,12 @@ export async function addGroupMember({ ctx, input }: { ctx: Context; input: AddG
     memberId: member.id,
     role: input.role ?? GroupRole.MEMBER,
     joinedOn: joinedOn ?? v.todayIn(church.timeZone),
-  });
+  }, Boolean(joinedOn));
   return { group, member, role: m.role, joinedOn: m.joinedOn };
 }
 
 export async function removeGroupMember({ ctx, groupId, memberId }: { ctx: Context; groupId: string; memberId: string }) {
-  const { group, member } = await pair(ctx, groupId, memberId);
+  const { group, member } = await pair(ctx, groupId, memberId, '');
   const removed = await q.deleteMembership(ctx.db, group.id, member.id);
   if (!removed) throw new NotFoundError('GroupMembership', `${group.id}/${member.id}`, 'memberId');
   return { group, member, role: null, joinedOn: null };

@@ -1,6 +1,6 @@
-import { and, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
-import { groupMemberships, members, type MemberStatus } from '../../db/schema/index.js';
+import { members, type MemberStatus } from '../../db/schema/index.js';
 import { intArray, likeEscape, toDate } from '../../db/sql.js';
 
 export type MemberRow = typeof members.$inferSelect;
@@ -65,7 +65,10 @@ export function searchPattern(term: string): string {
 
 function filterSql(f: MemberFilter): SQL {
   const parts: SQL[] = [f.archived ? sql`m.archived_at IS NOT NULL` : sql`m.archived_at IS NULL`];
-  if (f.status?.length) {
+  if (f.status?.length === 1) {
+    // equality, so members_status_directory_idx yields rows already in name order
+    parts.push(sql`m.status = ${f.status[0]}::member_status`);
+  } else if (f.status?.length) {
     parts.push(sql`m.status = ANY(string_to_array(${f.status.join(',')}, ',')::member_status[])`);
   }
   if (f.search) parts.push(sql`m.search_text LIKE ${searchPattern(f.search)}`);
@@ -112,6 +115,17 @@ export async function pageMembersByChurch(
   churchIds: readonly number[],
   a: MemberPageArgs,
 ): Promise<Map<number, MemberRow[]>> {
+  if (churchIds.length === 1) {
+    // The common case (one directory page). A plain church_id = $1 lets the planner use the
+    // statistics of that church: for a search in a large church it picks the trigram index,
+    // where the LATERAL form, planned for an unknown church, would read the whole church.
+    const rows = await db.execute<Record<string, unknown>>(sql`
+      SELECT ${COLUMNS} FROM members m
+      WHERE m.church_id = ${churchIds[0]} AND ${filterSql(a.filter)} AND ${keysetSql(a.orderBy, a.after)}
+      ORDER BY ${orderSql(a.orderBy)}
+      LIMIT ${a.limit}`);
+    return groupRows(rows, (r) => r.church_id as number);
+  }
   const rows = await db.execute<Record<string, unknown>>(sql`
     SELECT ${COLUMNS}
     FROM unnest(${intArray(churchIds)}) AS c(id)
@@ -206,14 +220,3 @@ export async function setArchived(
     .returning();
   return row;
 }
-
-export async function memberIdsInChurch(db: Queryable, churchId: number, ids: number[]): Promise<number[]> {
-  if (!ids.length) return [];
-  const rows = await db
-    .select({ id: members.id })
-    .from(members)
-    .where(and(eq(members.churchId, churchId), inArray(members.id, ids), isNull(members.archivedAt)));
-  return rows.map((r) => r.id);
-}
-
-export { groupMemberships };

@@ -1,8 +1,7 @@
 import type { Context } from '../../graphql/context.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../graphql/connection.js';
 import { MemberOrderBy, MemberStatus } from '../../graphql/enums.js';
-import { PG, pgError } from '../../db/errors.js';
-import { BadInputError, NotFoundError, Problems } from '../../lib/errors.js';
+import { NotFoundError, Problems } from '../../lib/errors.js';
 import { parseId } from '../../lib/ids.js';
 import * as v from '../../lib/validate.js';
 import { getChurch } from '../church/church.service.js';
@@ -60,7 +59,10 @@ export async function listMembers({ ctx, church, args }: { ctx: Context; church:
   );
 }
 
-/** Growth dates follow status: first visit for visitors, joined for members, inactivated for inactive. */
+/**
+ * Growth dates follow status: first visit for visitors, joined for members, inactivated for
+ * inactive. inactivatedOn keeps the last time someone went inactive, also after they return.
+ */
 function stampStatusDates(
   status: MemberStatus,
   previous: MemberRow | undefined,
@@ -71,7 +73,6 @@ function stampStatusDates(
   if (status === MemberStatus.VISITOR && given.firstVisitOn === undefined && !previous?.firstVisitOn) out.firstVisitOn = today;
   if (status === MemberStatus.MEMBER && given.joinedOn === undefined && !previous?.joinedOn) out.joinedOn = today;
   if (status === MemberStatus.INACTIVE && previous?.status !== 'inactive') out.inactivatedOn = today;
-  if (status !== MemberStatus.INACTIVE && previous?.status === 'inactive') out.inactivatedOn = null;
   return out;
 }
 
@@ -161,13 +162,4 @@ export async function setMemberArchived({ ctx, id, archived }: { ctx: Context; i
   if (!row) throw new NotFoundError('Member', current.id);
   ctx.loaders.member.clear(row.id).prime(row.id, row);
   return row;
-}
-
-/** Maps a constraint failure that input validation could not foresee (a race) to a field error. */
-export function memberConstraintError(e: unknown): never {
-  const pg = pgError(e);
-  if (pg?.code === PG.foreignKeyViolation && pg.constraint === 'members_household_same_church_fk') {
-    throw new BadInputError({ field: 'input.householdId', message: 'household no longer exists' });
-  }
-  throw e;
 }

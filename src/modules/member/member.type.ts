@@ -16,7 +16,7 @@ export class Member {
   @Field(() => HouseholdRole, { nullable: true }) householdRole!: HouseholdRole | null;
   @Field(() => LocalDate, { nullable: true }) firstVisitOn!: string | null;
   @Field(() => LocalDate, { nullable: true, description: 'When they became a member.' }) joinedOn!: string | null;
-  @Field(() => LocalDate, { nullable: true, description: 'When they were last marked inactive.' })
+  @Field(() => LocalDate, { nullable: true, description: 'When they were last marked inactive (kept if they return).' })
   inactivatedOn!: string | null;
   @Field(() => LocalDate, { nullable: true }) birthDate!: string | null;
   @Field(() => DateTime, { nullable: true, description: 'Set when the person opted out of texts.' })

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import postgres from 'postgres';
+import { describe, expect, it } from 'vitest';
+import { runMigrations } from '../src/db/migrate.js';
+import { printSchemaSdl, SCHEMA_FILE } from '../src/graphql/schema.js';
+import { adminSql, dbUrl } from './helpers/db.js';
+
+describe('schema/schema.graphql', () => {
+  it('matches the schema built from the code (run `npm run schema:emit` after changing the API)', async () => {
+    expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(await printSchemaSdl());
+  });
+});
+
+describe('migrations', () => {
+  it('migrate an empty database, and running them again changes nothing', async () => {
+    const name = `steeple_test_migrate_${process.pid}`;
+    await adminSql((sql) => sql.unsafe(`CREATE DATABASE ${name}`));
+    const sql = postgres(dbUrl(name), { max: 1, onnotice: () => {} });
+    try {
+      await runMigrations(dbUrl(name));
+      const tables = await sql<{ table_name: string }[]>`
+        SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`;
+      expect(tables.map((t) => t.table_name)).toEqual(['churches', 'group_memberships', 'groups', 'households', 'members']);
+      const indexes = await sql<{ indexname: string }[]>`SELECT indexname FROM pg_indexes WHERE schemaname = 'public'`;
+      const names = indexes.map((i) => i.indexname);
+      for (const idx of ['members_directory_idx', 'members_status_directory_idx', 'members_joined_idx', 'members_search_trgm_idx', 'members_church_phone_idx', 'group_memberships_member_idx', 'churches_slug_key']) {
+        expect(names).toContain(idx);
+      }
+      const [{ n: applied }] = await sql<[{ n: number }]>`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`;
+      await runMigrations(dbUrl(name));
+      const [{ n: again }] = await sql<[{ n: number }]>`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`;
+      expect(again).toBe(applied);
+      expect(applied).toBeGreaterThanOrEqual(2);
+    } finally {
+      await sql.end();
+      await adminSql((a) => a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    }
+  });
+
+  it('composite keys refuse a member in another church’s household or group', async () => {
+    const name = `steeple_test_fk_${process.pid}`;
+    await adminSql((sql) => sql.unsafe(`CREATE DATABASE ${name}`));
+    await runMigrations(dbUrl(name));
+    const sql = postgres(dbUrl(name), { max: 1, onnotice: () => {} });
+    try {
+      const [a] = await sql`INSERT INTO churches (name, slug, time_zone) VALUES ('A', 'church-a', 'UTC') RETURNING id`;
+      const [b] = await sql`INSERT INTO churches (name, slug, time_zone) VALUES ('B', 'church-b', 'UTC') RETURNING id`;
+      const [hb] = await sql`INSERT INTO households (church_id, name) VALUES (${b!.id}, 'B family') RETURNING id`;
+      const [gb] = await sql`INSERT INTO groups (church_id, name) VALUES (${b!.id}, 'B group') RETURNING id`;
+      await expect(
+        sql`INSERT INTO members (church_id, first_name, last_name, household_id) VALUES (${a!.id}, 'X', 'Y', ${hb!.id})`,
+      ).rejects.toMatchObject({ code: '23503' });
+      const [ma] = await sql`INSERT INTO members (church_id, first_name, last_name) VALUES (${a!.id}, 'X', 'Y') RETURNING id`;
+      await expect(
+        sql`INSERT INTO group_memberships (church_id, group_id, member_id) VALUES (${a!.id}, ${gb!.id}, ${ma!.id})`,
+      ).rejects.toMatchObject({ code: '23503' });
+      await expect(
+        sql`INSERT INTO group_memberships (church_id, group_id, member_id) VALUES (${b!.id}, ${gb!.id}, ${ma!.id})`,
+      ).rejects.toMatchObject({ code: '23503' });
+    } finally {
+      await sql.end();
+      await adminSql((a) => a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    }
+  });
+});
