@@ -7,6 +7,8 @@ import { createDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { seedDemo } from './db/seed.js';
 import { createApp } from './http/app.js';
+import { buildDeps } from './http/deps.js';
+import { hasDemoUsers, seedDemoUsers } from './modules/auth/bootstrap.js';
 import { createLogger } from './lib/logger.js';
 import { bootstrapRedis, RedisUnavailableError } from './redis/bootstrap.js';
 
@@ -21,10 +23,12 @@ async function main() {
   });
 
   await runMigrations(pgEndpoint.url);
+  let seeded = false;
   if (config.seedDemo) {
     const seedSql = postgres(pgEndpoint.url, { max: 1, onnotice: () => {} });
     try {
-      if (await seedDemo(seedSql)) log.info('seeded demo data (first start)');
+      seeded = await seedDemo(seedSql);
+      if (seeded) log.info('seeded demo data (first start)');
     } finally {
       await seedSql.end();
     }
@@ -33,8 +37,12 @@ async function main() {
   const database = createDatabase(pgEndpoint.url, config.db.pool, log);
   const redis = new Redis(redisEndpoint.url, { keyPrefix: config.redis.keyPrefix, maxRetriesPerRequest: 2 });
   redis.on('error', (e) => log.warn({ err: e.message }, 'redis error'));
+  const deps = buildDeps(config, database.db, redis, log);
+  // demo accounts come with the demo churches, on the first start only (later role changes stick)
+  if (seeded) await seedDemoUsers(database.db, deps.hasher, config.auth.demoPassword);
+  const demoUsers = !config.isProduction && (await hasDemoUsers(database.db));
 
-  const handle = await createApp({ config, db: database.db, log }, [
+  const handle = await createApp(deps, [
     () => database.sql`SELECT 1`,
     () => redis.ping(),
   ]);
@@ -42,7 +50,15 @@ async function main() {
   const shownHost = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
   const url = `http://${shownHost}:${config.http.port}/graphql`;
   log.info({ url, sandbox: config.http.sandbox }, 'Steeple API ready');
-  if (config.http.sandbox) process.stdout.write(`\n  Steeple GraphQL sandbox: ${url}\n\n`);
+  if (config.http.sandbox) process.stdout.write(`\n  Steeple GraphQL sandbox: ${url}\n`);
+  if (demoUsers) {
+    process.stdout.write(
+      `  Demo sign-in (password "${config.auth.demoPassword}" unless changed): owner@grace.example, staff@grace.example,\n` +
+        `  admin@stmarks.example, ops@steeple.example (platform admin). In the sandbox run:\n` +
+        `    mutation { login(email: "owner@grace.example", password: "${config.auth.demoPassword}") { name } }\n`,
+    );
+  }
+  process.stdout.write('\n');
 
   let stopping = false;
   const shutdown = async (signal: string) => {

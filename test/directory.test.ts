@@ -9,8 +9,8 @@ let other: SeededChurch;
 
 beforeAll(async () => {
   s = await startTestServer('directory');
-  big = await seedChurch(s.database.db, { members: 130 });
-  other = await seedChurch(s.database.db, { members: 12 });
+  big = await seedChurch(s, { members: 130 });
+  other = await seedChurch(s, { members: 12 });
 });
 afterAll(() => s.close());
 
@@ -62,7 +62,7 @@ describe('members directory', () => {
     expect(last.errors).toBeUndefined();
     expect(last.data!.members.nodes).toEqual([]);
     expect(last.data!.members.pageInfo).toEqual({ hasNextPage: false, endCursor: null });
-    const empty = await seedChurch(s.database.db, { members: 0 });
+    const empty = await seedChurch(s, { members: 0 });
     const r = await s.gql(DirectoryPageDocument, { churchId: String(empty.churchId) });
     expect(r.data!.members.totalCount).toBe(0);
     expect(r.data!.members.edges).toEqual([]);
@@ -181,7 +181,7 @@ describe('statement count', () => {
   });
 
   it('stays constant when churches list their members (batched across parents)', async () => {
-    await seedChurch(s.database.db, { members: 5 });
+    await seedChurch(s, { members: 5 });
     s.database.statements.reset();
     const r = await s.gql('{ churches(first: 50) { nodes { id memberCount members(first: 3) { nodes { id household { name } groups { name } } } } } }');
     expect(r.errors).toBeUndefined();

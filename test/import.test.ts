@@ -50,7 +50,7 @@ function manyRows(n: number, prefix: string): ImportMemberRow[] {
 
 beforeAll(async () => {
   s = await startTestServer('import');
-  church = await seedChurch(s.database.db, { members: 4, timeZone: TZ });
+  church = await seedChurch(s, { members: 4, timeZone: TZ });
 });
 afterAll(() => s?.close());
 
@@ -91,7 +91,7 @@ describe('importMembers', () => {
   });
 
   it('creates one household per distinct name and stamps growth dates by status', async () => {
-    const c = await seedChurch(s.database.db, { members: 0, timeZone: TZ });
+    const c = await seedChurch(s, { members: 0, timeZone: TZ });
     const r = await importRows(c.churchId, [
       { firstName: 'Ivy', lastName: 'Ives', householdName: 'Ives Home', householdRole: 'head', status: 'regular' },
       { firstName: 'Ian', lastName: 'Ives', householdName: 'Ives Home', householdRole: 'CHILD', birthDate: '2012-01-01' },
@@ -115,7 +115,7 @@ describe('importMembers', () => {
   });
 
   it('imports a batch of 5,000 rows in reasonable time', async () => {
-    const c = await seedChurch(s.database.db, { members: 0, timeZone: TZ });
+    const c = await seedChurch(s, { members: 0, timeZone: TZ });
     const rows = manyRows(5000, 'Big');
     const t0 = performance.now();
     const r = await importRows(c.churchId, rows);
@@ -196,7 +196,7 @@ describe('importMembers', () => {
   });
 
   it('one bad row at the end of 5,000 stops the whole batch', async () => {
-    const c = await seedChurch(s.database.db, { members: 0, timeZone: TZ });
+    const c = await seedChurch(s, { members: 0, timeZone: TZ });
     const rows = manyRows(5000, 'Tail');
     rows[4999] = { ...rows[4999]!, email: 'broken@' };
     const r = await importRows(c.churchId, rows);

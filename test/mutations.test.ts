@@ -104,8 +104,8 @@ async function membershipRows(memberId: string): Promise<number> {
 
 beforeAll(async () => {
   s = await startTestServer('mutations');
-  a = await seedChurch(s.database.db, { members: 6, name: 'Alpha Church' });
-  b = await seedChurch(s.database.db, { members: 4, name: 'Bethel Secret Fellowship' });
+  a = await seedChurch(s, { members: 6, name: 'Alpha Church' });
+  b = await seedChurch(s, { members: 4, name: 'Bethel Secret Fellowship' });
 });
 afterAll(() => s?.close());
 
@@ -123,6 +123,8 @@ describe('createChurch / updateChurch / church / churches', () => {
     expect(Number.isNaN(Date.parse(c.createdAt))).toBe(false);
     graceId = c.id;
 
+    // a platform admin creates the church; its people need a role there
+    await s.grantAll();
     const read = await s.gql(ChurchDocument, { id: graceId });
     expect(read.errors).toBeUndefined();
     expect(read.data!.church).toMatchObject({
@@ -253,6 +255,7 @@ describe('createChurch / updateChurch / church / churches', () => {
       const r = await s.gql(CreateChurchDocument, { input: { name: `Paging ${n}`, slug: `paging-${n.toLowerCase()}`, timeZone: 'UTC' } });
       expect(r.errors).toBeUndefined();
     }
+    await s.grantAll();
     const all = await s.gql(ChurchesDocument, { first: 100 });
     expect(all.errors).toBeUndefined();
     const total = all.data!.churches.totalCount;
@@ -526,7 +529,7 @@ describe('archiveMember / restoreMember / member(id)', () => {
   });
 
   it('archived members leave counts, the directory, households and groups; restore brings them back', async () => {
-    const c = await seedChurch(s.database.db, { members: 4 });
+    const c = await seedChurch(s, { members: 4 });
     const victim = String(c.memberIds[1]); // spouse in household 0, in groups 1 and 2
     expect(await memberCount(c.churchId)).toBe(4);
     const groupBefore = (await s.gql(GroupDocument, { id: String(c.groupIds[1]) })).data!.group.memberCount;
@@ -613,7 +616,7 @@ describe('households', () => {
   });
 
   it('households(churchId): name order, paging and church scoping', async () => {
-    const c = await seedChurch(s.database.db, { members: 10 }); // 5 households
+    const c = await seedChurch(s, { members: 10 }); // 5 households
     await newHousehold(c.churchId, 'aardvark House');
     const all = await s.gql(HouseholdsDocument, { churchId: String(c.churchId), first: 100 });
     expect(all.errors).toBeUndefined();
@@ -679,7 +682,7 @@ describe('groups', () => {
   it('group(id) and groups(churchId): lookups, name order, paging', async () => {
     expectNotFound(await s.gql(GroupDocument, { id: '999999' }), 'id');
     expectBadInput(await s.gql(GroupDocument, { id: 'abc' }), 'id');
-    const c = await seedChurch(s.database.db, { members: 0 }); // groups A, B, C
+    const c = await seedChurch(s, { members: 0 }); // groups A, B, C
     await newGroup(c.churchId, 'alpha Youth');
     const all = await s.gql(GroupsDocument, { churchId: String(c.churchId), first: 100 });
     expect(all.errors).toBeUndefined();

@@ -59,8 +59,9 @@ describe('npm start with embedded defaults', () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const line = await waitForLine(child, /sandbox: (http:\/\/\S+)/, 90_000);
-    expect(line).toContain(`http://127.0.0.1:${port}/graphql`);
+    const printed = await waitForLine(child, /sandbox: (http:\/\/\S+)[\s\S]*login\(email: "owner@grace.example"/, 90_000);
+    expect(printed).toContain(`http://127.0.0.1:${port}/graphql`);
+    expect(printed).toContain('Demo sign-in');
 
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
@@ -71,11 +72,17 @@ describe('npm start with embedded defaults', () => {
     expect(sandbox.status).toBe(200);
     expect(await sandbox.text()).toMatch(/sandbox|apollo/i);
 
-    const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ churches { totalCount nodes { slug memberCount } } }' }),
-    });
+    const gql = (query: string, headers: Record<string, string> = {}) =>
+      fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query }),
+      });
+    const anonymous = (await (await gql('{ churches { totalCount } }')).json()) as { errors: Array<{ extensions: { code: string } }> };
+    expect(anonymous.errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
+    const signIn = await gql('mutation { login(email: "owner@grace.example", password: "steeple-demo-2026") { name } }');
+    const cookie = signIn.headers.getSetCookie()[0]!.split(';')[0]!;
+    const res = await gql('{ churches { totalCount nodes { slug memberCount } } }', { cookie });
     const body = (await res.json()) as { data: { churches: { totalCount: number; nodes: Array<{ slug: string; memberCount: number }> } } };
     expect(body.data.churches.totalCount).toBeGreaterThanOrEqual(1);
     expect(body.data.churches.nodes.every((c) => c.memberCount > 0)).toBe(true);

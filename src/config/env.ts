@@ -47,6 +47,20 @@ const schema = z.object({
   SEED_DEMO: bool(true),
   SANDBOX: z.preprocess(emptyToUndefined, bool(true)),
   SHUTDOWN_GRACE_MS: int(10_000, 0, 600_000),
+
+  SESSION_TTL_S: int(7 * 86_400, 60, 90 * 86_400),
+  COOKIE_SECURE: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).optional()),
+  LOGIN_MAX_FAILURES: int(10, 1, 1000),
+  LOGIN_IP_MAX_ATTEMPTS: int(100, 1, 100_000),
+  LOGIN_WINDOW_S: int(900, 1, 86_400),
+  ARGON2_MEMORY_KIB: int(19_456, 1024, 4_194_304),
+  ARGON2_TIME_COST: int(2, 1, 20),
+  DEMO_PASSWORD: z.string().min(8).optional().default('steeple-demo-2026'),
+
+  GRAPHQL_MAX_DEPTH: int(12, 2, 100),
+  GRAPHQL_MAX_ALIASES: int(30, 0, 10_000),
+  GRAPHQL_MAX_TOKENS: int(5000, 100, 1_000_000),
+  GRAPHQL_MAX_COST: int(50_000, 10, 100_000_000),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -72,6 +86,17 @@ export interface Config {
   redis: { url: string | undefined; embedded: { dir: string; port: number }; keyPrefix: string };
   phone: { defaultRegion: string };
   seedDemo: boolean;
+  auth: {
+    sessionTtlS: number;
+    cookieName: string;
+    cookieSecure: boolean;
+    loginMaxFailures: number;
+    loginIpMaxAttempts: number;
+    loginWindowS: number;
+    argon2: { memoryKib: number; timeCost: number };
+    demoPassword: string;
+  };
+  graphql: { maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number };
 }
 
 export class ConfigError extends Error {
@@ -116,5 +141,22 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     phone: { defaultRegion: e.PHONE_DEFAULT_REGION },
     seedDemo: e.SEED_DEMO,
+    auth: {
+      sessionTtlS: e.SESSION_TTL_S,
+      cookieSecure: e.COOKIE_SECURE === undefined ? isProduction : e.COOKIE_SECURE === 'true',
+      // __Host- binds the cookie to this exact host over HTTPS; only valid with Secure
+      cookieName: (e.COOKIE_SECURE === undefined ? isProduction : e.COOKIE_SECURE === 'true') ? '__Host-steeple_session' : 'steeple_session',
+      loginMaxFailures: e.LOGIN_MAX_FAILURES,
+      loginIpMaxAttempts: e.LOGIN_IP_MAX_ATTEMPTS,
+      loginWindowS: e.LOGIN_WINDOW_S,
+      argon2: { memoryKib: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST },
+      demoPassword: e.DEMO_PASSWORD,
+    },
+    graphql: {
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxCost: e.GRAPHQL_MAX_COST,
+    },
   };
 }

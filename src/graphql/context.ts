@@ -1,19 +1,44 @@
+import type { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import type { Logger } from '../lib/logger.js';
+import type { LoginLimiter } from '../modules/auth/login-limit.js';
+import type { PasswordHasher } from '../modules/auth/password.js';
+import type { SessionStore } from '../modules/auth/sessions.js';
+import { churchScope, dataScope, type AuthState } from '../modules/auth/viewer.js';
 import { createLoaders, type Loaders } from './loaders.js';
 
 export interface AppDeps {
   config: Config;
   db: Db;
   log: Logger;
+  redis: Redis;
+  sessions: SessionStore;
+  limiter: LoginLimiter;
+  hasher: PasswordHasher;
+}
+
+/** What resolvers may do to the HTTP exchange (set or clear the session cookie). */
+export interface HttpExchange {
+  ip: string;
+  setSessionCookie(id: string): void;
+  clearSessionCookie(): void;
 }
 
 export interface Context extends AppDeps {
+  auth: AuthState;
+  http: HttpExchange;
   loaders: Loaders;
   requestId: string;
 }
 
-export function createContext(deps: AppDeps, requestId: string): Context {
-  return { ...deps, loaders: createLoaders(deps.db), requestId, log: deps.log.child({ requestId }) };
+export function createContext(deps: AppDeps, auth: AuthState, http: HttpExchange, requestId: string): Context {
+  return {
+    ...deps,
+    auth,
+    http,
+    loaders: createLoaders(deps.db, { churches: churchScope(auth.viewer), data: dataScope(auth.viewer) }),
+    requestId,
+    log: deps.log.child({ requestId, userId: auth.viewer?.userId }),
+  };
 }

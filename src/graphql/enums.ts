@@ -44,3 +44,14 @@ registerEnumType(MemberOrderBy, {
     JOINED: { description: 'Join date, newest first; people who never joined come last' },
   },
 });
+
+export enum ChurchRole {
+  VIEWER = 'viewer',
+  STAFF = 'staff',
+  ADMIN = 'admin',
+  OWNER = 'owner',
+}
+registerEnumType(ChurchRole, {
+  name: 'ChurchRole',
+  description: 'VIEWER reads; STAFF also writes people, households and groups; ADMIN also manages users and tokens; OWNER also manages owners.',
+});

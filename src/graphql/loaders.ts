@@ -68,34 +68,52 @@ function family<A, L>(make: (args: A) => L) {
   };
 }
 
+/** What this request may read: church records, and the churches whose people it may see. */
+export interface LoaderScope {
+  churches: { all: boolean; ids: readonly number[] };
+  data: readonly number[];
+}
+
 /**
- * Built per request (context factory): caches never outlive a request, so one viewer's reads
- * are never served to another. Every relation in the schema resolves through one of these.
+ * Built per request (context factory) for one viewer: caches never outlive a request, and every
+ * query below carries the viewer's church scope, so a resolver that forgot its permission check
+ * still cannot load another church's rows. Every relation in the schema resolves through these.
  */
-export function createLoaders(db: Db) {
+export function createLoaders(db: Db, scope: LoaderScope) {
+  const data = scope.data;
+  const dataSet = new Set(data);
+  const churchSet = new Set(scope.churches.ids);
+  // keys of church-keyed lists are filtered before any SQL: another church's key yields nothing
+  const inData = <V>(load: (keys: readonly number[]) => Promise<Map<number, V>>) => async (keys: readonly number[]) => {
+    const allowed = keys.filter((k) => dataSet.has(k));
+    return allowed.length ? load(allowed) : new Map<number, V>();
+  };
   return {
-    church: byId<ChurchRow>((ids) => churchesByIds(db, ids)),
-    member: byId<MemberRow>((ids) => membersByIds(db, ids)),
-    household: byId<HouseholdRow>((ids) => householdsByIds(db, ids)),
-    group: byId<GroupRow>((ids) => groupsByIds(db, ids)),
+    church: byId<ChurchRow>(async (ids) => {
+      const allowed = scope.churches.all ? ids : ids.filter((id) => churchSet.has(id));
+      return allowed.length ? churchesByIds(db, allowed) : [];
+    }),
+    member: byId<MemberRow>((ids) => membersByIds(db, ids, data)),
+    household: byId<HouseholdRow>((ids) => householdsByIds(db, ids, data)),
+    group: byId<GroupRow>((ids) => groupsByIds(db, ids, data)),
 
-    householdMembers: grouped<MemberRow>((ids) => membersByHousehold(db, ids, RELATION_CAPS.householdMembers)),
-    memberGroups: grouped<GroupRow>((ids) => groupsByMember(db, ids, RELATION_CAPS.memberGroups)),
+    householdMembers: grouped<MemberRow>((ids) => membersByHousehold(db, ids, RELATION_CAPS.householdMembers, data)),
+    memberGroups: grouped<GroupRow>((ids) => groupsByMember(db, ids, RELATION_CAPS.memberGroups, data)),
 
-    membersPage: family((a: MemberPageArgs) => grouped<MemberRow>((ids) => pageMembersByChurch(db, ids, a))),
-    membersCount: family((f: MemberFilter) => counted((ids) => countMembersByChurch(db, ids, f))),
+    membersPage: family((a: MemberPageArgs) => grouped<MemberRow>(inData((ids) => pageMembersByChurch(db, ids, a)))),
+    membersCount: family((f: MemberFilter) => counted(inData((ids) => countMembersByChurch(db, ids, f)))),
     groupsPage: family((a: { limit: number; after: Keyset }) =>
-      grouped<GroupRow>((ids) => pageGroupsByChurch(db, ids, a.limit, a.after)),
+      grouped<GroupRow>(inData((ids) => pageGroupsByChurch(db, ids, a.limit, a.after))),
     ),
-    groupsCount: counted((ids) => countGroupsByChurch(db, ids)),
+    groupsCount: counted(inData((ids) => countGroupsByChurch(db, ids))),
     householdsPage: family((a: { limit: number; after: Keyset }) =>
-      grouped<HouseholdRow>((ids) => pageHouseholdsByChurch(db, ids, a.limit, a.after)),
+      grouped<HouseholdRow>(inData((ids) => pageHouseholdsByChurch(db, ids, a.limit, a.after))),
     ),
-    householdsCount: counted((ids) => countHouseholdsByChurch(db, ids)),
+    householdsCount: counted(inData((ids) => countHouseholdsByChurch(db, ids))),
     groupMembersPage: family((a: { limit: number; after: Keyset }) =>
-      grouped<GroupMemberRow>((ids) => pageMembersByGroup(db, ids, a.limit, a.after)),
+      grouped<GroupMemberRow>((ids) => pageMembersByGroup(db, ids, a.limit, a.after, data)),
     ),
-    groupMembersCount: counted((ids) => countMembersByGroup(db, ids)),
+    groupMembersCount: counted((ids) => countMembersByGroup(db, ids, data)),
   };
 }
 

@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSchema } from 'type-graphql';
+import { AuthResolver } from '../modules/auth/auth.resolver.js';
 import { ChurchResolver } from '../modules/church/church.resolver.js';
 import { GroupResolver } from '../modules/group/group.resolver.js';
 import { HouseholdResolver } from '../modules/household/household.resolver.js';
@@ -15,7 +16,7 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The executable schema, built once per process from the type-graphql resolvers. */
 export function getSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [ChurchResolver, MemberResolver, HouseholdResolver, GroupResolver],
+    resolvers: [AuthResolver, ChurchResolver, MemberResolver, HouseholdResolver, GroupResolver],
     // Inputs are validated in services (one place, errors that name the field); not by class-validator.
     validate: false,
   });

@@ -9,7 +9,8 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { createContext, type AppDeps, type Context } from '../graphql/context.js';
+import { createContext, type AppDeps, type Context, type HttpExchange } from '../graphql/context.js';
+import { authenticate } from '../modules/auth/authenticate.js';
 import { formatError } from '../graphql/errors.js';
 import { errorsPlugin } from '../graphql/plugins/errors.js';
 import { getSchema } from '../graphql/schema.js';
@@ -27,6 +28,7 @@ const REQUEST_ID = /^[\w.:-]{1,100}$/;
 /** Express app with /graphql, /healthz and /readyz on one http.Server (websockets will share it). */
 export async function createApp(deps: AppDeps, readiness: AppHandle['readiness'] = []): Promise<AppHandle> {
   const { config } = deps;
+  const auth_ = config.auth;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -75,7 +77,25 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
         const given = req.get('x-request-id');
         const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
         res.setHeader('x-request-id', requestId);
-        return createContext(deps, requestId);
+        const auth = await authenticate(
+          { cookieHeader: req.headers.cookie, authorization: req.headers.authorization },
+          { db: deps.db, sessions: deps.sessions, cookieName: auth_.cookieName, log: deps.log },
+        );
+        const cookieOptions = {
+          httpOnly: true,
+          sameSite: 'lax' as const,
+          secure: auth_.cookieSecure,
+          path: '/',
+        };
+        const http: HttpExchange = {
+          ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+          setSessionCookie: (id) => res.cookie(auth_.cookieName, id, { ...cookieOptions, maxAge: auth_.sessionTtlS * 1000 }),
+          clearSessionCookie: () => res.clearCookie(auth_.cookieName, cookieOptions),
+        };
+        // sliding lifetime: a used session's cookie is renewed along with its Redis expiry
+        if (auth.viewer?.via === 'session' && auth.viewer.sessionId) http.setSessionCookie(auth.viewer.sessionId);
+        else if (auth.authError && !req.headers.authorization) http.clearSessionCookie();
+        return createContext(deps, auth, http, requestId);
       },
     }),
   );

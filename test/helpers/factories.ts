@@ -1,5 +1,5 @@
 import { churches, groupMemberships, groups, households, members } from '../../src/db/schema/index.js';
-import type { Db } from '../../src/db/client.js';
+import type { TestServer } from './server.js';
 
 let seq = 0;
 const FIRST = ['Ada', 'Ben', 'Cara', 'Dan', 'Eve', 'Finn', 'Gia', 'Hal', 'Ivy', 'Jon', 'Kai', 'Lea'];
@@ -16,7 +16,11 @@ export interface SeededChurch {
  * A church with `members` people: every member in a household (one per 2 members) and in 2 of
  * the church's 3 groups, so directory pages exercise every relation.
  */
-export async function seedChurch(db: Db, opts: { members: number; name?: string; timeZone?: string }): Promise<SeededChurch> {
+export async function seedChurch(
+  s: Pick<TestServer, 'database' | 'grantAll'>,
+  opts: { members: number; name?: string; timeZone?: string; grant?: boolean },
+): Promise<SeededChurch> {
+  const db = s.database.db;
   const n = ++seq;
   const [church] = await db
     .insert(churches)
@@ -59,5 +63,7 @@ export async function seedChurch(db: Db, opts: { members: number; name?: string;
       ]),
     );
   }
+  // the default test caller becomes OWNER of the new church (pass grant: false to leave it out)
+  if (opts.grant !== false) await s.grantAll();
   return { churchId, memberIds: ms.map((m) => m.id), householdIds: hh.map((h) => h.id), groupIds: gs.map((g) => g.id) };
 }

@@ -9,3 +9,5 @@ export type MemberStatus = (typeof memberStatus.enumValues)[number];
 export type HouseholdRole = (typeof householdRole.enumValues)[number];
 export type GroupKind = (typeof groupKind.enumValues)[number];
 export type GroupRole = (typeof groupRole.enumValues)[number];
+export const churchRole = pgEnum('church_role', ['viewer', 'staff', 'admin', 'owner']);
+export type ChurchRole = (typeof churchRole.enumValues)[number];

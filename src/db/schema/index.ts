@@ -2,3 +2,4 @@ export * from './enums.js';
 export * from './church.js';
 export * from './member.js';
 export * from './group.js';
+export * from './auth.js';

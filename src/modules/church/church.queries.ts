@@ -1,4 +1,4 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { churches } from '../../db/schema/index.js';
 
@@ -9,23 +9,36 @@ export async function churchesByIds(db: Queryable, ids: readonly number[]): Prom
   return db.select().from(churches).where(inArray(churches.id, [...ids]));
 }
 
+/** Which churches a list may show: all of them (platform admin) or the viewer's. */
+export interface ChurchScope {
+  all: boolean;
+  ids: readonly number[];
+}
+
+function scopeSql(scope: ChurchScope) {
+  return scope.all ? undefined : inArray(churches.id, [...scope.ids]);
+}
+
 /** `churches` list in name order, keyset on (lower(name), id): churches_name_id_idx. */
 export async function pageChurches(
   db: Queryable,
+  scope: ChurchScope,
   limit: number,
   after?: Array<string | number | null>,
 ): Promise<ChurchRow[]> {
+  if (!scope.all && !scope.ids.length) return [];
   const keyset = after ? sql`(lower(${churches.name}), ${churches.id}) > (${after[0]}, ${after[1]})` : undefined;
   return db
     .select()
     .from(churches)
-    .where(keyset)
+    .where(and(keyset, scopeSql(scope)))
     .orderBy(sql`lower(${churches.name})`, churches.id)
     .limit(limit);
 }
 
-export async function countChurches(db: Queryable): Promise<number> {
-  const [r] = await db.select({ n: sql<number>`count(*)::int` }).from(churches);
+export async function countChurches(db: Queryable, scope: ChurchScope): Promise<number> {
+  if (!scope.all && !scope.ids.length) return 0;
+  const [r] = await db.select({ n: sql<number>`count(*)::int` }).from(churches).where(scopeSql(scope));
   return r?.n ?? 0;
 }
 

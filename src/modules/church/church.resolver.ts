@@ -11,6 +11,7 @@ import { CreateChurchInput, UpdateChurchInput } from './church.input.js';
 import type { ChurchRow } from './church.queries.js';
 import { createChurch, getChurch, listChurches, updateChurch } from './church.service.js';
 import { Church } from './church.type.js';
+import { requireChurchRole } from '../auth/viewer.js';
 import { connectionTypes } from '../../graphql/connection.js';
 
 const { Conn: ChurchConnection } = connectionTypes('Church', Church);
@@ -33,6 +34,7 @@ export class ChurchResolver {
 
   @FieldResolver(() => Int, { description: 'Non-archived members.' })
   memberCount(@Ctx() ctx: Context, @Root() c: ChurchRow) {
+    requireChurchRole(ctx.auth, c.id, 'viewer', 'memberCount');
     return ctx.loaders.membersCount({ archived: false }).load(c.id);
   }
 

@@ -2,30 +2,34 @@ import type { Context } from '../../graphql/context.js';
 import { PG, pgError } from '../../db/errors.js';
 import { BadInputError, NotFoundError, Problems } from '../../lib/errors.js';
 import { parseId } from '../../lib/ids.js';
+import { churchScope, requireChurchRole, requirePlatformAdmin, requireViewer } from '../auth/viewer.js';
 import * as v from '../../lib/validate.js';
 import type { CreateChurchInput, UpdateChurchInput } from './church.input.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../graphql/connection.js';
 import { countChurches, insertChurch, pageChurches, updateChurch as updateChurchRow, type ChurchRow } from './church.queries.js';
 
+/** A church the viewer may see (their own; any for a platform admin); NOT_FOUND otherwise. */
 export async function getChurch({ ctx, id, field = 'id' }: { ctx: Context; id: string | number; field?: string }): Promise<ChurchRow> {
+  requireViewer(ctx.auth);
   const churchId = parseId(id, 'Church', field);
   const church = await ctx.loaders.church.load(churchId);
   if (!church) throw new NotFoundError('Church', churchId, field);
   return church;
 }
 
-/** All churches by name (platform view; the accounts issue scopes this to the viewer's churches). */
+/** The viewer's churches by name (every church for a platform admin). */
 export async function listChurches({ ctx, first: f, after: a }: { ctx: Context; first?: number; after?: string }) {
+  const scope = churchScope(requireViewer(ctx.auth));
   const first = pageSize(f);
   const after = cursorKeys(a, 'CHURCH', ['string', 'number']);
-  const rows = first === 0 ? [] : await pageChurches(ctx.db, first + 1, after);
+  const rows = first === 0 ? [] : await pageChurches(ctx.db, scope, first + 1, after);
   for (const r of rows) ctx.loaders.church.prime(r.id, r);
   return toConnection(
     rows,
     first,
     after !== undefined,
     cursorEdge('CHURCH', (c: ChurchRow) => [c.name.toLowerCase(), c.id]),
-    () => countChurches(ctx.db),
+    () => countChurches(ctx.db, scope),
   );
 }
 
@@ -40,7 +44,9 @@ function uniqueToInput(e: unknown): never {
   throw e;
 }
 
+/** Platform operation: onboarding a church. Its first OWNER is then added with addChurchUser. */
 export async function createChurch({ ctx, input }: { ctx: Context; input: CreateChurchInput }): Promise<ChurchRow> {
+  requirePlatformAdmin(ctx.auth);
   const p = new Problems();
   const name = v.text(p, 'input.name', input.name, { max: v.LIMITS.name, required: true });
   const slug = v.slug(p, 'input.slug', input.slug);
@@ -56,6 +62,7 @@ export async function createChurch({ ctx, input }: { ctx: Context; input: Create
 
 export async function updateChurch({ ctx, id, input }: { ctx: Context; id: string; input: UpdateChurchInput }): Promise<ChurchRow> {
   const church = await getChurch({ ctx, id });
+  requireChurchRole(ctx.auth, church.id, 'admin', 'id');
   const p = new Problems();
   const patch = {
     name: v.text(p, 'input.name', input.name, { max: v.LIMITS.name, required: input.name !== undefined }) ?? undefined,

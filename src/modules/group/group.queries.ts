@@ -26,8 +26,12 @@ function groupFromRaw(r: Record<string, unknown>): GroupRow {
   };
 }
 
-export async function groupsByIds(db: Queryable, ids: readonly number[]): Promise<GroupRow[]> {
-  return db.select().from(groups).where(inArray(groups.id, [...ids]));
+export async function groupsByIds(db: Queryable, ids: readonly number[], scope: readonly number[]): Promise<GroupRow[]> {
+  if (!scope.length) return [];
+  return db
+    .select()
+    .from(groups)
+    .where(and(inArray(groups.id, [...ids]), inArray(groups.churchId, [...scope])));
 }
 
 /** Church.groups / groups(churchId): keyset pages for several churches in one statement (groups_church_name_idx). */
@@ -64,12 +68,14 @@ export async function groupsByMember(
   db: Queryable,
   memberIds: readonly number[],
   cap: number,
+  scope: readonly number[],
 ): Promise<Map<number, GroupRow[]>> {
+  if (!scope.length) return new Map();
   const rows = await db.execute<Record<string, unknown>>(sql`
     SELECT x.member_id, x.id, x.church_id, x.name, x.kind, x.description, x.created_at, x.updated_at FROM (
       SELECT gm.member_id, g.*, row_number() OVER (PARTITION BY gm.member_id ORDER BY lower(g.name), g.id) AS rn
       FROM group_memberships gm JOIN groups g ON g.id = gm.group_id
-      WHERE gm.member_id = ANY(${intArray(memberIds)})
+      WHERE gm.member_id = ANY(${intArray(memberIds)}) AND gm.church_id = ANY(${intArray(scope)})
     ) x WHERE x.rn <= ${cap}
     ORDER BY x.member_id, x.rn`);
   const out = new Map<number, GroupRow[]>();
@@ -88,8 +94,10 @@ export async function pageMembersByGroup(
   db: Queryable,
   groupIds: readonly number[],
   limit: number,
-  after?: Array<string | number | null>,
+  after: Array<string | number | null> | undefined,
+  scope: readonly number[],
 ): Promise<Map<number, GroupMemberRow[]>> {
+  if (!scope.length) return new Map();
   const keyset = after
     ? sql`(lower(m.last_name), lower(m.first_name), m.id) > (${after[0]}, ${after[1]}, ${after[2]})`
     : sql`TRUE`;
@@ -98,7 +106,7 @@ export async function pageMembersByGroup(
     CROSS JOIN LATERAL (
       SELECT gm.group_id AS gm_group_id, gm.role AS gm_role, gm.joined_on AS gm_joined_on, m.*
       FROM group_memberships gm JOIN members m ON m.id = gm.member_id
-      WHERE gm.group_id = g.id AND m.archived_at IS NULL AND ${keyset}
+      WHERE gm.group_id = g.id AND gm.church_id = ANY(${intArray(scope)}) AND m.archived_at IS NULL AND ${keyset}
       ORDER BY lower(m.last_name), lower(m.first_name), m.id LIMIT ${limit}
     ) p`);
   const out = new Map<number, GroupMemberRow[]>();
@@ -112,11 +120,17 @@ export async function pageMembersByGroup(
   return out;
 }
 
-export async function countMembersByGroup(db: Queryable, groupIds: readonly number[]): Promise<Map<number, number>> {
+export async function countMembersByGroup(
+  db: Queryable,
+  groupIds: readonly number[],
+  scope: readonly number[],
+): Promise<Map<number, number>> {
+  if (!scope.length) return new Map();
   const rows = await db.execute<{ group_id: number; n: number }>(sql`
     SELECT gm.group_id, count(*)::int AS n
     FROM group_memberships gm JOIN members m ON m.id = gm.member_id AND m.archived_at IS NULL
-    WHERE gm.group_id = ANY(${intArray(groupIds)}) GROUP BY gm.group_id`);
+    WHERE gm.group_id = ANY(${intArray(groupIds)}) AND gm.church_id = ANY(${intArray(scope)})
+    GROUP BY gm.group_id`);
   return new Map(rows.map((r) => [r.group_id, r.n]));
 }
 

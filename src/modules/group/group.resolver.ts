@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../graphql/context.js';
 import { Church } from '../church/church.type.js';
+import { requireChurchRole } from '../auth/viewer.js';
 import { getChurch } from '../church/church.service.js';
 import { AddGroupMemberInput, CreateGroupInput, UpdateGroupInput } from './group.input.js';
 import type { GroupRow } from './group.queries.js';
@@ -40,6 +41,7 @@ export class GroupResolver {
 
   @FieldResolver(() => Int, { description: 'Non-archived members in the group.' })
   memberCount(@Ctx() ctx: Context, @Root() g: GroupRow) {
+    requireChurchRole(ctx.auth, g.churchId, 'viewer', 'memberCount');
     return ctx.loaders.groupMembersCount.load(g.id);
   }
 

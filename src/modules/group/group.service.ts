@@ -6,6 +6,7 @@ import { parseId } from '../../lib/ids.js';
 import * as v from '../../lib/validate.js';
 import type { ChurchRow } from '../church/church.queries.js';
 import { getChurch } from '../church/church.service.js';
+import { requireChurchRole, requireViewer } from '../auth/viewer.js';
 import type { MemberRow } from '../member/member.queries.js';
 import { getMember } from '../member/member.service.js';
 import type { AddGroupMemberInput, CreateGroupInput, UpdateGroupInput } from './group.input.js';
@@ -13,6 +14,7 @@ import * as q from './group.queries.js';
 import type { GroupMemberRow, GroupRow } from './group.queries.js';
 
 export async function getGroup({ ctx, id, field = 'id' }: { ctx: Context; id: string; field?: string }): Promise<GroupRow> {
+  requireViewer(ctx.auth);
   const groupId = parseId(id, 'Group', field);
   const g = await ctx.loaders.group.load(groupId);
   if (!g) throw new NotFoundError('Group', groupId, field);
@@ -20,6 +22,7 @@ export async function getGroup({ ctx, id, field = 'id' }: { ctx: Context; id: st
 }
 
 export async function listGroups({ ctx, church, first: f, after: a }: { ctx: Context; church: ChurchRow; first?: number; after?: string }) {
+  requireChurchRole(ctx.auth, church.id, 'viewer');
   const first = pageSize(f);
   const after = cursorKeys(a, 'GROUP', ['string', 'number']);
   const rows = first === 0 ? [] : await ctx.loaders.groupsPage({ limit: first + 1, after }).load(church.id);
@@ -33,6 +36,7 @@ export async function listGroups({ ctx, church, first: f, after: a }: { ctx: Con
 }
 
 export async function listGroupMembers({ ctx, group, first: f, after: a }: { ctx: Context; group: GroupRow; first?: number; after?: string }) {
+  requireChurchRole(ctx.auth, group.churchId, 'viewer');
   const first = pageSize(f);
   const after = cursorKeys(a, 'NAME', ['string', 'string', 'number']);
   const rows = first === 0 ? [] : await ctx.loaders.groupMembersPage({ limit: first + 1, after }).load(group.id);
@@ -55,6 +59,7 @@ function validateGroup(p: Problems, input: Partial<CreateGroupInput>, creating: 
 
 export async function createGroup({ ctx, input }: { ctx: Context; input: CreateGroupInput }): Promise<GroupRow> {
   const church = await getChurch({ ctx, id: input.churchId, field: 'input.churchId' });
+  requireChurchRole(ctx.auth, church.id, 'staff', 'input.churchId');
   const p = new Problems();
   const g = validateGroup(p, input, true);
   p.throwIfAny();
@@ -68,6 +73,7 @@ export async function createGroup({ ctx, input }: { ctx: Context; input: CreateG
 
 export async function updateGroup({ ctx, id, input }: { ctx: Context; id: string; input: UpdateGroupInput }): Promise<GroupRow> {
   const current = await getGroup({ ctx, id });
+  requireChurchRole(ctx.auth, current.churchId, 'staff', 'id');
   const p = new Problems();
   const g = validateGroup(p, input, false);
   if (input.kind === null) p.add('input.kind', 'cannot be null');
@@ -83,6 +89,7 @@ async function pair(ctx: Context, groupId: string, memberId: string, prefix: str
   const group = await getGroup({ ctx, id: groupId, field: `${prefix}groupId` });
   const member = await getMember({ ctx, id: memberId, field: `${prefix}memberId` });
   if (member.churchId !== group.churchId) throw new NotFoundError('Member', member.id, `${prefix}memberId`);
+  requireChurchRole(ctx.auth, group.churchId, 'staff', `${prefix}groupId`);
   return { group, member };
 }
 

@@ -1,4 +1,4 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { households } from '../../db/schema/index.js';
 import { intArray, toDate } from '../../db/sql.js';
@@ -6,8 +6,12 @@ import { intArray, toDate } from '../../db/sql.js';
 export type HouseholdRow = typeof households.$inferSelect;
 export type NewHouseholdRow = typeof households.$inferInsert;
 
-export async function householdsByIds(db: Queryable, ids: readonly number[]): Promise<HouseholdRow[]> {
-  return db.select().from(households).where(inArray(households.id, [...ids]));
+export async function householdsByIds(db: Queryable, ids: readonly number[], scope: readonly number[]): Promise<HouseholdRow[]> {
+  if (!scope.length) return [];
+  return db
+    .select()
+    .from(households)
+    .where(and(inArray(households.id, [...ids]), inArray(households.churchId, [...scope])));
 }
 
 /** households(churchId) / Church.households: name-ordered keyset pages for several churches (households_church_name_idx). */

@@ -5,10 +5,12 @@ import { parseId } from '../../lib/ids.js';
 import * as v from '../../lib/validate.js';
 import type { ChurchRow } from '../church/church.queries.js';
 import { getChurch } from '../church/church.service.js';
+import { requireChurchRole, requireViewer } from '../auth/viewer.js';
 import type { CreateHouseholdInput, UpdateHouseholdInput } from './household.input.js';
 import { insertHouseholds, updateHousehold as updateRow, type HouseholdRow } from './household.queries.js';
 
 export async function getHousehold({ ctx, id }: { ctx: Context; id: string }): Promise<HouseholdRow> {
+  requireViewer(ctx.auth);
   const householdId = parseId(id, 'Household');
   const h = await ctx.loaders.household.load(householdId);
   if (!h) throw new NotFoundError('Household', householdId);
@@ -16,6 +18,7 @@ export async function getHousehold({ ctx, id }: { ctx: Context; id: string }): P
 }
 
 export async function listHouseholds({ ctx, church, first: f, after: a }: { ctx: Context; church: ChurchRow; first?: number; after?: string }) {
+  requireChurchRole(ctx.auth, church.id, 'viewer');
   const first = pageSize(f);
   const after = cursorKeys(a, 'HOUSEHOLD', ['string', 'number']);
   const rows = first === 0 ? [] : await ctx.loaders.householdsPage({ limit: first + 1, after }).load(church.id);
@@ -30,6 +33,7 @@ export async function listHouseholds({ ctx, church, first: f, after: a }: { ctx:
 
 export async function createHousehold({ ctx, input }: { ctx: Context; input: CreateHouseholdInput }): Promise<HouseholdRow> {
   const church = await getChurch({ ctx, id: input.churchId, field: 'input.churchId' });
+  requireChurchRole(ctx.auth, church.id, 'staff', 'input.churchId');
   const p = new Problems();
   const name = v.text(p, 'input.name', input.name, { max: v.LIMITS.name, required: true });
   p.throwIfAny();
@@ -39,6 +43,7 @@ export async function createHousehold({ ctx, input }: { ctx: Context; input: Cre
 
 export async function updateHousehold({ ctx, id, input }: { ctx: Context; id: string; input: UpdateHouseholdInput }): Promise<HouseholdRow> {
   const current = await getHousehold({ ctx, id });
+  requireChurchRole(ctx.auth, current.churchId, 'staff', 'id');
   const p = new Problems();
   const name = v.text(p, 'input.name', input.name, { max: v.LIMITS.name, required: input.name !== undefined });
   p.throwIfAny();

@@ -3,6 +3,7 @@ import { HouseholdRole, MemberStatus } from '../../graphql/enums.js';
 import { BadInputError, Problems } from '../../lib/errors.js';
 import * as v from '../../lib/validate.js';
 import { getChurch } from '../church/church.service.js';
+import { requireChurchRole } from '../auth/viewer.js';
 import { insertHouseholds } from '../household/household.queries.js';
 import type { ImportMemberRow } from './member.input.js';
 import { insertMembers, type NewMemberRow } from './member.queries.js';
@@ -36,6 +37,7 @@ export async function importMembers({ ctx, churchId, rows }: { ctx: Context; chu
     throw new BadInputError({ field: 'rows', message: `accepts at most ${IMPORT_MAX_ROWS} rows per import (got ${rows.length})` });
   }
   const church = await getChurch({ ctx, id: churchId, field: 'churchId' });
+  requireChurchRole(ctx.auth, church.id, 'staff');
   const today = v.todayIn(church.timeZone);
   const errors: ImportRowError[] = [];
   const valid: Array<{ member: NewMemberRow; household: string | null }> = [];

@@ -150,8 +150,13 @@ export async function countMembersByChurch(
   return new Map(rows.map((r) => [r.church_id, r.n]));
 }
 
-export async function membersByIds(db: Queryable, ids: readonly number[]): Promise<MemberRow[]> {
-  return db.select().from(members).where(inArray(members.id, [...ids]));
+/** Members by id, only within the churches in `scope` (tenancy enforced in SQL, not only in resolvers). */
+export async function membersByIds(db: Queryable, ids: readonly number[], scope: readonly number[]): Promise<MemberRow[]> {
+  if (!scope.length) return [];
+  return db
+    .select()
+    .from(members)
+    .where(and(inArray(members.id, [...ids]), inArray(members.churchId, [...scope])));
 }
 
 /** Household.members: non-archived, heads and spouses first; at most `cap` per household. */
@@ -159,7 +164,9 @@ export async function membersByHousehold(
   db: Queryable,
   householdIds: readonly number[],
   cap: number,
+  scope: readonly number[],
 ): Promise<Map<number, MemberRow[]>> {
+  if (!scope.length) return new Map();
   const rows = await db.execute<Record<string, unknown>>(sql`
     SELECT ${COLUMNS} FROM (
       SELECT m.*, row_number() OVER (
@@ -168,6 +175,7 @@ export async function membersByHousehold(
                  m.birth_date NULLS LAST, m.id) AS rn
       FROM members m
       WHERE m.household_id = ANY(${intArray(householdIds)}) AND m.archived_at IS NULL
+        AND m.church_id = ANY(${intArray(scope)})
     ) m WHERE m.rn <= ${cap}
     ORDER BY m.household_id, m.rn`);
   return groupRows(rows, (r) => r.household_id as number);

@@ -5,6 +5,7 @@ import { NotFoundError, Problems } from '../../lib/errors.js';
 import { parseId } from '../../lib/ids.js';
 import * as v from '../../lib/validate.js';
 import { getChurch } from '../church/church.service.js';
+import { requireChurchRole, requireViewer } from '../auth/viewer.js';
 import type { ChurchRow } from '../church/church.queries.js';
 import type { CreateMemberInput, MembersPageArgs, UpdateMemberInput } from './member.input.js';
 import * as q from './member.queries.js';
@@ -16,6 +17,7 @@ const CURSOR_SHAPE = {
 } as const satisfies Record<MemberOrderBy, Array<'string' | 'number' | 'date'>>;
 
 export async function getMember({ ctx, id, field = 'id' }: { ctx: Context; id: string | number; field?: string }): Promise<MemberRow> {
+  requireViewer(ctx.auth);
   const memberId = parseId(id, 'Member', field);
   const member = await ctx.loaders.member.load(memberId);
   if (!member) throw new NotFoundError('Member', memberId, field);
@@ -32,6 +34,7 @@ async function householdInChurch(ctx: Context, churchId: number, id: string, fie
 
 /** The member directory of one church: a keyset page, batched across parents by the loaders. */
 export async function listMembers({ ctx, church, args }: { ctx: Context; church: ChurchRow; args: MembersPageArgs }) {
+  requireChurchRole(ctx.auth, church.id, 'viewer');
   const first = pageSize(args.first);
   const orderBy = args.orderBy ?? MemberOrderBy.NAME;
   const after = cursorKeys(args.after, orderBy, [...CURSOR_SHAPE[orderBy]]);
@@ -96,6 +99,7 @@ function validatePerson(
 
 export async function createMember({ ctx, input }: { ctx: Context; input: CreateMemberInput }): Promise<MemberRow> {
   const church = await getChurch({ ctx, id: input.churchId, field: 'input.churchId' });
+  requireChurchRole(ctx.auth, church.id, 'staff', 'input.churchId');
   const p = new Problems();
   const person = validatePerson(ctx, p, input, true);
   if (input.householdRole && !input.householdId) p.add('input.householdRole', 'needs a householdId');
@@ -124,6 +128,7 @@ export async function createMember({ ctx, input }: { ctx: Context; input: Create
 
 export async function updateMember({ ctx, id, input }: { ctx: Context; id: string; input: UpdateMemberInput }): Promise<MemberRow> {
   const current = await getMember({ ctx, id });
+  requireChurchRole(ctx.auth, current.churchId, 'staff', 'id');
   const church = await getChurch({ ctx, id: current.churchId });
   const p = new Problems();
   const person = validatePerson(ctx, p, input, false);
@@ -158,6 +163,7 @@ export async function updateMember({ ctx, id, input }: { ctx: Context; id: strin
 
 export async function setMemberArchived({ ctx, id, archived }: { ctx: Context; id: string; archived: boolean }): Promise<MemberRow> {
   const current = await getMember({ ctx, id });
+  requireChurchRole(ctx.auth, current.churchId, 'staff', 'id');
   const row = await q.setArchived(ctx.db, current.churchId, current.id, archived);
   if (!row) throw new NotFoundError('Member', current.id);
   ctx.loaders.member.clear(row.id).prime(row.id, row);

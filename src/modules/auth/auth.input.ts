@@ -1,0 +1,19 @@
+import { Field, ID, InputType } from 'type-graphql';
+import { ChurchRole } from '../../graphql/enums.js';
+import { DateTime } from '../../graphql/scalars.js';
+
+@InputType({ description: 'Gives a person a role in a church, creating their account if the email is new.' })
+export class AddChurchUserInput {
+  @Field(() => ID) churchId!: string;
+  @Field(() => String) email!: string;
+  @Field(() => String, { nullable: true, description: 'Required when the account is new.' }) name?: string | null;
+  @Field(() => String, { nullable: true, description: 'Required when the account is new: 12-200 characters.' })
+  password?: string | null;
+  @Field(() => ChurchRole) role!: ChurchRole;
+}
+
+@InputType()
+export class CreateApiTokenInput {
+  @Field(() => String, { description: 'What the token is for, e.g. "nightly export".' }) name!: string;
+  @Field(() => DateTime, { nullable: true, description: 'No expiry when omitted.' }) expiresAt?: Date | null;
+}

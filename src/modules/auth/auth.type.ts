@@ -1,0 +1,57 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import { connectionTypes } from '../../graphql/connection.js';
+import { ChurchRole } from '../../graphql/enums.js';
+import { DateTime } from '../../graphql/scalars.js';
+import { Church } from '../church/church.type.js';
+
+@ObjectType({ description: 'A person who signs in: church staff or a platform operator.' })
+export class User {
+  @Field(() => ID) id!: number;
+  @Field(() => String) email!: string;
+  @Field(() => String) name!: string;
+  @Field(() => Boolean, { description: 'Operators of the service: queues, caches, onboarding churches.' })
+  isPlatformAdmin!: boolean;
+  @Field(() => DateTime, { nullable: true }) deactivatedAt!: Date | null;
+  @Field(() => DateTime) createdAt!: Date;
+}
+
+@ObjectType({ description: 'A role in one church.' })
+export class ChurchMembership {
+  @Field(() => Church) church!: Church;
+  @Field(() => ChurchRole) role!: ChurchRole;
+}
+
+@ObjectType({ description: 'The signed-in user and where they may act.' })
+export class Viewer {
+  @Field(() => User) user!: User;
+  @Field(() => [ChurchMembership]) churches!: ChurchMembership[];
+  @Field(() => String, { description: 'session or token' }) authenticatedBy!: string;
+}
+
+@ObjectType({ description: 'A user with their role in the church asked about.' })
+export class ChurchUser {
+  @Field(() => User) user!: User;
+  @Field(() => ChurchRole) role!: ChurchRole;
+}
+
+export const { Conn: ChurchUserConnection } = connectionTypes('ChurchUser', ChurchUser);
+
+@ObjectType({ description: 'An API token (the secret itself is only shown once, at creation).' })
+export class ApiToken {
+  @Field(() => ID) id!: number;
+  @Field(() => String) name!: string;
+  @Field(() => String, { description: 'First characters of the secret, to recognise it.' }) prefix!: string;
+  @Field(() => DateTime) createdAt!: Date;
+  @Field(() => DateTime, { nullable: true }) expiresAt!: Date | null;
+  @Field(() => DateTime, { nullable: true, description: 'Updated at most once a minute.' }) lastUsedAt!: Date | null;
+  @Field(() => DateTime, { nullable: true }) revokedAt!: Date | null;
+}
+
+export const { Conn: ApiTokenConnection } = connectionTypes('ApiToken', ApiToken);
+
+@ObjectType()
+export class CreateApiTokenPayload {
+  @Field(() => String, { description: 'Send as "Authorization: Bearer <token>". Shown once: store it now.' })
+  token!: string;
+  @Field(() => ApiToken) apiToken!: ApiToken;
+}

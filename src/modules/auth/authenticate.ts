@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import { parse as parseCookies } from 'cookie';
+import type { Db } from '../../db/client.js';
+import type { Logger } from '../../lib/logger.js';
+import { tokenPrincipal, touchToken } from './auth.queries.js';
+import type { SessionStore } from './sessions.js';
+import type { AuthState } from './viewer.js';
+
+export const TOKEN_PREFIX = 'stp_';
+export const hashToken = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+export interface AuthRequest {
+  cookieHeader: string | undefined;
+  authorization: string | undefined;
+}
+
+/**
+ * Resolves the viewer once per request. A bearer token wins over a cookie. Credentials that were
+ * sent but are not valid leave the request anonymous with a reason, so protected fields answer
+ * UNAUTHENTICATED saying why.
+ */
+export async function authenticate(
+  req: AuthRequest,
+  deps: { db: Db; sessions: SessionStore; cookieName: string; log: Logger },
+): Promise<AuthState> {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.authorization ?? '')?.[1];
+  if (bearer) {
+    if (!bearer.startsWith(TOKEN_PREFIX) || bearer.length > 200) return { viewer: null, authError: 'Invalid API token' };
+    const p = await tokenPrincipal(deps.db, hashToken(bearer));
+    if (!p) return { viewer: null, authError: 'Invalid, expired or revoked API token' };
+    if (!p.token.lastUsedAt || Date.now() - p.token.lastUsedAt.getTime() > 60_000) {
+      touchToken(deps.db, p.token.id).catch((e) => deps.log.warn({ err: e }, 'could not record token use'));
+    }
+    return {
+      viewer: {
+        userId: p.user.id,
+        email: p.user.email,
+        name: p.user.name,
+        platformAdmin: p.user.isPlatformAdmin,
+        roles: new Map(p.roles),
+        via: 'token',
+        tokenId: p.token.id,
+      },
+    };
+  }
+  const sid = req.cookieHeader ? parseCookies(req.cookieHeader)[deps.cookieName] : undefined;
+  if (!sid) return { viewer: null };
+  const s = await deps.sessions.touch(sid);
+  if (!s) return { viewer: null, authError: 'Your session has ended; sign in again' };
+  return {
+    viewer: {
+      userId: s.userId,
+      email: s.email,
+      name: s.name,
+      platformAdmin: s.platformAdmin,
+      roles: new Map(s.roles),
+      via: 'session',
+      sessionId: sid,
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import type { Context } from '../../graphql/context.js';
+import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../graphql/connection.js';
+import { AppError, BadInputError, NotFoundError, Problems } from '../../lib/errors.js';
+import { parseId } from '../../lib/ids.js';
+import * as v from '../../lib/validate.js';
+import * as q from './auth.queries.js';
+import { hashToken, TOKEN_PREFIX } from './authenticate.js';
+import { requireViewer, ROLE_RANK, type Viewer } from './viewer.js';
+
+export const MAX_LIVE_TOKENS = 50;
+
+/** Tokens are for admins and scripts: ADMIN or OWNER somewhere, or a platform admin. */
+function requireTokenManager(ctx: Context): Viewer {
+  const viewer = requireViewer(ctx.auth);
+  const isAdmin = viewer.platformAdmin || [...viewer.roles.values()].some((r) => ROLE_RANK[r] >= ROLE_RANK.admin);
+  if (!isAdmin) throw new AppError('FORBIDDEN', 'API tokens need the ADMIN role or higher in a church');
+  return viewer;
+}
+
+export async function createApiToken({ ctx, input }: { ctx: Context; input: { name: string; expiresAt?: Date | null } }) {
+  const viewer = requireTokenManager(ctx);
+  const p = new Problems();
+  const name = v.text(p, 'input.name', input.name, { max: v.LIMITS.name, required: true });
+  if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) p.add('input.expiresAt', 'must be in the future');
+  p.throwIfAny();
+  if ((await q.countTokens(ctx.db, viewer.userId, true)) >= MAX_LIVE_TOKENS) {
+    throw new BadInputError({ field: 'input', message: `at most ${MAX_LIVE_TOKENS} live tokens per user; revoke some first` });
+  }
+  const secret = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+  const apiToken = await q.insertToken(ctx.db, {
+    userId: viewer.userId,
+    name: name!,
+    tokenHash: hashToken(secret),
+    prefix: secret.slice(0, TOKEN_PREFIX.length + 6),
+    expiresAt: input.expiresAt ?? null,
+  });
+  return { token: secret, apiToken };
+}
+
+export async function listApiTokens({ ctx, first: f, after: a }: { ctx: Context; first?: number; after?: string }) {
+  const viewer = requireTokenManager(ctx);
+  const first = pageSize(f);
+  const after = cursorKeys(a, 'TOKEN', ['number']);
+  const rows = first === 0 ? [] : await q.tokensOf(ctx.db, viewer.userId, first + 1, after?.[0] as number | undefined);
+  return toConnection(
+    rows,
+    first,
+    after !== undefined,
+    cursorEdge('TOKEN', (t: q.ApiTokenRow) => [t.id]),
+    () => q.countTokens(ctx.db, viewer.userId, false),
+  );
+}
+
+export async function revokeApiToken({ ctx, id }: { ctx: Context; id: string }) {
+  const viewer = requireTokenManager(ctx);
+  const tokenId = parseId(id, 'ApiToken');
+  const t = await q.revokeToken(ctx.db, tokenId, viewer.userId);
+  if (!t) throw new NotFoundError('ApiToken', tokenId);
+  return t;
+}

@@ -1,0 +1,132 @@
+import type { Context } from '../../graphql/context.js';
+import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../graphql/connection.js';
+import { ChurchRole } from '../../graphql/enums.js';
+import { PG, pgError } from '../../db/errors.js';
+import { AppError, BadInputError, NotFoundError, Problems } from '../../lib/errors.js';
+import { parseId } from '../../lib/ids.js';
+import * as v from '../../lib/validate.js';
+import { getChurch } from '../church/church.service.js';
+import * as q from './auth.queries.js';
+import { PASSWORD_MAX, PASSWORD_MIN } from './password.js';
+import { requirePlatformAdmin, requireViewer, ROLE_RANK } from './viewer.js';
+
+/** User management in a church: its ADMINs and OWNERs, or a platform admin. */
+function requireUserAdmin(ctx: Context, churchId: number): void {
+  const viewer = requireViewer(ctx.auth);
+  if (viewer.platformAdmin) return;
+  const role = viewer.roles.get(churchId);
+  if (!role) throw new NotFoundError('Church', churchId, 'churchId');
+  if (ROLE_RANK[role] < ROLE_RANK.admin) throw new AppError('FORBIDDEN', 'Managing users needs the ADMIN role or higher');
+}
+
+/** Granting or taking away OWNER needs an OWNER (or a platform admin). */
+function requireOwnerFor(ctx: Context, churchId: number, ...roles: Array<string | undefined>): void {
+  const viewer = requireViewer(ctx.auth);
+  if (!roles.includes(ChurchRole.OWNER) || viewer.platformAdmin) return;
+  if (viewer.roles.get(churchId) !== 'owner') throw new AppError('FORBIDDEN', 'Only an OWNER can grant or remove the OWNER role');
+}
+
+async function churchIdOf(ctx: Context, id: string, field = 'churchId'): Promise<number> {
+  // platform admins see every church record; others only their own (NOT_FOUND otherwise)
+  return (await getChurch({ ctx, id, field })).id;
+}
+
+export async function listChurchUsers({ ctx, churchId, first: f, after: a }: { ctx: Context; churchId: string; first?: number; after?: string }) {
+  const id = await churchIdOf(ctx, churchId);
+  requireUserAdmin(ctx, id);
+  const first = pageSize(f);
+  const after = cursorKeys(a, 'USER', ['string']);
+  const rows = first === 0 ? [] : await q.pageChurchUsers(ctx.db, id, first + 1, after?.[0] as string | undefined);
+  return toConnection(
+    rows,
+    first,
+    after !== undefined,
+    cursorEdge('USER', (r: q.ChurchUserRow) => [r.user.email]),
+    () => q.countChurchUsers(ctx.db, id),
+  );
+}
+
+export async function addChurchUser({
+  ctx,
+  input,
+}: {
+  ctx: Context;
+  input: { churchId: string; email: string; name?: string | null; password?: string | null; role: ChurchRole };
+}) {
+  const churchId = await churchIdOf(ctx, input.churchId, 'input.churchId');
+  requireUserAdmin(ctx, churchId);
+  requireOwnerFor(ctx, churchId, input.role);
+  const p = new Problems();
+  const email = v.email(p, 'input.email', input.email);
+  if (!email) p.add('input.email', 'is required');
+  p.throwIfAny();
+
+  return ctx.db.transaction(async (tx) => {
+    let user = await q.userByEmail(tx, email!);
+    if (!user) {
+      const name = v.text(p, 'input.name', input.name, { max: v.LIMITS.personName, required: true });
+      const pw = input.password ?? '';
+      if (pw.length < PASSWORD_MIN || pw.length > PASSWORD_MAX) p.add('input.password', `must be ${PASSWORD_MIN}-${PASSWORD_MAX} characters for a new account`);
+      p.throwIfAny();
+      try {
+        user = await q.insertUser(tx, { email: email!, name: name!, passwordHash: await ctx.hasher.hash(pw) });
+      } catch (e) {
+        if (pgError(e)?.code === PG.uniqueViolation) throw new BadInputError({ field: 'input.email', message: 'was just registered; try again' });
+        throw e;
+      }
+    } else if (await q.roleIn(tx, user.id, churchId)) {
+      throw new BadInputError({ field: 'input.email', message: 'already has a role in this church; use setChurchUserRole' });
+    }
+    await q.setRole(tx, user.id, churchId, input.role);
+    await ctx.sessions.revokeUser(user.id); // their sessions carry their roles: sign in again to get this one
+    return { user, role: input.role };
+  });
+}
+
+export async function setChurchUserRole({ ctx, churchId: cid, userId: uid, role }: { ctx: Context; churchId: string; userId: string; role: ChurchRole }) {
+  const churchId = await churchIdOf(ctx, cid);
+  requireUserAdmin(ctx, churchId);
+  const userId = parseId(uid, 'User', 'userId');
+  return ctx.db.transaction(async (tx) => {
+    const owners = await q.lockOwners(tx, churchId);
+    const current = await q.roleIn(tx, userId, churchId);
+    if (!current) throw new NotFoundError('User', userId, 'userId');
+    requireOwnerFor(ctx, churchId, role, current);
+    if (current === 'owner' && role !== ChurchRole.OWNER && owners.length <= 1) {
+      throw new BadInputError({ field: 'role', message: 'a church needs at least one OWNER; make someone else OWNER first' });
+    }
+    await q.setRole(tx, userId, churchId, role);
+    await ctx.sessions.revokeUser(userId);
+    const user = await q.userById(tx, userId);
+    return { user: user!, role };
+  });
+}
+
+export async function removeChurchUser({ ctx, churchId: cid, userId: uid }: { ctx: Context; churchId: string; userId: string }) {
+  const churchId = await churchIdOf(ctx, cid);
+  requireUserAdmin(ctx, churchId);
+  const userId = parseId(uid, 'User', 'userId');
+  return ctx.db.transaction(async (tx) => {
+    const owners = await q.lockOwners(tx, churchId);
+    const current = await q.roleIn(tx, userId, churchId);
+    if (!current) throw new NotFoundError('User', userId, 'userId');
+    requireOwnerFor(ctx, churchId, current);
+    if (current === 'owner' && owners.length <= 1) {
+      throw new BadInputError({ field: 'userId', message: 'cannot remove the last OWNER of a church' });
+    }
+    await q.deleteRole(tx, userId, churchId);
+    await ctx.sessions.revokeUser(userId);
+    return true;
+  });
+}
+
+/** Platform operation: a deactivated user cannot sign in; their sessions and tokens stop at once. */
+export async function setUserActive({ ctx, userId: uid, active }: { ctx: Context; userId: string; active: boolean }) {
+  const viewer = requirePlatformAdmin(ctx.auth);
+  const userId = parseId(uid, 'User', 'userId');
+  if (!active && userId === viewer.userId) throw new BadInputError({ field: 'userId', message: 'you cannot deactivate yourself' });
+  const user = await q.updateUser(ctx.db, userId, { deactivatedAt: active ? null : new Date() });
+  if (!user) throw new NotFoundError('User', userId, 'userId');
+  await ctx.sessions.revokeUser(userId);
+  return user;
+}
