@@ -137,11 +137,12 @@ describe('members directory', () => {
     for (const [vars, field] of cases) {
       s.database.statements.reset();
       const r = await s.gql(DirectoryPageDocument, { churchId: id, ...vars });
-      expect(r.data).toBeNull();
+      expect(r.data ?? null).toBeNull();
       expect(r.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
       expect(r.errors![0]!.extensions!.field).toBe(field);
-      // rejected without touching the members table (only the church lookup ran)
+      // rejected without touching the members table (a cap violation before any SQL at all)
       expect(s.database.statements.recent.some((q) => q.query.includes('members'))).toBe(false);
+      if (field === 'first' && (vars.first as number) > 100) expect(s.database.statements.count).toBe(0);
     }
   });
 

@@ -13,6 +13,7 @@ import { createContext, type AppDeps, type Context, type HttpExchange } from '..
 import { authenticate } from '../modules/auth/authenticate.js';
 import { formatError } from '../graphql/errors.js';
 import { errorsPlugin } from '../graphql/plugins/errors.js';
+import { limitsPlugin } from '../graphql/plugins/limits.js';
 import { getSchema } from '../graphql/schema.js';
 
 export interface AppHandle {
@@ -41,6 +42,9 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
     formatError: formatError(),
     includeStacktraceInErrorResponses: false,
     introspection: !config.isProduction,
+    // no "did you mean …" suggestions (they reveal the schema) in production
+    hideSchemaDetailsFromClientErrors: config.isProduction,
+    parseOptions: { maxTokens: config.graphql.maxTokens },
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     // main.ts owns SIGTERM/SIGINT (drain, then close pool and Redis); Apollo must not race it
@@ -48,6 +52,7 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       errorsPlugin(),
+      limitsPlugin(config.graphql),
       config.http.sandbox
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: true })
         : config.isProduction

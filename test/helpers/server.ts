@@ -46,13 +46,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** The session cookie a browser would keep: the last Set-Cookie of that name wins. */
 export function sessionCookieOf(res: { headers: Headers }, name: string): string | null {
+  let found: string | null = null;
   for (const c of res.headers.getSetCookie()) {
     const [pair] = c.split(';');
     const [k, v] = pair!.split('=');
-    if (k === name && v) return `${k}=${v}`;
+    if (k === name) found = v ? `${k}=${v}` : null;
   }
-  return null;
+  return found;
 }
 
 /** The real app on a random port, against a database and Redis key space of its own. */

@@ -15,7 +15,9 @@ export class AuthResolver {
   }
 
   @Mutation(() => User, {
-    description: 'Signs in and sets the session cookie (httpOnly). Limited per email+IP and per IP: RATE_LIMITED says how long to wait.',
+    nullable: true,
+    description:
+      'Signs in and sets the session cookie (httpOnly). Null with an error when refused. Limited per email+IP and per IP: RATE_LIMITED says how long to wait.',
   })
   login(@Ctx() ctx: Context, @Arg('email', () => String) email: string, @Arg('password', () => String) password: string) {
     return login({ ctx, email, password });
