@@ -79,7 +79,7 @@ describe('limits, checked before any resolver runs', () => {
     const fields = Array.from({ length: 6000 }, () => '__typename').join(' ');
     const { r, sql } = await run(`{ ${fields} }`);
     expect(r.errors![0]!.extensions!.code).toBe('GRAPHQL_PARSE_FAILED');
-    expect(r.errors![0]!.message).toMatch(/more th[ae]n 5000 tokens/i);
+    expect(r.errors![0]!.message).toMatch(/more th\w+ 5000 tokens/i);
     expect(sql).toBe(0);
   });
 
