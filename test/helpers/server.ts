@@ -12,6 +12,7 @@ import { buildDeps } from '../../src/http/deps.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { ensureUser } from '../../src/modules/auth/bootstrap.js';
 import { createTestDatabase } from './db.js';
+import { deleteKeys } from './redis.js';
 
 /** Tests use their own Redis database and a key prefix per server; keys are deleted on close. */
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
@@ -133,13 +134,7 @@ export async function startTestServer(tag: string, env: Record<string, string> =
     async close() {
       await handle.apollo.stop();
       await database.close();
-      // the prefix is added by ioredis to commands, not to SCAN patterns or the keys it returns
-      const keys: string[] = [];
-      const stream = redis.scanStream({ match: `${config.redis.keyPrefix}*`, count: 500 });
-      for await (const batch of stream) keys.push(...(batch as string[]));
-      const raw = new Redis(config.redis.url!);
-      if (keys.length) await raw.del(...keys);
-      raw.disconnect();
+      await deleteKeys(config.redis.url!, config.redis.keyPrefix);
       redis.disconnect();
       await testDb.drop();
     },
