@@ -149,7 +149,8 @@ describe('sessions end at once', () => {
 describe('login rate limit', () => {
   it('refuses the 11th attempt in the window with the seconds to wait, even with the right password', async () => {
     await s.userWith('limited@x.test', []);
-    const headers = { 'x-forwarded-for': '10.0.0.1' }; // not trusted (only loopback proxies are): same IP for all
+    // the test connects from loopback, a trusted proxy (TRUST_PROXY): the forwarded address counts
+    const headers = { 'x-forwarded-for': '10.0.0.1' };
     for (let i = 0; i < 10; i++) expect(code((await s.login('limited@x.test', 'wrong password', headers)).result)).toBe('UNAUTHENTICATED');
     const eleventh = await s.login('limited@x.test', TEST_PASSWORD, headers);
     expect(eleventh.cookie).toBeNull();
@@ -160,6 +161,19 @@ describe('login rate limit', () => {
     // another account from the same IP is not locked out by this one's failures
     await s.userWith('neighbour@x.test', []);
     expect((await s.login('neighbour@x.test')).cookie).not.toBeNull();
+  });
+
+  it('limits attempts per IP across accounts', async () => {
+    const p = await startTestServer('auth-ip', { LOGIN_IP_MAX_ATTEMPTS: '5' });
+    try {
+      const ip = { 'x-forwarded-for': '10.9.9.9' };
+      for (let i = 0; i < 5; i++) expect(code((await p.login(`nobody${i}@x.test`, 'wrong', ip)).result)).toBe('UNAUTHENTICATED');
+      expect(code((await p.login('someone-else@x.test', 'wrong', ip)).result)).toBe('RATE_LIMITED');
+      // another address is unaffected
+      expect(code((await p.login('someone-else@x.test', 'wrong', { 'x-forwarded-for': '10.9.9.10' })).result)).toBe('UNAUTHENTICATED');
+    } finally {
+      await p.close();
+    }
   });
 
   it('counts attempts made as many aliases in one request', async () => {

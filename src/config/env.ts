@@ -20,6 +20,7 @@ const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).optional().default('development'),
   HOST: z.string().optional().default('0.0.0.0'),
+  TRUST_PROXY: z.string().optional().default('loopback'),
   PORT: int(4000, 0, 65535),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
 
@@ -68,7 +69,7 @@ export type Env = z.infer<typeof schema>;
 export interface Config {
   env: Env['NODE_ENV'];
   isProduction: boolean;
-  http: { host: string; port: number; sandbox: boolean; shutdownGraceMs: number };
+  http: { host: string; port: number; sandbox: boolean; shutdownGraceMs: number; trustProxy: string };
   log: { level: Env['LOG_LEVEL'] };
   db: {
     url: string | undefined;
@@ -119,7 +120,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     env: e.NODE_ENV,
     isProduction,
     // The sandbox is a development tool: always off in production, whatever SANDBOX says.
-    http: { host: e.HOST, port: e.PORT, sandbox: !isProduction && e.SANDBOX, shutdownGraceMs: e.SHUTDOWN_GRACE_MS },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      sandbox: !isProduction && e.SANDBOX,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+      trustProxy: e.TRUST_PROXY,
+    },
     log: { level: e.LOG_LEVEL },
     db: {
       url: e.DATABASE_URL,

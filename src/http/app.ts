@@ -32,7 +32,8 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
   const auth_ = config.auth;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // whose X-Forwarded-For to believe (the client IP feeds the sign-in rate limit)
+  app.set('trust proxy', config.http.trustProxy === 'false' ? false : config.http.trustProxy);
   const httpServer = http.createServer(app);
   // keep-alive longer than typical load balancer idle timeouts, so they close first
   httpServer.keepAliveTimeout = 65_000;

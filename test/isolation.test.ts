@@ -1,0 +1,733 @@
+/**
+ * Tenant isolation and authorization, walked over the whole API.
+ *
+ * Every root field of the served schema needs an entry in CASES (an operation aimed at church A's
+ * objects) or in NOT_CHURCH_DATA (with the reason): a new field without either fails the first
+ * test, so new API surface cannot slip past these checks. Each case is then called anonymously,
+ * by the STAFF and the ADMIN of another church B (session and API token), and by a VIEWER of A;
+ * answers must carry the right code, never a trace of A's data, and writes nothing. Every case
+ * also runs as OWNER of A (positive control), so a broken case cannot pass vacuously.
+ */
+import { readFileSync } from 'node:fs';
+import { buildSchema, type GraphQLObjectType } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedChurch, type SeededChurch } from './helpers/factories.js';
+import { startTestServer, type GqlResult, type TestServer } from './helpers/server.js';
+
+// ---------------------------------------------------------------------------------------------
+// The table of cases
+// ---------------------------------------------------------------------------------------------
+
+/** Ids of church A's objects (and of a few users), as the API spells them. */
+interface Ids {
+  A: string;
+  aMembers: string[];
+  aHouseholds: string[];
+  aGroups: string[];
+  /** the marker person of A (Zebulon Leakcheck) */
+  zebulon: string;
+  /** a STAFF user of A only: target of the user-management and platform cases */
+  aTargetUser: string;
+}
+
+/** The least a caller needs in the target church (platform: the platform admin flag). */
+type Needs = 'viewer' | 'staff' | 'admin' | 'platform';
+
+interface Case {
+  query: string;
+  variables: Record<string, unknown>;
+  needs: Needs;
+  /** a list over the caller's own churches: answers data (without A) instead of NOT_FOUND */
+  list?: true;
+}
+
+type CaseKey = `Query.${string}` | `Mutation.${string}` | `Subscription.${string}`;
+
+// Selections reach as far into A's data as they can: a resolver that forgot a check anywhere
+// along the path would put A's names, emails or phones into the answer.
+const PERSON = 'id firstName lastName fullName email phone status birthDate smsOptOutVia';
+const HOUSEHOLD = `id name church { id name slug } members { ${PERSON} }`;
+const GROUP = `id name description memberCount church { id name slug } members(first: 10) { totalCount edges { role joinedOn node { ${PERSON} } } }`;
+const MEMBER = `${PERSON} church { id name slug smsFromNumber } household { ${HOUSEHOLD} } groups { id name members(first: 10) { nodes { ${PERSON} } } }`;
+const CHURCH = `id name slug timeZone smsFromNumber memberCount
+  members(first: 10) { totalCount nodes { ${PERSON} } }
+  households(first: 10) { totalCount nodes { id name members { ${PERSON} } } }
+  groups(first: 10) { totalCount nodes { id name memberCount members(first: 10) { totalCount nodes { ${PERSON} } } } }`;
+const USER = 'id email name isPlatformAdmin deactivatedAt';
+
+const CASES: Record<CaseKey, (ids: Ids) => Case> = {
+  // ---- queries ------------------------------------------------------------------------------
+  'Query.church': (i) => ({ needs: 'viewer', query: `query($id: ID!) { church(id: $id) { ${CHURCH} } }`, variables: { id: i.A } }),
+  'Query.churches': () => ({
+    needs: 'viewer',
+    list: true,
+    query: 'query { churches(first: 100) { totalCount nodes { id name slug smsFromNumber memberCount } } }',
+    variables: {},
+  }),
+  'Query.churchUsers': (i) => ({
+    needs: 'admin',
+    query: `query($churchId: ID!) { churchUsers(churchId: $churchId, first: 50) { totalCount nodes { role user { ${USER} } } } }`,
+    variables: { churchId: i.A },
+  }),
+  'Query.member': (i) => ({ needs: 'viewer', query: `query($id: ID!) { member(id: $id) { ${MEMBER} } }`, variables: { id: i.zebulon } }),
+  'Query.members': (i) => ({
+    needs: 'viewer',
+    query: `query($churchId: ID!, $filter: MemberFilter) {
+      members(churchId: $churchId, first: 100, filter: $filter) { totalCount nodes { ${PERSON} household { id name } groups { id name } } }
+    }`,
+    variables: { churchId: i.A, filter: { status: ['MEMBER', 'REGULAR', 'VISITOR', 'INACTIVE'] } },
+  }),
+  'Query.household': (i) => ({ needs: 'viewer', query: `query($id: ID!) { household(id: $id) { ${HOUSEHOLD} } }`, variables: { id: i.aHouseholds[0] } }),
+  'Query.households': (i) => ({
+    needs: 'viewer',
+    query: `query($churchId: ID!) { households(churchId: $churchId, first: 20) { totalCount nodes { ${HOUSEHOLD} } } }`,
+    variables: { churchId: i.A },
+  }),
+  'Query.group': (i) => ({ needs: 'viewer', query: `query($id: ID!) { group(id: $id) { ${GROUP} } }`, variables: { id: i.aGroups[0] } }),
+  'Query.groups': (i) => ({
+    needs: 'viewer',
+    query: `query($churchId: ID!) { groups(churchId: $churchId, first: 10) { totalCount nodes { ${GROUP} } } }`,
+    variables: { churchId: i.A },
+  }),
+
+  // ---- mutations (the positive controls run them in this order, at the very end) -------------
+  'Mutation.createMember': (i) => ({
+    needs: 'staff',
+    query: `mutation($input: CreateMemberInput!) { createMember(input: $input) { ${MEMBER} } }`,
+    variables: {
+      input: {
+        churchId: i.A,
+        firstName: 'Iso',
+        lastName: 'Newperson',
+        email: 'iso.newperson@iso.test',
+        phone: '+13125550100',
+        status: 'MEMBER',
+        householdId: i.aHouseholds[1],
+        householdRole: 'CHILD',
+      },
+    },
+  }),
+  'Mutation.updateMember': (i) => ({
+    needs: 'staff',
+    query: `mutation($id: ID!, $input: UpdateMemberInput!) { updateMember(id: $id, input: $input) { ${MEMBER} } }`,
+    variables: { id: i.zebulon, input: { status: 'INACTIVE', householdId: i.aHouseholds[2], householdRole: 'OTHER', smsOptOut: true } },
+  }),
+  'Mutation.archiveMember': (i) => ({
+    needs: 'staff',
+    query: `mutation($id: ID!) { archiveMember(id: $id) { ${MEMBER} archivedAt } }`,
+    variables: { id: i.aMembers[2] },
+  }),
+  'Mutation.restoreMember': (i) => ({
+    needs: 'staff',
+    query: `mutation($id: ID!) { restoreMember(id: $id) { ${MEMBER} archivedAt } }`,
+    variables: { id: i.aMembers[2] },
+  }),
+  'Mutation.importMembers': (i) => ({
+    needs: 'staff',
+    query: `mutation($churchId: ID!, $rows: [ImportMemberRow!]!) {
+      importMembers(churchId: $churchId, rows: $rows) { imported householdsCreated errors { row field message } }
+    }`,
+    variables: {
+      churchId: i.A,
+      rows: [
+        { firstName: 'Iso', lastName: 'Imported', email: 'iso.imported@iso.test', status: 'MEMBER', householdName: 'Iso Import House', householdRole: 'HEAD' },
+      ],
+    },
+  }),
+  'Mutation.createHousehold': (i) => ({
+    needs: 'staff',
+    query: `mutation($input: CreateHouseholdInput!) { createHousehold(input: $input) { ${HOUSEHOLD} } }`,
+    variables: { input: { churchId: i.A, name: 'Iso Household' } },
+  }),
+  'Mutation.updateHousehold': (i) => ({
+    needs: 'staff',
+    query: `mutation($id: ID!, $input: UpdateHouseholdInput!) { updateHousehold(id: $id, input: $input) { ${HOUSEHOLD} } }`,
+    variables: { id: i.aHouseholds[0], input: { name: 'Iso Renamed Household' } },
+  }),
+  'Mutation.createGroup': (i) => ({
+    needs: 'staff',
+    query: `mutation($input: CreateGroupInput!) { createGroup(input: $input) { ${GROUP} } }`,
+    variables: { input: { churchId: i.A, name: 'Iso Group', kind: 'TEAM', description: 'iso' } },
+  }),
+  'Mutation.updateGroup': (i) => ({
+    needs: 'staff',
+    query: `mutation($id: ID!, $input: UpdateGroupInput!) { updateGroup(id: $id, input: $input) { ${GROUP} } }`,
+    variables: { id: i.aGroups[0], input: { description: 'iso changed', kind: 'CLASS' } },
+  }),
+  'Mutation.addGroupMember': (i) => ({
+    needs: 'staff',
+    query: `mutation($input: AddGroupMemberInput!) { addGroupMember(input: $input) { role joinedOn group { ${GROUP} } member { ${MEMBER} } } }`,
+    variables: { input: { groupId: i.aGroups[1], memberId: i.zebulon, role: 'LEADER', joinedOn: '2020-02-02' } },
+  }),
+  'Mutation.removeGroupMember': (i) => ({
+    needs: 'staff',
+    query: `mutation($groupId: ID!, $memberId: ID!) { removeGroupMember(groupId: $groupId, memberId: $memberId) { role joinedOn group { ${GROUP} } member { ${MEMBER} } } }`,
+    // seedChurch puts member 0 in groups 0 and 1
+    variables: { groupId: i.aGroups[0], memberId: i.aMembers[0] },
+  }),
+  'Mutation.updateChurch': (i) => ({
+    needs: 'admin',
+    query: `mutation($id: ID!, $input: UpdateChurchInput!) { updateChurch(id: $id, input: $input) { ${CHURCH} } }`,
+    variables: { id: i.A, input: { timeZone: 'America/New_York', smsFromNumber: '+13125550111' } },
+  }),
+  'Mutation.addChurchUser': (i) => ({
+    needs: 'admin',
+    query: `mutation($input: AddChurchUserInput!) { addChurchUser(input: $input) { role user { ${USER} } } }`,
+    variables: { input: { churchId: i.A, email: 'iso.newcomer@iso.test', name: 'Iso Newcomer', password: 'a long enough password', role: 'STAFF' } },
+  }),
+  'Mutation.setChurchUserRole': (i) => ({
+    needs: 'admin',
+    query: `mutation($churchId: ID!, $userId: ID!, $role: ChurchRole!) { setChurchUserRole(churchId: $churchId, userId: $userId, role: $role) { role user { ${USER} } } }`,
+    variables: { churchId: i.A, userId: i.aTargetUser, role: 'VIEWER' },
+  }),
+  'Mutation.deactivateUser': (i) => ({
+    needs: 'platform',
+    query: `mutation($userId: ID!) { deactivateUser(userId: $userId) { ${USER} } }`,
+    variables: { userId: i.aTargetUser },
+  }),
+  'Mutation.reactivateUser': (i) => ({
+    needs: 'platform',
+    query: `mutation($userId: ID!) { reactivateUser(userId: $userId) { ${USER} } }`,
+    variables: { userId: i.aTargetUser },
+  }),
+  'Mutation.removeChurchUser': (i) => ({
+    needs: 'admin',
+    query: 'mutation($churchId: ID!, $userId: ID!) { removeChurchUser(churchId: $churchId, userId: $userId) }',
+    variables: { churchId: i.A, userId: i.aTargetUser },
+  }),
+  'Mutation.createChurch': () => ({
+    needs: 'platform',
+    query: 'mutation($input: CreateChurchInput!) { createChurch(input: $input) { id name slug timeZone smsFromNumber } }',
+    variables: { input: { name: 'Iso New Church', slug: 'iso-new-church', timeZone: 'America/Chicago' } },
+  }),
+};
+
+/** Root fields that hold no church data; each is covered by its own test below. */
+const NOT_CHURCH_DATA = new Map<CaseKey, string>([
+  ['Query.me', 'the caller themselves (null when anonymous); their own churches only'],
+  ['Mutation.login', 'public by design; bad credentials answer UNAUTHENTICATED'],
+  ['Mutation.logout', 'ends the caller’s own session; false when anonymous'],
+  ['Mutation.changePassword', 'the caller’s own password'],
+  ['Query.apiTokens', 'the caller’s own tokens (not per church)'],
+  ['Mutation.createApiToken', 'a token for the caller'],
+  ['Mutation.revokeApiToken', 'the caller’s own tokens; another user’s token answers NOT_FOUND'],
+]);
+
+// ---------------------------------------------------------------------------------------------
+// Fixture
+// ---------------------------------------------------------------------------------------------
+
+let s: TestServer;
+let a: SeededChurch;
+let b: SeededChurch;
+let ids: Ids;
+/** the same shape with ids that exist nowhere: a hostile answer must not tell the two apart */
+let ghost: Ids;
+let markers: string[];
+let checksumBefore: string;
+
+interface Caller {
+  name: string;
+  headers: Record<string, string>;
+}
+let anonymous: Caller;
+let staffB: Caller & { id: number };
+let adminB: Caller & { id: number };
+let tokenAdminB: Caller;
+let viewerA: Caller & { id: number };
+let staffA: Caller & { id: number };
+let ownerA: Caller & { id: number };
+let aOwnerTokenId: string;
+
+const A_NAME = 'Alpha Secret Church';
+const A_SLUG = 'alpha-secret-church';
+const B_NAME = 'Bravo Open Church';
+const ZEBULON = { firstName: 'Zebulon', lastName: 'Leakcheck', email: 'zebulon.leakcheck@alpha.example', phone: '+13125550177' };
+
+interface Raw {
+  status: number;
+  text: string;
+  body: GqlResult<Record<string, any>>;
+}
+
+/** POSTs with exactly the given headers (no default caller) and keeps the raw answer text. */
+async function raw(c: { query: string; variables: Record<string, unknown> }, headers: Record<string, string>): Promise<Raw> {
+  const res = await fetch(`${s.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query: c.query, variables: c.variables }),
+  });
+  const text = await res.text();
+  const headerText = [...res.headers].map(([k, v]) => `${k}: ${v}`).join('\n');
+  return { status: res.status, text: `${headerText}\n\n${text}`, body: JSON.parse(text) as GqlResult<Record<string, any>> };
+}
+
+/** Markers of A's data found in an answer (case-insensitive). */
+function leaks(text: string): string[] {
+  const t = text.toLowerCase();
+  return markers.filter((m) => t.includes(m));
+}
+
+function expectNoLeak(label: string, r: Raw) {
+  expect(leaks(r.text), `${label} leaked church A's data:\n${r.text}`).toEqual([]);
+}
+
+function expectCode(label: string, r: Raw, code: string) {
+  expect(r.body.errors, `${label}: expected ${code}, got ${r.text}`).toBeDefined();
+  expect(r.body.errors![0]!.extensions?.code, `${label}: ${r.text}`).toBe(code);
+  expect(r.body.data ?? null, `${label}: data with an error: ${r.text}`).toBeNull();
+}
+
+/** What a hostile answer may vary in between a real id of A and an id that exists nowhere: nothing. */
+function shape(r: Raw) {
+  return (r.body.errors ?? []).map((e) => ({
+    message: e.message.replace(/\d+/g, '#'),
+    code: e.extensions?.code,
+    field: e.extensions?.field,
+    type: e.extensions?.type,
+    path: e.path,
+  }));
+}
+
+async function checksum(): Promise<string> {
+  const A = a.churchId;
+  const [row] = await s.database.sql<[{ sum: string }]>`
+    WITH a_users AS (SELECT user_id FROM church_roles WHERE church_id = ${A})
+    SELECT md5(concat_ws(' | ',
+      (SELECT c::text FROM churches c WHERE c.id = ${A}),
+      (SELECT string_agg(m::text, ',' ORDER BY m.id) FROM members m WHERE m.church_id = ${A}),
+      (SELECT string_agg(h::text, ',' ORDER BY h.id) FROM households h WHERE h.church_id = ${A}),
+      (SELECT string_agg(g::text, ',' ORDER BY g.id) FROM groups g WHERE g.church_id = ${A}),
+      (SELECT string_agg(gm::text, ',' ORDER BY gm.group_id, gm.member_id) FROM group_memberships gm WHERE gm.church_id = ${A}),
+      (SELECT string_agg(r::text, ',' ORDER BY r.user_id) FROM church_roles r WHERE r.church_id = ${A}),
+      (SELECT string_agg(u::text, ',' ORDER BY u.id) FROM users u WHERE u.id IN (SELECT user_id FROM a_users)),
+      (SELECT string_agg(t::text, ',' ORDER BY t.id) FROM api_tokens t WHERE t.user_id IN (SELECT user_id FROM a_users)),
+      -- and nothing was created anywhere else either
+      (SELECT concat_ws(',', (SELECT count(*) FROM churches), (SELECT count(*) FROM users), (SELECT count(*) FROM members),
+        (SELECT count(*) FROM households), (SELECT count(*) FROM groups), (SELECT count(*) FROM group_memberships),
+        (SELECT count(*) FROM church_roles), (SELECT count(*) FROM api_tokens), (SELECT count(*) FROM users WHERE deactivated_at IS NOT NULL)))
+    )) AS sum`;
+  return row.sum;
+}
+
+/** Root fields of the served schema: the SDL file, and the running server's introspection. */
+async function rootFields(): Promise<string[]> {
+  const sdl = buildSchema(readFileSync(new URL('../schema/schema.graphql', import.meta.url), 'utf8'));
+  const out = new Set<string>();
+  const add = (t: GraphQLObjectType | null | undefined) => {
+    for (const f of Object.keys(t?.getFields() ?? {})) out.add(`${t!.name}.${f}`);
+  };
+  add(sdl.getQueryType());
+  add(sdl.getMutationType());
+  add(sdl.getSubscriptionType());
+  const live = await s.gql<any>(`{ __schema {
+    queryType { name fields { name } } mutationType { name fields { name } } subscriptionType { name fields { name } } } }`);
+  expect(live.errors).toBeUndefined();
+  for (const t of [live.data.__schema.queryType, live.data.__schema.mutationType, live.data.__schema.subscriptionType]) {
+    for (const f of t?.fields ?? []) out.add(`${t.name}.${f.name}`);
+  }
+  return [...out].sort();
+}
+
+const caseKeys = () => Object.keys(CASES) as CaseKey[];
+const isMutation = (k: CaseKey) => k.startsWith('Mutation.');
+
+beforeAll(async () => {
+  s = await startTestServer('isolation');
+  a = await seedChurch(s, { members: 40, name: A_NAME });
+  b = await seedChurch(s, { members: 12, name: B_NAME });
+  const sql = s.database.sql;
+  // distinctive names for everything of A (seedChurch names households and groups alike everywhere)
+  await sql`UPDATE churches SET slug = ${A_SLUG}, sms_from_number = '+13125550166' WHERE id = ${a.churchId}`;
+  await sql`UPDATE churches SET slug = 'bravo-open-church' WHERE id = ${b.churchId}`;
+  await sql`UPDATE households SET name = 'Alpha Hearth ' || id WHERE church_id = ${a.churchId}`;
+  await sql`UPDATE groups SET name = 'Alpha Circle ' || id, description = 'alpha secret circle' WHERE church_id = ${a.churchId}`;
+
+  // the marker person, through the API (as OWNER of A), in A's first household and first group
+  const z = await s.gql<any>(
+    'mutation($input: CreateMemberInput!) { createMember(input: $input) { id phone } }',
+    { input: { churchId: String(a.churchId), ...ZEBULON, status: 'MEMBER', householdId: String(a.householdIds[0]), householdRole: 'OTHER', birthDate: '1970-07-07' } },
+  );
+  expect(z.errors).toBeUndefined();
+  expect(z.data.createMember.phone).toBe(ZEBULON.phone);
+  const zebulon = z.data.createMember.id as string;
+  const g = await s.gql<any>('mutation($input: AddGroupMemberInput!) { addGroupMember(input: $input) { role } }', {
+    input: { groupId: String(a.groupIds[0]), memberId: zebulon },
+  });
+  expect(g.errors).toBeUndefined();
+
+  anonymous = { name: 'anonymous', headers: {} };
+  staffB = { name: 'STAFF of B', ...(await s.userWith('staff-b@bravo.test', [[b.churchId, 'staff']])) };
+  adminB = { name: 'ADMIN of B', ...(await s.userWith('admin-b@bravo.test', [[b.churchId, 'admin']])) };
+  viewerA = { name: 'VIEWER of A', ...(await s.userWith('viewer-a@alpha.example', [[a.churchId, 'viewer']])) };
+  staffA = { name: 'STAFF of A', ...(await s.userWith('target-a@alpha.example', [[a.churchId, 'staff']])) };
+  ownerA = { name: 'OWNER of A (no platform flag)', ...(await s.userWith('owner-a@alpha.example', [[a.churchId, 'owner']])) };
+
+  // API tokens: B's admin calls through one too (roles read from the database, not a session)
+  const tb = await s.gql<any>('mutation { createApiToken(input: { name: "bravo script" }) { token } }', {}, adminB.headers);
+  expect(tb.errors).toBeUndefined();
+  tokenAdminB = { name: 'ADMIN of B (API token)', headers: { authorization: `Bearer ${tb.data.createApiToken.token}` } };
+  const ta = await s.gql<any>('mutation { createApiToken(input: { name: "Alpha Nightly Export" }) { token apiToken { id prefix } } }', {}, ownerA.headers);
+  expect(ta.errors).toBeUndefined();
+  aOwnerTokenId = ta.data.createApiToken.apiToken.id;
+
+  ids = {
+    A: String(a.churchId),
+    aMembers: a.memberIds.map(String),
+    aHouseholds: a.householdIds.map(String),
+    aGroups: a.groupIds.map(String),
+    zebulon,
+    aTargetUser: String(staffA.id),
+  };
+  let n = 990_000;
+  const fake = () => String(n++);
+  ghost = {
+    A: fake(),
+    aMembers: ids.aMembers.map(fake),
+    aHouseholds: ids.aHouseholds.map(fake),
+    aGroups: ids.aGroups.map(fake),
+    zebulon: fake(),
+    aTargetUser: fake(),
+  };
+
+  // Markers: every string of A's data that nothing of B (nor the default caller) contains.
+  const aStrings = await sql<{ v: string }[]>`
+    SELECT v FROM (
+      SELECT name AS v FROM churches WHERE id = ${a.churchId}
+      UNION SELECT slug FROM churches WHERE id = ${a.churchId}
+      UNION SELECT sms_from_number FROM churches WHERE id = ${a.churchId}
+      UNION SELECT last_name FROM members WHERE church_id = ${a.churchId}
+      UNION SELECT first_name || ' ' || last_name FROM members WHERE church_id = ${a.churchId}
+      UNION SELECT email FROM members WHERE church_id = ${a.churchId}
+      UNION SELECT phone FROM members WHERE church_id = ${a.churchId}
+      UNION SELECT name FROM households WHERE church_id = ${a.churchId}
+      UNION SELECT name FROM groups WHERE church_id = ${a.churchId}
+      UNION SELECT description FROM groups WHERE church_id = ${a.churchId}
+      UNION SELECT u.email FROM users u JOIN church_roles r ON r.user_id = u.id AND r.church_id = ${a.churchId}
+      UNION SELECT t.name FROM api_tokens t JOIN church_roles r ON r.user_id = t.user_id AND r.church_id = ${a.churchId}
+      UNION SELECT t.prefix FROM api_tokens t JOIN church_roles r ON r.user_id = t.user_id AND r.church_id = ${a.churchId}
+    ) x WHERE v IS NOT NULL`;
+  const bText = JSON.stringify(
+    await sql`
+      SELECT (SELECT json_agg(c) FROM churches c WHERE c.id = ${b.churchId}) AS c,
+             (SELECT json_agg(m) FROM members m WHERE m.church_id = ${b.churchId}) AS m,
+             (SELECT json_agg(h) FROM households h WHERE h.church_id = ${b.churchId}) AS h,
+             (SELECT json_agg(g) FROM groups g WHERE g.church_id = ${b.churchId}) AS g,
+             (SELECT json_agg(json_build_object('email', u.email, 'name', u.name)) FROM users u
+                WHERE u.id IN (SELECT user_id FROM church_roles WHERE church_id = ${b.churchId})) AS u,
+             (SELECT json_agg(t.name || ' ' || t.prefix) FROM api_tokens t
+                WHERE t.user_id IN (SELECT user_id FROM church_roles WHERE church_id = ${b.churchId})) AS t`,
+  ).toLowerCase();
+  const always = [A_NAME, A_SLUG, 'Zebulon', 'Leakcheck', 'alpha.example', ZEBULON.phone, '3125550177', 'alpha hearth', 'alpha circle'];
+  markers = [...new Set([...always, ...aStrings.map((r) => r.v)].map((m) => m.toLowerCase()))].filter(
+    (m) => m.length >= 3 && !bText.includes(m),
+  );
+  // the fixture really is distinctive: A-only surnames, emails and phones are in the list
+  for (const m of ['leakcheck', 'brown', 'clark', 'davis', 'person39@example.org', ZEBULON.email, 'alpha nightly export']) {
+    expect(markers).toContain(m);
+  }
+  expect(markers).not.toContain('adams'); // in B as well
+
+  checksumBefore = await checksum();
+});
+afterAll(() => s?.close());
+
+// ---------------------------------------------------------------------------------------------
+
+describe('the case table covers the whole API', () => {
+  it('every root field of the served schema has a case or a NOT_CHURCH_DATA reason', async () => {
+    const fields = await rootFields();
+    expect(fields.length).toBeGreaterThan(30);
+    const missing = fields.filter((f) => !(f in CASES) && !NOT_CHURCH_DATA.has(f as CaseKey));
+    expect(missing, 'root fields with no isolation case: add them to CASES (or NOT_CHURCH_DATA with a reason)').toEqual([]);
+    // no stale entries, no field in both lists
+    expect(caseKeys().filter((k) => !fields.includes(k))).toEqual([]);
+    expect([...NOT_CHURCH_DATA.keys()].filter((k) => !fields.includes(k))).toEqual([]);
+    expect(caseKeys().filter((k) => NOT_CHURCH_DATA.has(k))).toEqual([]);
+    for (const reason of NOT_CHURCH_DATA.values()) expect(reason.length).toBeGreaterThan(5);
+  });
+
+  it('every query case works for the OWNER of A and shows A’s data (positive control)', async () => {
+    for (const k of caseKeys().filter((k) => !isMutation(k))) {
+      const r = await raw(CASES[k](ids), s.adminHeaders);
+      expect(r.body.errors, `${k} as OWNER of A: ${r.text}`).toBeUndefined();
+      expect(r.body.data, k).toBeTruthy();
+      // the leak detector would have caught this answer: the case really reaches A's data
+      expect(leaks(r.text).length, `${k} as OWNER of A shows no marker of A: ${r.text}`).toBeGreaterThan(0);
+    }
+    // the answers above are deep: A's marker person shows up through member, household and group
+    for (const k of ['Query.member', 'Query.household', 'Query.group', 'Query.members'] as const) {
+      const r = await raw(CASES[k](ids), s.adminHeaders);
+      expect(r.text, k).toContain('Leakcheck');
+      expect(r.text, k).toContain(ZEBULON.phone);
+    }
+  });
+});
+
+describe('anonymous callers', () => {
+  it('get UNAUTHENTICATED for every case, with nothing of A and no hint whether the ids exist', async () => {
+    for (const k of caseKeys()) {
+      const r = await raw(CASES[k](ids), anonymous.headers);
+      expectCode(`${k} anonymous`, r, 'UNAUTHENTICATED');
+      expectNoLeak(`${k} anonymous`, r);
+      const g = await raw(CASES[k](ghost), anonymous.headers);
+      expect(shape(r), `${k} anonymous: a real id of A answers unlike a missing one`).toEqual(shape(g));
+    }
+    expect(await checksum()).toBe(checksumBefore);
+  });
+});
+
+describe('callers from another church', () => {
+  it('get NOT_FOUND (FORBIDDEN for platform operations), nothing of A, and the same answer as for ids that do not exist', async () => {
+    for (const caller of [staffB, adminB, tokenAdminB]) {
+      for (const k of caseKeys()) {
+        const c = CASES[k](ids);
+        const label = `${k} as ${caller.name}`;
+        const r = await raw(c, caller.headers);
+        expectNoLeak(label, r);
+        if (c.list) {
+          expect(r.body.errors, `${label}: ${r.text}`).toBeUndefined();
+          const nodes = r.body.data!.churches.nodes as Array<{ id: string }>;
+          expect(nodes.map((n) => n.id)).not.toContain(ids.A);
+          continue;
+        }
+        expectCode(label, r, c.needs === 'platform' ? 'FORBIDDEN' : 'NOT_FOUND');
+        const g = await raw(CASES[k](ghost), caller.headers);
+        expect(shape(r), `${label}: a real id of A answers unlike a missing one:\n${r.text}\n${g.text}`).toEqual(shape(g));
+      }
+    }
+    expect(await checksum(), 'a hostile call wrote to church A (or created rows)').toBe(checksumBefore);
+  });
+
+  it('lists only their own church, and nested paths never reach A', async () => {
+    const list = await raw(CASES['Query.churches'](ids), staffB.headers);
+    expect(list.body.errors).toBeUndefined();
+    expect(list.body.data!.churches.totalCount).toBe(1);
+    expect(list.body.data!.churches.nodes.map((n: { id: string }) => n.id)).toEqual([String(b.churchId)]);
+
+    const me = await raw({ query: `{ me { user { ${USER} } churches { role church { ${CHURCH} } } } }`, variables: {} }, staffB.headers);
+    expect(me.body.errors).toBeUndefined();
+    expect(me.body.data!.me.churches.map((c: { church: { id: string } }) => c.church.id)).toEqual([String(b.churchId)]);
+    expectNoLeak('me as STAFF of B', me);
+
+    // B's directory, whole, with every relation: B's people only
+    const dir = await raw(
+      {
+        query: `query($id: ID!) { church(id: $id) { id name memberCount
+          members(first: 100) { totalCount nodes { ${PERSON} household { id name members { ${PERSON} } } groups { id name } } }
+          groups(first: 10) { nodes { id name members(first: 100) { nodes { ${PERSON} } } } } } }`,
+        variables: { id: String(b.churchId) },
+      },
+      staffB.headers,
+    );
+    expect(dir.body.errors, dir.text).toBeUndefined();
+    expect(dir.body.data!.church.members.totalCount).toBe(12);
+    const memberIds = dir.body.data!.church.members.nodes.map((m: { id: string }) => Number(m.id)).sort((x: number, y: number) => x - y);
+    expect(memberIds).toEqual([...b.memberIds].sort((x, y) => x - y));
+    expectNoLeak('church(B) directory as STAFF of B', dir);
+
+    // A's group or household as a filter of B's directory (top level and nested)
+    for (const [filter, field] of [
+      [{ groupId: ids.aGroups[0] }, 'filter.groupId'],
+      [{ householdId: ids.aHouseholds[0] }, 'filter.householdId'],
+    ] as const) {
+      const top = await raw(
+        { query: 'query($c: ID!, $f: MemberFilter) { members(churchId: $c, filter: $f) { totalCount nodes { id lastName } } }', variables: { c: String(b.churchId), f: filter } },
+        staffB.headers,
+      );
+      expectCode(`members(B, ${field} of A)`, top, 'NOT_FOUND');
+      expect(top.body.errors![0]!.extensions!.field).toBe(field);
+      expectNoLeak(`members(B, ${field} of A)`, top);
+      const nested = await raw(
+        { query: 'query($c: ID!, $f: MemberFilter) { church(id: $c) { name members(filter: $f) { totalCount nodes { id lastName } } } }', variables: { c: String(b.churchId), f: filter } },
+        staffB.headers,
+      );
+      expect(nested.body.errors?.[0]?.extensions?.code, nested.text).toBe('NOT_FOUND');
+      expect(nested.body.data?.church ?? null).toBeNull(); // members is non-null: the error nulls the church
+      expectNoLeak(`church(B).members(${field} of A)`, nested);
+    }
+
+    // an A member paired with B's objects
+    const crossCases: Array<[string, { query: string; variables: Record<string, unknown> }, string]> = [
+      [
+        'addGroupMember(B group, A member)',
+        { query: `mutation($input: AddGroupMemberInput!) { addGroupMember(input: $input) { role member { ${PERSON} } } }`, variables: { input: { groupId: String(b.groupIds[0]), memberId: ids.zebulon } } },
+        'input.memberId',
+      ],
+      [
+        'addGroupMember(A group, B member)',
+        { query: `mutation($input: AddGroupMemberInput!) { addGroupMember(input: $input) { role group { name } } }`, variables: { input: { groupId: ids.aGroups[0], memberId: String(b.memberIds[0]) } } },
+        'input.groupId',
+      ],
+      [
+        'removeGroupMember(B group, A member)',
+        { query: 'mutation($g: ID!, $m: ID!) { removeGroupMember(groupId: $g, memberId: $m) { role } }', variables: { g: String(b.groupIds[0]), m: ids.aMembers[0] } },
+        'memberId',
+      ],
+      [
+        'createMember(B, household of A)',
+        { query: 'mutation($input: CreateMemberInput!) { createMember(input: $input) { id household { name } } }', variables: { input: { churchId: String(b.churchId), firstName: 'X', lastName: 'Y', householdId: ids.aHouseholds[0] } } },
+        'input.householdId',
+      ],
+      [
+        'updateMember(B member, household of A)',
+        { query: 'mutation($id: ID!, $input: UpdateMemberInput!) { updateMember(id: $id, input: $input) { id household { name } } }', variables: { id: String(b.memberIds[0]), input: { householdId: ids.aHouseholds[0] } } },
+        'input.householdId',
+      ],
+      [
+        'setChurchUserRole(B, user of A only)',
+        { query: 'mutation($c: ID!, $u: ID!) { setChurchUserRole(churchId: $c, userId: $u, role: VIEWER) { role user { email name } } }', variables: { c: String(b.churchId), u: String(viewerA.id) } },
+        'userId',
+      ],
+      [
+        'removeChurchUser(B, user of A only)',
+        { query: 'mutation($c: ID!, $u: ID!) { removeChurchUser(churchId: $c, userId: $u) }', variables: { c: String(b.churchId), u: String(viewerA.id) } },
+        'userId',
+      ],
+    ];
+    for (const [label, c, field] of crossCases) {
+      // STAFF of B can write in B: only the foreign object stops these (user management: ADMIN of B)
+      const caller = label.includes('ChurchUser') ? adminB : staffB;
+      const r = await raw(c, caller.headers);
+      expectCode(`${label} as ${caller.name}`, r, 'NOT_FOUND');
+      expect(r.body.errors![0]!.extensions!.field, r.text).toBe(field);
+      expectNoLeak(label, r);
+    }
+    expect(await checksum()).toBe(checksumBefore);
+  });
+
+  it('cannot see or revoke the API tokens of A’s users', async () => {
+    const mine = await raw({ query: '{ apiTokens(first: 100) { totalCount nodes { id name prefix } } }', variables: {} }, adminB.headers);
+    expect(mine.body.errors).toBeUndefined();
+    expect(mine.body.data!.apiTokens.nodes.map((t: { name: string }) => t.name)).toEqual(['bravo script']);
+    expectNoLeak('apiTokens as ADMIN of B', mine);
+    const revoke = { query: 'mutation($id: ID!) { revokeApiToken(id: $id) { id name prefix revokedAt } }', variables: { id: aOwnerTokenId } };
+    const r = await raw(revoke, adminB.headers);
+    expectCode('revokeApiToken(token of A’s owner) as ADMIN of B', r, 'NOT_FOUND');
+    expectNoLeak('revokeApiToken as ADMIN of B', r);
+    expect(shape(r)).toEqual(shape(await raw({ ...revoke, variables: { id: '987654' } }, adminB.headers)));
+    expectCode('revokeApiToken as STAFF of B', await raw(revoke, staffB.headers), 'FORBIDDEN');
+    expect(await checksum()).toBe(checksumBefore);
+  });
+});
+
+describe('roles within a church', () => {
+  it('a VIEWER of A reads A (positive control with a plain role) but every write and user management is FORBIDDEN', async () => {
+    for (const k of caseKeys()) {
+      const c = CASES[k](ids);
+      const r = await raw(c, viewerA.headers);
+      if (c.needs === 'viewer') {
+        expect(r.body.errors, `${k} as VIEWER of A: ${r.text}`).toBeUndefined();
+        expect(leaks(r.text).length, `${k} as VIEWER of A`).toBeGreaterThan(0);
+      } else {
+        expectCode(`${k} as VIEWER of A`, r, 'FORBIDDEN');
+      }
+    }
+    const m = await raw(CASES['Query.member'](ids), viewerA.headers);
+    expect(m.body.data!.member).toMatchObject({ id: ids.zebulon, firstName: 'Zebulon', lastName: 'Leakcheck', email: ZEBULON.email });
+    expect(await checksum()).toBe(checksumBefore);
+  });
+
+  it('a STAFF of A cannot manage users, tokens or the church record', async () => {
+    for (const k of caseKeys()) {
+      const c = CASES[k](ids);
+      if (c.needs !== 'admin' && c.needs !== 'platform') continue;
+      expectCode(`${k} as STAFF of A`, await raw(c, staffA.headers), 'FORBIDDEN');
+    }
+    expectCode('apiTokens as STAFF of A', await raw({ query: '{ apiTokens { totalCount } }', variables: {} }, staffA.headers), 'FORBIDDEN');
+    expect(await checksum()).toBe(checksumBefore);
+  });
+
+  it('user management of B needs ADMIN: STAFF of B is FORBIDDEN, ADMIN of B may list B’s users (without A’s)', async () => {
+    const B = String(b.churchId);
+    const ops: Array<[string, { query: string; variables: Record<string, unknown> }]> = [
+      ['churchUsers(B)', { query: `query($c: ID!) { churchUsers(churchId: $c) { totalCount nodes { role user { ${USER} } } } }`, variables: { c: B } }],
+      [
+        'addChurchUser(B)',
+        { query: 'mutation($input: AddChurchUserInput!) { addChurchUser(input: $input) { role } }', variables: { input: { churchId: B, email: 'new-b@bravo.test', name: 'New B', password: 'a long enough password', role: 'VIEWER' } } },
+      ],
+      ['setChurchUserRole(B)', { query: 'mutation($c: ID!, $u: ID!) { setChurchUserRole(churchId: $c, userId: $u, role: VIEWER) { role } }', variables: { c: B, u: String(adminB.id) } }],
+      ['removeChurchUser(B)', { query: 'mutation($c: ID!, $u: ID!) { removeChurchUser(churchId: $c, userId: $u) }', variables: { c: B, u: String(adminB.id) } }],
+      ['updateChurch(B)', { query: 'mutation($id: ID!) { updateChurch(id: $id, input: { name: "Taken Over" }) { name } }', variables: { id: B } }],
+    ];
+    const rolesBefore = await s.database.sql`SELECT user_id, role FROM church_roles WHERE church_id = ${b.churchId} ORDER BY user_id`;
+    for (const [label, c] of ops) expectCode(`${label} as STAFF of B`, await raw(c, staffB.headers), 'FORBIDDEN');
+    expect(await s.database.sql`SELECT user_id, role FROM church_roles WHERE church_id = ${b.churchId} ORDER BY user_id`).toEqual(rolesBefore);
+    const [{ name }] = await s.database.sql<[{ name: string }]>`SELECT name FROM churches WHERE id = ${b.churchId}`;
+    expect(name).toBe(B_NAME);
+
+    const users = await raw(ops[0]![1], adminB.headers);
+    expect(users.body.errors, users.text).toBeUndefined();
+    const emails = users.body.data!.churchUsers.nodes.map((n: { user: { email: string } }) => n.user.email).sort();
+    expect(emails).toEqual(['admin-b@bravo.test', 'staff-b@bravo.test', 'tester@steeple.test']);
+    expectNoLeak('churchUsers(B) as ADMIN of B', users);
+  });
+});
+
+describe('platform operations', () => {
+  it('are refused to anonymous callers (UNAUTHENTICATED) and to church users, even OWNERs (FORBIDDEN)', async () => {
+    const platform = caseKeys().filter((k) => CASES[k](ids).needs === 'platform');
+    expect(platform.sort()).toEqual(['Mutation.createChurch', 'Mutation.deactivateUser', 'Mutation.reactivateUser']);
+    for (const k of platform) {
+      const c = CASES[k](ids);
+      expectCode(`${k} anonymous`, await raw(c, anonymous.headers), 'UNAUTHENTICATED');
+      for (const caller of [staffB, adminB, tokenAdminB, viewerA, staffA, ownerA]) {
+        const r = await raw(c, caller.headers);
+        expectCode(`${k} as ${caller.name}`, r, 'FORBIDDEN');
+        if (caller !== ownerA && caller !== viewerA && caller !== staffA) expectNoLeak(`${k} as ${caller.name}`, r);
+      }
+    }
+    // deactivating B's own staff is a platform operation too
+    const own = { query: 'mutation($u: ID!) { deactivateUser(userId: $u) { id deactivatedAt } }', variables: { u: String(staffB.id) } };
+    expectCode('deactivateUser(B staff) as ADMIN of B', await raw(own, adminB.headers), 'FORBIDDEN');
+    expect(await checksum()).toBe(checksumBefore);
+    const [{ n }] = await s.database.sql<[{ n: number }]>`SELECT count(*)::int AS n FROM users WHERE deactivated_at IS NOT NULL`;
+    expect(n).toBe(0);
+  });
+});
+
+describe('fields that hold no church data', () => {
+  it('answer anonymous callers as documented', async () => {
+    const me = await raw({ query: '{ me { user { id email } } }', variables: {} }, anonymous.headers);
+    expect(me.body.errors).toBeUndefined();
+    expect(me.body.data).toEqual({ me: null });
+    const out = await raw({ query: 'mutation { logout }', variables: {} }, anonymous.headers);
+    expect(out.body.errors).toBeUndefined();
+    expect(out.body.data).toEqual({ logout: false });
+
+    // bad credentials: the same answer whether the account (a user of A) exists or not
+    const login = (email: string) =>
+      raw({ query: 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { id email name } }', variables: { e: email, p: 'wrong password here' } }, anonymous.headers);
+    const known = await login('viewer-a@alpha.example');
+    const unknown = await login('nobody-here@alpha.example');
+    expectCode('login with a wrong password', known, 'UNAUTHENTICATED');
+    expectCode('login with an unknown email', unknown, 'UNAUTHENTICATED');
+    expect(shape(known)).toEqual(shape(unknown));
+    expect(known.text).not.toMatch(/set-cookie/i);
+
+    for (const [label, query] of [
+      ['changePassword', 'mutation { changePassword(currentPassword: "whatever it is", newPassword: "a brand new password") }'],
+      ['apiTokens', '{ apiTokens { totalCount nodes { id name } } }'],
+      ['createApiToken', 'mutation { createApiToken(input: { name: "anon" }) { token } }'],
+      ['revokeApiToken', `mutation { revokeApiToken(id: "${aOwnerTokenId}") { id name } }`],
+    ] as const) {
+      const r = await raw({ query, variables: {} }, anonymous.headers);
+      expectCode(`${label} anonymous`, r, 'UNAUTHENTICATED');
+      expectNoLeak(`${label} anonymous`, r);
+    }
+    expect(await checksum()).toBe(checksumBefore);
+  });
+});
+
+describe('positive controls for the mutation cases (last: they change A)', () => {
+  it('every mutation case succeeds for the OWNER of A, and the checksum notices the writes', async () => {
+    for (const k of caseKeys().filter(isMutation)) {
+      const r = await raw(CASES[k](ids), s.adminHeaders);
+      expect(r.body.errors, `${k} as OWNER of A + platform admin: ${r.text}`).toBeUndefined();
+      expect(r.body.data?.[k.slice('Mutation.'.length)], `${k}: ${r.text}`).toBeTruthy();
+      if (k === 'Mutation.importMembers') expect(r.body.data!.importMembers).toMatchObject({ imported: 1, errors: [] });
+    }
+    // the guard of the hostile tests can fail: the same checksum sees these writes
+    expect(await checksum()).not.toBe(checksumBefore);
+  });
+});
