@@ -255,6 +255,17 @@ describe('user management', () => {
     expect((await add({ email: 'new.person@x.test', role: 'VIEWER' })).errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.email' });
     expect((await add({ email: 'weak@x.test', name: 'W', password: 'short', role: 'STAFF' })).errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.password' });
     expect(code(await add({ email: 'owner2@x.test', name: 'O', password: 'long enough password', role: 'OWNER' }))).toBe('FORBIDDEN');
+    // an account of another church is not attached by a church admin: no details, no logout, no role
+    const elsewhere = await s.userWith('elsewhere@x.test', [[b.churchId, 'staff']]);
+    const attach = await add({ email: 'elsewhere@x.test', role: 'VIEWER' });
+    expect(attach.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.email' });
+    expect(JSON.stringify(attach)).not.toContain(String(elsewhere.id));
+    expect((await s.gql(ME, {}, elsewhere.headers)).data.me.churches).toHaveLength(1);
+    // a platform admin (the default caller) may, and the person's sessions pick up the new role
+    const byOps = await s.gql('mutation($i: AddChurchUserInput!) { addChurchUser(input: $i) { role } }', {
+      i: { churchId: String(a.churchId), email: 'elsewhere@x.test', role: 'VIEWER' },
+    });
+    expect(byOps.data.addChurchUser.role).toBe('VIEWER');
     const users = await s.gql('query($c: ID!) { churchUsers(churchId: $c, first: 50) { totalCount nodes { role user { email } } } }', { c: String(a.churchId) }, admin.headers);
     expect(users.data.churchUsers.nodes.map((n: { user: { email: string } }) => n.user.email)).toContain('new.person@x.test');
   });

@@ -76,6 +76,13 @@ export async function addChurchUser({
       }
     } else if (await q.roleIn(tx, user.id, churchId)) {
       throw new BadInputError({ field: 'input.email', message: 'already has a role in this church; use setChurchUserRole' });
+    } else if (!requireViewer(ctx.auth).platformAdmin) {
+      // The account serves another church. Attaching it would show this church its details, end
+      // its sessions and grant a role without its consent: operators (platform admins) do that.
+      throw new BadInputError({
+        field: 'input.email',
+        message: 'an account with this email already exists; ask a platform admin to add it to this church',
+      });
     }
     await q.setRole(tx, user.id, churchId, input.role);
     await ctx.sessions.revokeUser(user.id); // their sessions carry their roles: sign in again to get this one
