@@ -7,6 +7,7 @@ import { createDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { seedDemo } from './db/seed.js';
 import { createApp } from './http/app.js';
+import { superviseWorker } from './worker-process.js';
 import { buildDeps } from './http/deps.js';
 import { hasDemoUsers, seedDemoUsers } from './modules/auth/bootstrap.js';
 import { createLogger } from './lib/logger.js';
@@ -37,10 +38,14 @@ async function main() {
   const database = createDatabase(pgEndpoint.url, config.db.pool, log);
   const redis = new Redis(redisEndpoint.url, { keyPrefix: config.redis.keyPrefix, maxRetriesPerRequest: 2 });
   redis.on('error', (e) => log.warn({ err: e.message }, 'redis error'));
-  const deps = buildDeps(config, database.db, redis, log);
+  const deps = buildDeps(config, database.db, redis, log, redisEndpoint.url);
   // demo accounts come with the demo churches, on the first start only (later role changes stick)
   if (seeded) await seedDemoUsers(database.db, deps.hasher, config.auth.demoPassword);
   const demoUsers = !config.isProduction && (await hasDemoUsers(database.db));
+
+  const worker = config.runWorker
+    ? superviseWorker({ DATABASE_URL: pgEndpoint.url, REDIS_URL: redisEndpoint.url }, log)
+    : undefined;
 
   const handle = await createApp(deps, [
     () => database.sql`SELECT 1`,
@@ -72,6 +77,8 @@ async function main() {
     force.unref();
     try {
       await handle.apollo.stop(); // stops accepting, drains in-flight requests (drain plugin)
+      await worker?.stop();
+      await deps.close();
       await database.close();
       redis.disconnect();
       await redisEndpoint.stop();

@@ -13,6 +13,7 @@ import { buildSchema, type GraphQLObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedChurch, type SeededChurch } from './helpers/factories.js';
 import { startTestServer, type GqlResult, type TestServer } from './helpers/server.js';
+import { subscribe } from './helpers/ws.js';
 
 // ---------------------------------------------------------------------------------------------
 // The table of cases
@@ -28,6 +29,8 @@ interface Ids {
   zebulon: string;
   /** a STAFF user of A only: target of the user-management and platform cases */
   aTargetUser: string;
+  /** a text sent to A's marker person */
+  aMessage: string;
 }
 
 /** The least a caller needs in the target church (platform: the platform admin flag). */
@@ -39,6 +42,8 @@ interface Case {
   needs: Needs;
   /** a list over the caller's own churches: answers data (without A) instead of NOT_FOUND */
   list?: true;
+  /** the answer is numbers about A's people, no strings: the positive control checks them instead of markers */
+  countsOnly?: (data: Record<string, any>) => boolean;
 }
 
 type CaseKey = `Query.${string}` | `Mutation.${string}` | `Subscription.${string}`;
@@ -195,10 +200,48 @@ const CASES: Record<CaseKey, (ids: Ids) => Case> = {
     query: 'mutation($churchId: ID!, $userId: ID!) { removeChurchUser(churchId: $churchId, userId: $userId) }',
     variables: { churchId: i.A, userId: i.aTargetUser },
   }),
+  'Query.previewMessage': (i) => ({
+    needs: 'staff',
+    query: `query($c: ID!, $m: [ID!], $g: [ID!]) { previewMessage(churchId: $c, body: "Hello", audience: { memberIds: $m, groupIds: $g }) {
+      recipientCount audienceCount segments encoding estimatedCost skipped { optedOut noPhone sharedPhone } } }`,
+    variables: { c: i.A, m: [i.zebulon], g: [i.aGroups[0]] },
+    countsOnly: (d) => d.previewMessage.recipientCount > 0 && d.previewMessage.audienceCount >= d.previewMessage.recipientCount,
+  }),
+  'Query.message': (i) => ({
+    needs: 'viewer',
+    query: `query($id: ID!) { message(id: $id) { id body status fromNumber church { id name slug } author { ${USER} }
+      audience { memberIds groupIds } counts { total queued }
+      recipients(first: 5) { totalCount nodes { phone status member { ${PERSON} } } } } }`,
+    variables: { id: i.aMessage },
+  }),
+  'Query.messages': (i) => ({
+    needs: 'viewer',
+    query: `query($c: ID!) { messages(churchId: $c, first: 5) { totalCount nodes { id body recipients(first: 3) { nodes { phone member { ${PERSON} } } } } } }`,
+    variables: { c: i.A },
+  }),
+  'Mutation.sendMessage': (i) => ({
+    needs: 'staff',
+    query: 'mutation($c: ID!, $m: [ID!]) { sendMessage(churchId: $c, body: "Iso hello", audience: { memberIds: $m }, urgent: true) { id body status } }',
+    variables: { c: i.A, m: [i.zebulon, ...i.aMembers.slice(0, 5)] },
+  }),
+  'Mutation.cancelMessage': (i) => ({
+    needs: 'staff',
+    query: 'mutation($id: ID!) { cancelMessage(id: $id) { id status body } }',
+    variables: { id: i.aMessage },
+  }),
   'Mutation.createChurch': () => ({
     needs: 'platform',
     query: 'mutation($input: CreateChurchInput!) { createChurch(input: $input) { id name slug timeZone smsFromNumber } }',
     variables: { input: { name: 'Iso New Church', slug: 'iso-new-church', timeZone: 'America/Chicago' } },
+  }),
+};
+
+/** Subscriptions: the same callers and checks, over graphql-ws. */
+const WS_CASES: Record<CaseKey, (ids: Ids) => Case> = {
+  'Subscription.messageProgress': (i) => ({
+    needs: 'viewer',
+    query: 'subscription($id: ID!) { messageProgress(messageId: $id) { messageId status done counts { total queued sent } } }',
+    variables: { id: i.aMessage },
   }),
 };
 
@@ -304,10 +347,12 @@ async function checksum(): Promise<string> {
       (SELECT string_agg(r::text, ',' ORDER BY r.user_id) FROM church_roles r WHERE r.church_id = ${A}),
       (SELECT string_agg(u::text, ',' ORDER BY u.id) FROM users u WHERE u.id IN (SELECT user_id FROM a_users)),
       (SELECT string_agg(t::text, ',' ORDER BY t.id) FROM api_tokens t WHERE t.user_id IN (SELECT user_id FROM a_users)),
+      (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM messages x WHERE x.church_id = ${A}),
+      (SELECT string_agg(r::text, ',' ORDER BY r.id) FROM message_recipients r WHERE r.church_id = ${A}),
       -- and nothing was created anywhere else either
       (SELECT concat_ws(',', (SELECT count(*) FROM churches), (SELECT count(*) FROM users), (SELECT count(*) FROM members),
         (SELECT count(*) FROM households), (SELECT count(*) FROM groups), (SELECT count(*) FROM group_memberships),
-        (SELECT count(*) FROM church_roles), (SELECT count(*) FROM api_tokens), (SELECT count(*) FROM users WHERE deactivated_at IS NOT NULL)))
+        (SELECT count(*) FROM church_roles), (SELECT count(*) FROM api_tokens), (SELECT count(*) FROM messages), (SELECT count(*) FROM users WHERE deactivated_at IS NOT NULL)))
     )) AS sum`;
   return row.sum;
 }
@@ -362,6 +407,12 @@ beforeAll(async () => {
     input: { groupId: String(a.groupIds[0]), memberId: zebulon },
   });
   expect(g.errors).toBeUndefined();
+  const sent = await s.gql<any>(
+    'mutation($c: ID!, $m: [ID!]) { sendMessage(churchId: $c, body: "Alpha secret announcement", audience: { memberIds: $m }, urgent: true) { id } }',
+    { c: String(a.churchId), m: [zebulon] },
+  );
+  expect(sent.errors).toBeUndefined();
+  const aMessage = sent.data.sendMessage.id as string;
 
   anonymous = { name: 'anonymous', headers: {} };
   staffB = { name: 'STAFF of B', ...(await s.userWith('staff-b@bravo.test', [[b.churchId, 'staff']])) };
@@ -385,6 +436,7 @@ beforeAll(async () => {
     aGroups: a.groupIds.map(String),
     zebulon,
     aTargetUser: String(staffA.id),
+    aMessage,
   };
   let n = 990_000;
   const fake = () => String(n++);
@@ -395,6 +447,7 @@ beforeAll(async () => {
     aGroups: ids.aGroups.map(fake),
     zebulon: fake(),
     aTargetUser: fake(),
+    aMessage: fake(),
   };
 
   // Markers: every string of A's data that nothing of B (nor the default caller) contains.
@@ -425,7 +478,7 @@ beforeAll(async () => {
              (SELECT json_agg(t.name || ' ' || t.prefix) FROM api_tokens t
                 WHERE t.user_id IN (SELECT user_id FROM church_roles WHERE church_id = ${b.churchId})) AS t`,
   ).toLowerCase();
-  const always = [A_NAME, A_SLUG, 'Zebulon', 'Leakcheck', 'alpha.example', ZEBULON.phone, '3125550177', 'alpha hearth', 'alpha circle'];
+  const always = ['Alpha secret announcement', A_NAME, A_SLUG, 'Zebulon', 'Leakcheck', 'alpha.example', ZEBULON.phone, '3125550177', 'alpha hearth', 'alpha circle'];
   markers = [...new Set([...always, ...aStrings.map((r) => r.v)].map((m) => m.toLowerCase()))].filter(
     (m) => m.length >= 3 && !bText.includes(m),
   );
@@ -445,7 +498,7 @@ describe('the case table covers the whole API', () => {
   it('every root field of the served schema has a case or a NOT_CHURCH_DATA reason', async () => {
     const fields = await rootFields();
     expect(fields.length).toBeGreaterThan(30);
-    const missing = fields.filter((f) => !(f in CASES) && !NOT_CHURCH_DATA.has(f as CaseKey));
+    const missing = fields.filter((f) => !(f in CASES) && !(f in WS_CASES) && !NOT_CHURCH_DATA.has(f as CaseKey));
     expect(missing, 'root fields with no isolation case: add them to CASES (or NOT_CHURCH_DATA with a reason)').toEqual([]);
     // no stale entries, no field in both lists
     expect(caseKeys().filter((k) => !fields.includes(k))).toEqual([]);
@@ -460,7 +513,9 @@ describe('the case table covers the whole API', () => {
       expect(r.body.errors, `${k} as OWNER of A: ${r.text}`).toBeUndefined();
       expect(r.body.data, k).toBeTruthy();
       // the leak detector would have caught this answer: the case really reaches A's data
-      expect(leaks(r.text).length, `${k} as OWNER of A shows no marker of A: ${r.text}`).toBeGreaterThan(0);
+      const c = caseOf(k, ids);
+      if (c.countsOnly) expect(c.countsOnly(r.body.data!), `${k} as OWNER of A: ${r.text}`).toBe(true);
+      else expect(leaks(r.text).length, `${k} as OWNER of A shows no marker of A: ${r.text}`).toBeGreaterThan(0);
     }
     // the answers above are deep: A's marker person shows up through member, household and group
     for (const k of ['Query.member', 'Query.household', 'Query.group', 'Query.members'] as const) {
@@ -737,4 +792,30 @@ describe('positive controls for the mutation cases (last: they change A)', () =>
     // the guard of the hostile tests can fail: the same checksum sees these writes
     expect(await checksum()).not.toBe(checksumBefore);
   });
+});
+
+describe('subscriptions over WebSocket', () => {
+  for (const k of Object.keys(WS_CASES) as CaseKey[]) {
+    it(`${k}: anonymous UNAUTHENTICATED, another church NOT_FOUND and no trace of A; A's VIEWER receives`, async () => {
+      const c = WS_CASES[k]!(ids);
+      const anon = await subscribe(s.url, c.query, c.variables, { headers: {} });
+      expect(anon.errors[0]?.extensions?.code, anon.raw).toBe('UNAUTHENTICATED');
+      expect(anon.events).toEqual([]);
+      expect(leaks(anon.raw)).toEqual([]);
+      for (const caller of [staffB, adminB]) {
+        const r = await subscribe(s.url, c.query, c.variables, { headers: caller.headers });
+        expect(r.errors[0]?.extensions?.code, `${caller.name}: ${r.raw}`).toBe('NOT_FOUND');
+        expect(r.events).toEqual([]);
+        expect(leaks(r.raw), `${caller.name} leaked over ws:\n${r.raw}`).toEqual([]);
+        const g = await subscribe(s.url, c.query, WS_CASES[k]!(ghost).variables, { headers: caller.headers });
+        expect(g.errors.map((e) => e.extensions?.code)).toEqual(r.errors.map((e) => e.extensions?.code));
+      }
+      const token = await subscribe(s.url, c.query, c.variables, { connectionParams: { authorization: tokenAdminB.headers.authorization } });
+      expect(token.errors[0]?.extensions?.code, token.raw).toBe('NOT_FOUND');
+      expect(leaks(token.raw)).toEqual([]);
+      const ok = await subscribe(s.url, c.query, c.variables, { headers: viewerA.headers });
+      expect(ok.errors, ok.raw).toEqual([]);
+      expect(ok.events[0]!.messageProgress.messageId).toBe(ids.aMessage);
+    });
+  }
 });

@@ -20,7 +20,7 @@ describe('migrations', () => {
       await runMigrations(dbUrl(name));
       const tables = await sql<{ table_name: string }[]>`
         SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`;
-      expect(tables.map((t) => t.table_name)).toEqual(['api_tokens', 'church_roles', 'churches', 'group_memberships', 'groups', 'households', 'members', 'users']);
+      expect(tables.map((t) => t.table_name)).toEqual(['api_tokens', 'church_roles', 'churches', 'group_memberships', 'groups', 'households', 'members', 'message_recipients', 'messages', 'users']);
       const indexes = await sql<{ indexname: string }[]>`SELECT indexname FROM pg_indexes WHERE schemaname = 'public'`;
       const names = indexes.map((i) => i.indexname);
       for (const idx of ['members_directory_idx', 'members_status_directory_idx', 'members_joined_idx', 'members_search_trgm_idx', 'members_church_phone_idx', 'group_memberships_member_idx', 'churches_slug_key']) {

@@ -62,9 +62,38 @@ const schema = z.object({
   GRAPHQL_MAX_ALIASES: int(30, 0, 10_000),
   GRAPHQL_MAX_TOKENS: int(5000, 100, 1_000_000),
   GRAPHQL_MAX_COST: int(50_000, 10, 100_000_000),
+
+  PUBLIC_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  SMS_PROVIDER: z.enum(['log', 'twilio']).optional().default('log'),
+  TWILIO_ACCOUNT_SID: z.preprocess(emptyToUndefined, z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits').optional()),
+  TWILIO_AUTH_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16).optional()),
+  TWILIO_API_URL: z.url({ protocol: /^https?$/ }).optional().default('https://api.twilio.com'),
+  SMS_WINDOW_START: z.string().regex(/^\d{2}:\d{2}$/).optional().default('09:00'),
+  SMS_WINDOW_END: z.string().regex(/^\d{2}:\d{2}$/).optional().default('20:00'),
+  SMS_PRICE_PER_SEGMENT: z.coerce.number().min(0).max(10).optional().default(0.0083),
+  SMS_MAX_RECIPIENTS: int(50_000, 1, 1_000_000),
+  SMS_WORKER_CONCURRENCY: int(50, 1, 1000),
+  SMS_RATE_LIMIT_PER_S: int(500, 1, 100_000),
+  SMS_SEND_TIMEOUT_MS: int(10_000, 100, 120_000),
+  SMS_LEASE_S: int(30, 1, 3600),
+  SMS_SWEEP_INTERVAL_S: int(15, 1, 3600),
+  WORKER: bool(true),
+}).superRefine((e, ctx) => {
+  if (e.SMS_PROVIDER === 'twilio') {
+    for (const key of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'PUBLIC_URL'] as const) {
+      if (!e[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when SMS_PROVIDER=twilio' });
+    }
+  }
+  if (e.SMS_WINDOW_START >= e.SMS_WINDOW_END) {
+    ctx.addIssue({ code: 'custom', path: ['SMS_WINDOW_START'], message: 'must be before SMS_WINDOW_END' });
+  }
+  // the lease must outlast one provider call, or a slow send could be taken over and sent twice
+  if (e.SMS_LEASE_S * 1000 <= e.SMS_SEND_TIMEOUT_MS * 2) {
+    ctx.addIssue({ code: 'custom', path: ['SMS_LEASE_S'], message: 'must be more than twice SMS_SEND_TIMEOUT_MS' });
+  }
 });
 
-export type Env = z.infer<typeof schema>;
+export type Env = z.output<typeof schema>;
 
 export interface Config {
   env: Env['NODE_ENV'];
@@ -98,6 +127,22 @@ export interface Config {
     demoPassword: string;
   };
   graphql: { maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number };
+  /** where Twilio reaches this API (status callbacks; signature checks) */
+  publicUrl: string;
+  sms: {
+    provider: 'log' | 'twilio';
+    twilio: { accountSid: string; authToken: string; apiUrl: string } | null;
+    window: { start: string; end: string };
+    pricePerSegment: number;
+    maxRecipients: number;
+    concurrency: number;
+    ratePerSecond: number;
+    sendTimeoutMs: number;
+    leaseS: number;
+    sweepIntervalS: number;
+  };
+  /** npm start also runs the SMS worker process */
+  runWorker: boolean;
 }
 
 export class ConfigError extends Error {
@@ -159,6 +204,23 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       argon2: { memoryKib: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST },
       demoPassword: e.DEMO_PASSWORD,
     },
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+    sms: {
+      provider: e.SMS_PROVIDER,
+      twilio:
+        e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN
+          ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, apiUrl: e.TWILIO_API_URL.replace(/\/$/, '') }
+          : null,
+      window: { start: e.SMS_WINDOW_START, end: e.SMS_WINDOW_END },
+      pricePerSegment: e.SMS_PRICE_PER_SEGMENT,
+      maxRecipients: e.SMS_MAX_RECIPIENTS,
+      concurrency: e.SMS_WORKER_CONCURRENCY,
+      ratePerSecond: e.SMS_RATE_LIMIT_PER_S,
+      sendTimeoutMs: e.SMS_SEND_TIMEOUT_MS,
+      leaseS: e.SMS_LEASE_S,
+      sweepIntervalS: e.SMS_SWEEP_INTERVAL_S,
+    },
+    runWorker: e.WORKER,
     graphql: {
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,

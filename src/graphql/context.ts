@@ -1,4 +1,7 @@
+import type { Queue } from 'bullmq';
+import type { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Redis } from 'ioredis';
+import type { ProgressPublisher } from '../realtime/publisher.js';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import type { Logger } from '../lib/logger.js';
@@ -16,6 +19,11 @@ export interface AppDeps {
   sessions: SessionStore;
   limiter: LoginLimiter;
   hasher: PasswordHasher;
+  /** producer side of the SMS queue */
+  smsQueue: Queue;
+  progress: ProgressPublisher;
+  /** subscriptions: Redis pub/sub shared by every API process */
+  pubsub: RedisPubSub;
 }
 
 /** What resolvers may do to the HTTP exchange (set or clear the session cookie). */

@@ -55,3 +55,30 @@ registerEnumType(ChurchRole, {
   name: 'ChurchRole',
   description: 'VIEWER reads; STAFF also writes people, households and groups; ADMIN also manages users and tokens; OWNER also manages owners.',
 });
+
+export enum SmsEncoding {
+  GSM7 = 'gsm7',
+  UCS2 = 'ucs2',
+}
+export enum MessageStatus {
+  SCHEDULED = 'scheduled',
+  SENDING = 'sending',
+  COMPLETED = 'completed',
+  CANCELLED = 'cancelled',
+}
+export enum RecipientStatus {
+  QUEUED = 'queued',
+  SENDING = 'sending',
+  SENT = 'sent',
+  DELIVERED = 'delivered',
+  UNDELIVERED = 'undelivered',
+  FAILED = 'failed',
+  SKIPPED = 'skipped',
+  CANCELLED = 'cancelled',
+}
+registerEnumType(SmsEncoding, { name: 'SmsEncoding', description: 'GSM7: 160 characters a segment (153 in long texts). UCS2: 70 (67).' });
+registerEnumType(MessageStatus, { name: 'MessageStatus' });
+registerEnumType(RecipientStatus, {
+  name: 'RecipientStatus',
+  description: 'QUEUED → SENDING → SENT (the provider accepted it) → DELIVERED | UNDELIVERED | FAILED; or SKIPPED / CANCELLED.',
+});

@@ -1,5 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Db } from '../db/client.js';
+import { messagesByIds, type MessageRow } from '../modules/message/message.queries.js';
+import { countsByMessage, type DeliveryCounts } from '../modules/message/recipient.queries.js';
 import { churchesByIds, type ChurchRow } from '../modules/church/church.queries.js';
 import {
   countGroupsByChurch,
@@ -114,6 +116,11 @@ export function createLoaders(db: Db, scope: LoaderScope) {
       grouped<GroupMemberRow>((ids) => pageMembersByGroup(db, ids, a.limit, a.after, data)),
     ),
     groupMembersCount: counted((ids) => countMembersByGroup(db, ids, data)),
+    message: byId<MessageRow>((ids) => messagesByIds(db, ids, data)),
+    messageCounts: new DataLoader<number, DeliveryCounts>(async (ids) => {
+      const map = await countsByMessage(db, ids);
+      return ids.map((id) => map.get(id)!);
+    }),
   };
 }
 

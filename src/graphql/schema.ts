@@ -8,6 +8,7 @@ import { ChurchResolver } from '../modules/church/church.resolver.js';
 import { GroupResolver } from '../modules/group/group.resolver.js';
 import { HouseholdResolver } from '../modules/household/household.resolver.js';
 import { MemberResolver } from '../modules/member/member.resolver.js';
+import { MessageRecipientResolver, MessageResolver } from '../modules/message/message.resolver.js';
 
 export const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/schema.graphql');
 
@@ -16,9 +17,19 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The executable schema, built once per process from the type-graphql resolvers. */
 export function getSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [AuthResolver, ChurchResolver, MemberResolver, HouseholdResolver, GroupResolver],
+    resolvers: [AuthResolver, ChurchResolver, MemberResolver, HouseholdResolver, GroupResolver, MessageResolver, MessageRecipientResolver],
     // Inputs are validated in services (one place, errors that name the field); not by class-validator.
     validate: false,
+    // subscriptions subscribe through the request context's Redis pub/sub (see
+    // progress.subscription.ts); type-graphql insists on an instance, which must never be used
+    pubSub: {
+      publish: () => {
+        throw new Error('publish through ProgressPublisher');
+      },
+      subscribe: () => {
+        throw new Error('subscribe through the context pubsub');
+      },
+    },
   });
   return built;
 }

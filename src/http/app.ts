@@ -15,6 +15,9 @@ import { formatError } from '../graphql/errors.js';
 import { errorsPlugin } from '../graphql/plugins/errors.js';
 import { limitsPlugin } from '../graphql/plugins/limits.js';
 import { getSchema } from '../graphql/schema.js';
+import { WebSocketServer } from 'ws';
+import { useSubscriptions } from './subscriptions.js';
+import { twilioWebhooks } from './webhooks.js';
 
 export interface AppHandle {
   app: express.Express;
@@ -38,8 +41,12 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
   // keep-alive longer than typical load balancer idle timeouts, so they close first
   httpServer.keepAliveTimeout = 65_000;
 
+  const schema = await getSchema();
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const wsCleanup = useSubscriptions(schema, wsServer, deps);
+
   const apollo = new ApolloServer<Context>({
-    schema: await getSchema(),
+    schema,
     formatError: formatError(),
     includeStacktraceInErrorResponses: false,
     introspection: !config.isProduction,
@@ -52,6 +59,12 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      {
+        // on stop: close every websocket (1001 Going Away) before the HTTP drain completes
+        async serverWillStart() {
+          return { drainServer: async () => wsCleanup.dispose() };
+        },
+      },
       errorsPlugin(),
       limitsPlugin(config.graphql),
       config.http.sandbox
@@ -74,6 +87,8 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
       res.status(503).json({ status: 'unavailable', reason: (e as Error).message });
     }
   });
+
+  app.use('/webhooks/twilio', twilioWebhooks(deps));
 
   app.use(
     '/graphql',

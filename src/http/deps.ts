@@ -1,14 +1,40 @@
-import type { Redis } from 'ioredis';
+import { RedisPubSub } from 'graphql-redis-subscriptions';
+import { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import type { AppDeps } from '../graphql/context.js';
+import { sendSmsJob } from '../jobs/definitions/send-sms.js';
+import { bullConnection, createQueue } from '../jobs/queues.js';
 import type { Logger } from '../lib/logger.js';
 import { LoginLimiter } from '../modules/auth/login-limit.js';
 import { createPasswordHasher } from '../modules/auth/password.js';
 import { SessionStore } from '../modules/auth/sessions.js';
+import { ProgressPublisher } from '../realtime/publisher.js';
 
-/** Everything a request needs, built once per process (main.ts, tests, benchmarks). */
-export function buildDeps(config: Config, db: Db, redis: Redis, log: Logger): AppDeps {
+export interface Deps extends AppDeps {
+  close(): Promise<void>;
+}
+
+/**
+ * Everything a request needs, built once per process (main.ts, tests, benchmarks). `redis` carries
+ * sessions and limits (with the key prefix); the queue producer and pub/sub get connections of
+ * their own (BullMQ and subscriber connections cannot share one, and carry their own prefixes).
+ */
+export function buildDeps(config: Config, db: Db, redis: Redis, log: Logger, redisUrl: string): Deps {
+  const producer = bullConnection(redisUrl, 'producer');
+  producer.on('error', (e) => log.warn({ err: e.message }, 'queue redis error'));
+  const publisher = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  const subscriber = new Redis(redisUrl);
+  for (const c of [publisher, subscriber]) c.on('error', (e) => log.warn({ err: e.message }, 'pubsub redis error'));
+  // graphql-redis-subscriptions fires unsubscribe without awaiting it; once the connection is
+  // closed (shutdown) that promise would reject unhandled
+  for (const m of ['unsubscribe', 'punsubscribe'] as const) {
+    const original = subscriber[m].bind(subscriber) as (...a: unknown[]) => Promise<unknown>;
+    (subscriber as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => original(...a).catch(() => 0);
+  }
+  const progress = new ProgressPublisher(db, publisher, config.redis.keyPrefix, log);
+  const smsQueue = createQueue(sendSmsJob.queue, producer, config.redis.keyPrefix);
+  smsQueue.on('error', (e) => log.warn({ err: e.message }, 'queue error'));
   return {
     config,
     db,
@@ -21,5 +47,15 @@ export function buildDeps(config: Config, db: Db, redis: Redis, log: Logger): Ap
       windowS: config.auth.loginWindowS,
     }),
     hasher: createPasswordHasher(config.auth.argon2),
+    smsQueue,
+    progress,
+    pubsub: new RedisPubSub({ publisher, subscriber }),
+    async close() {
+      await progress.close();
+      await smsQueue.close();
+      producer.disconnect();
+      publisher.disconnect();
+      subscriber.disconnect();
+    },
   };
 }

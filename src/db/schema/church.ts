@@ -15,6 +15,8 @@ export const churches = pgTable(
     slug: text().notNull(),
     timeZone: text().notNull(),
     smsFromNumber: text(),
+    /** reply to HELP / INFO texts; a default naming the church is used when empty */
+    smsHelpText: text(),
     ...timestamps,
   },
   (t) => [

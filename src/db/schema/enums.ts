@@ -11,3 +11,18 @@ export type GroupKind = (typeof groupKind.enumValues)[number];
 export type GroupRole = (typeof groupRole.enumValues)[number];
 export const churchRole = pgEnum('church_role', ['viewer', 'staff', 'admin', 'owner']);
 export type ChurchRole = (typeof churchRole.enumValues)[number];
+export const messageStatus = pgEnum('message_status', ['scheduled', 'sending', 'completed', 'cancelled']);
+export const recipientStatus = pgEnum('recipient_status', [
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'undelivered',
+  'failed',
+  'skipped',
+  'cancelled',
+]);
+export const smsEncoding = pgEnum('sms_encoding', ['gsm7', 'ucs2']);
+export type MessageStatus = (typeof messageStatus.enumValues)[number];
+export type RecipientStatus = (typeof recipientStatus.enumValues)[number];
+export type SmsEncoding = (typeof smsEncoding.enumValues)[number];

@@ -3,3 +3,4 @@ export * from './church.js';
 export * from './member.js';
 export * from './group.js';
 export * from './auth.js';
+export * from './message.js';

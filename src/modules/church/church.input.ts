@@ -8,10 +8,11 @@ export class CreateChurchInput {
   @Field(() => String, { nullable: true }) smsFromNumber?: string | null;
 }
 
-@InputType({ description: 'Only the fields given are changed; null clears smsFromNumber.' })
+@InputType({ description: 'Only the fields given are changed; null clears smsFromNumber and smsHelpText.' })
 export class UpdateChurchInput {
   @Field(() => String, { nullable: true }) name?: string;
   @Field(() => String, { nullable: true }) slug?: string;
   @Field(() => String, { nullable: true }) timeZone?: string;
   @Field(() => String, { nullable: true }) smsFromNumber?: string | null;
+  @Field(() => String, { nullable: true, description: 'Reply to HELP/INFO texts, at most 320 characters.' }) smsHelpText?: string | null;
 }

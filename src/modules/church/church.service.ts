@@ -70,6 +70,7 @@ export async function updateChurch({ ctx, id, input }: { ctx: Context; id: strin
     timeZone:
       input.timeZone === null ? (p.add('input.timeZone', 'cannot be null'), undefined) : v.timeZone(p, 'input.timeZone', input.timeZone),
     smsFromNumber: v.phone(p, 'input.smsFromNumber', input.smsFromNumber, ctx.config.phone.defaultRegion),
+    smsHelpText: v.text(p, 'input.smsHelpText', input.smsHelpText, { max: 320 }),
   };
   p.throwIfAny();
   try {

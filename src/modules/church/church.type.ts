@@ -9,6 +9,8 @@ export class Church {
   @Field(() => String, { description: 'IANA time zone: growth dates and quiet hours use it.' }) timeZone!: string;
   @Field(() => String, { nullable: true, description: 'E.164 number texts are sent from.' })
   smsFromNumber!: string | null;
+  @Field(() => String, { nullable: true, description: 'Reply to HELP/INFO texts (a default naming the church when empty).' })
+  smsHelpText!: string | null;
   @Field(() => DateTime) createdAt!: Date;
   @Field(() => DateTime) updatedAt!: Date;
 }

@@ -1,0 +1,29 @@
+import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
+import { MemberStatus, RecipientStatus } from '../../graphql/enums.js';
+import { DateTime } from '../../graphql/scalars.js';
+
+@InputType({ description: 'Who gets a text: the union of the parts given (at least one).' })
+export class AudienceInput {
+  @Field(() => Boolean, { nullable: true, description: 'Everyone active: visitors, regulars and members.' })
+  everyone?: boolean;
+  @Field(() => [MemberStatus], { nullable: true }) statuses?: MemberStatus[];
+  @Field(() => [ID], { nullable: true, description: 'Members of any of these groups (at most 100).' }) groupIds?: string[];
+  @Field(() => [ID], { nullable: true, description: 'These people (at most 5,000).' }) memberIds?: string[];
+}
+
+@ArgsType()
+export class SendMessageArgs {
+  @Field(() => ID) churchId!: string;
+  @Field(() => String, { description: '1-1,600 characters.' }) body!: string;
+  @Field(() => AudienceInput) audience!: AudienceInput;
+  @Field(() => DateTime, { nullable: true, description: 'Send later (within a year). Quiet hours still apply unless urgent.' })
+  scheduleAt?: Date | null;
+  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'Ignore quiet hours.' }) urgent?: boolean;
+}
+
+@ArgsType()
+export class RecipientsArgs {
+  @Field(() => Int, { nullable: true, defaultValue: 20 }) first?: number;
+  @Field(() => String, { nullable: true }) after?: string;
+  @Field(() => RecipientStatus, { nullable: true }) status?: RecipientStatus;
+}

@@ -1,0 +1,150 @@
+import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.js';
+import { messageRecipients, messages, type MemberStatus, type RecipientStatus } from '../../db/schema/index.js';
+import { intArray } from '../../db/sql.js';
+
+export type MessageRow = typeof messages.$inferSelect;
+export type NewMessageRow = typeof messages.$inferInsert;
+export type RecipientRow = typeof messageRecipients.$inferSelect;
+
+export interface AudienceSpec {
+  everyone: boolean;
+  statuses: MemberStatus[];
+  groupIds: number[];
+  memberIds: number[];
+}
+
+export interface AudienceMember {
+  id: number;
+  phone: string | null;
+  optedOut: boolean;
+}
+
+/**
+ * The union of the audience's parts within one church, non-archived people only. "Everyone"
+ * means everyone active (not INACTIVE). Ordered so that, for a phone shared by several people,
+ * the household head comes first (they get the one text for that number).
+ */
+export async function audienceMembers(db: Queryable, churchId: number, a: AudienceSpec, limit: number): Promise<AudienceMember[]> {
+  const statuses = a.statuses.length ? sql`m.status = ANY(string_to_array(${a.statuses.join(',')}, ',')::member_status[])` : sql`FALSE`;
+  const groups = a.groupIds.length
+    ? sql`EXISTS (SELECT 1 FROM group_memberships gm WHERE gm.member_id = m.id AND gm.group_id = ANY(${intArray(a.groupIds)}))`
+    : sql`FALSE`;
+  const ids = a.memberIds.length ? sql`m.id = ANY(${intArray(a.memberIds)})` : sql`FALSE`;
+  const rows = await db.execute<{ id: number; phone: string | null; opted_out: boolean }>(sql`
+    SELECT m.id, m.phone, m.sms_opted_out_at IS NOT NULL AS opted_out
+    FROM members m
+    WHERE m.church_id = ${churchId} AND m.archived_at IS NULL
+      AND ((${a.everyone} AND m.status <> 'inactive') OR ${statuses} OR ${groups} OR ${ids})
+    ORDER BY m.phone NULLS LAST, (m.household_role = 'head') DESC NULLS LAST, m.id
+    LIMIT ${limit}`);
+  return rows.map((r) => ({ id: r.id, phone: r.phone, optedOut: r.opted_out }));
+}
+
+/** Groups and members named in an audience that belong to the church (others are NOT_FOUND). */
+export async function idsInChurch(db: Queryable, churchId: number, table: 'groups' | 'members', ids: number[]): Promise<number[]> {
+  if (!ids.length) return [];
+  const rows = await db.execute<{ id: number }>(
+    sql`SELECT id FROM ${sql.identifier(table)} WHERE church_id = ${churchId} AND id = ANY(${intArray(ids)})`,
+  );
+  return rows.map((r) => r.id);
+}
+
+export async function insertMessage(db: Queryable, row: NewMessageRow): Promise<MessageRow> {
+  const [m] = await db.insert(messages).values(row).returning();
+  return m as MessageRow;
+}
+
+export interface NewRecipient {
+  memberId: number;
+  phone: string | null;
+  status: RecipientStatus;
+  reason: string | null;
+}
+
+/** Writes the outbox rows (in the message's transaction); returns the ids of those to send. */
+export async function insertRecipients(
+  db: Queryable,
+  churchId: number,
+  messageId: number,
+  rows: NewRecipient[],
+): Promise<Array<{ id: number; status: RecipientStatus }>> {
+  const out: Array<{ id: number; status: RecipientStatus }> = [];
+  for (let i = 0; i < rows.length; i += 2000) {
+    const chunk = rows.slice(i, i + 2000).map((r) => ({ churchId, messageId, ...r }));
+    out.push(...(await db.insert(messageRecipients).values(chunk).returning({ id: messageRecipients.id, status: messageRecipients.status })));
+  }
+  return out;
+}
+
+export async function messagesByIds(db: Queryable, ids: readonly number[], scope: readonly number[]): Promise<MessageRow[]> {
+  if (!scope.length) return [];
+  return db
+    .select()
+    .from(messages)
+    .where(and(inArray(messages.id, [...ids]), inArray(messages.churchId, [...scope])));
+}
+
+/** messages(churchId): newest first (messages_church_created_idx). */
+export async function pageMessages(db: Queryable, churchId: number, limit: number, beforeId?: number): Promise<MessageRow[]> {
+  return db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.churchId, churchId), beforeId ? lt(messages.id, beforeId) : undefined))
+    .orderBy(desc(messages.id))
+    .limit(limit);
+}
+
+export async function countMessages(db: Queryable, churchId: number): Promise<number> {
+  const [r] = await db.select({ n: sql<number>`count(*)::int` }).from(messages).where(eq(messages.churchId, churchId));
+  return r?.n ?? 0;
+}
+
+/** Message.recipients: in id order, optionally one status (message_recipients_message_status_idx). */
+export async function pageRecipients(
+  db: Queryable,
+  messageId: number,
+  limit: number,
+  afterId: number | undefined,
+  status: RecipientStatus | undefined,
+): Promise<RecipientRow[]> {
+  return db
+    .select()
+    .from(messageRecipients)
+    .where(
+      and(
+        eq(messageRecipients.messageId, messageId),
+        status ? eq(messageRecipients.status, status) : undefined,
+        afterId ? sql`${messageRecipients.id} > ${afterId}` : undefined,
+      ),
+    )
+    .orderBy(messageRecipients.id)
+    .limit(limit);
+}
+
+/** Cancels a message: recipients not yet handed to the provider become cancelled. */
+export async function cancelMessage(db: Queryable, id: number): Promise<{ cancelled: number; jobs: Array<{ id: number; attempts: number }> } | null> {
+  const [m] = await db
+    .update(messages)
+    .set({ status: 'cancelled', cancelledAt: sql`now()` })
+    .where(and(eq(messages.id, id), inArray(messages.status, ['scheduled', 'sending'])))
+    .returning({ id: messages.id });
+  if (!m) return null;
+  const rows = await db.execute<{ id: number; attempts: number }>(sql`
+    UPDATE message_recipients SET status = 'cancelled', reason = 'cancelled', lease_until = NULL, updated_at = now()
+    WHERE message_id = ${id} AND status = 'queued'
+    RETURNING id, attempts`);
+  return { cancelled: rows.length, jobs: [...rows] };
+}
+
+/** A member's recent texts (message_recipients_member_idx). */
+export async function recentForMember(db: Queryable, memberIds: readonly number[], perMember: number) {
+  const rows = await db.execute<Record<string, unknown>>(sql`
+    SELECT x.* FROM (
+      SELECT r.member_id, r.id AS recipient_id, r.status, r.sent_at, r.delivered_at, m.id AS message_id, m.body, m.created_at,
+             row_number() OVER (PARTITION BY r.member_id ORDER BY r.id DESC) AS rn
+      FROM message_recipients r JOIN messages m ON m.id = r.message_id
+      WHERE r.member_id = ANY(${intArray(memberIds)})
+    ) x WHERE x.rn <= ${perMember} ORDER BY x.member_id, x.rn`);
+  return rows;
+}

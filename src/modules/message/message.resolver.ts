@@ -1,0 +1,97 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { Context } from '../../graphql/context.js';
+import type { MessageProgressEvent } from '../../realtime/topics.js';
+import { User } from '../auth/auth.type.js';
+import { userById } from '../auth/auth.queries.js';
+import { Church } from '../church/church.type.js';
+import { getChurch } from '../church/church.service.js';
+import { Member } from '../member/member.type.js';
+import { RecipientsArgs, SendMessageArgs } from './message.input.js';
+import type { MessageRow, RecipientRow } from './message.queries.js';
+import { audienceOf, cancel, getMessage, listMessages, listRecipients, previewMessage, sendMessage } from './message.service.js';
+import {
+  DeliveryCounts,
+  Message,
+  MessageAudience,
+  MessageConnection,
+  MessagePreview,
+  MessageProgress,
+  MessageRecipient,
+  MessageRecipientConnection,
+} from './message.type.js';
+import { subscribeToProgress } from './progress.subscription.js';
+
+@Resolver(() => Message)
+export class MessageResolver {
+  @Query(() => MessagePreview, { description: 'What a send would do: recipients, skips, segments, encoding, cost (STAFF).' })
+  previewMessage(@Ctx() ctx: Context, @Args(() => SendMessageArgs) args: SendMessageArgs) {
+    return previewMessage({ ctx, args });
+  }
+
+  @Mutation(() => Message, { description: 'Texts an audience (STAFF). Outside quiet hours unless urgent; scheduleAt sends later.' })
+  sendMessage(@Ctx() ctx: Context, @Args(() => SendMessageArgs) args: SendMessageArgs) {
+    return sendMessage({ ctx, args });
+  }
+
+  @Mutation(() => Message, { description: 'Recipients not yet handed to the provider are cancelled (STAFF).' })
+  cancelMessage(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
+    return cancel({ ctx, id });
+  }
+
+  @Query(() => Message)
+  message(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
+    return getMessage({ ctx, id });
+  }
+
+  @Query(() => MessageConnection, { description: "A church's messages, newest first." })
+  async messages(
+    @Ctx() ctx: Context,
+    @Arg('churchId', () => ID) churchId: string,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ) {
+    const church = await getChurch({ ctx, id: churchId, field: 'churchId' });
+    return listMessages({ ctx, church, first, after });
+  }
+
+  @FieldResolver(() => Church)
+  church(@Ctx() ctx: Context, @Root() m: MessageRow) {
+    return ctx.loaders.church.load(m.churchId);
+  }
+
+  @FieldResolver(() => User, { nullable: true })
+  author(@Ctx() ctx: Context, @Root() m: MessageRow) {
+    return m.authorId ? userById(ctx.db, m.authorId) : null;
+  }
+
+  @FieldResolver(() => MessageAudience)
+  audience(@Root() m: MessageRow) {
+    return audienceOf(m);
+  }
+
+  @FieldResolver(() => DeliveryCounts)
+  counts(@Ctx() ctx: Context, @Root() m: MessageRow) {
+    return ctx.loaders.messageCounts.load(m.id);
+  }
+
+  @FieldResolver(() => MessageRecipientConnection)
+  recipients(@Ctx() ctx: Context, @Root() message: MessageRow, @Args(() => RecipientsArgs) args: RecipientsArgs) {
+    return listRecipients({ ctx, message, args });
+  }
+
+  @Subscription(() => MessageProgress, {
+    description: 'Delivery progress of a message, pushed as recipients change (the viewer needs a role in its church).',
+    subscribe: ({ args, context }) => subscribeToProgress(context as Context, args.messageId as string),
+  })
+  messageProgress(@Root() event: MessageProgressEvent, @Arg('messageId', () => ID) _messageId: string): MessageProgress {
+    return { ...event, at: new Date(event.at) };
+  }
+}
+
+@Resolver(() => MessageRecipient)
+export class MessageRecipientResolver {
+  @FieldResolver(() => Member, { nullable: true, description: 'Null if the person was since deleted.' })
+  member(@Ctx() ctx: Context, @Root() r: RecipientRow) {
+    return ctx.loaders.member.load(r.memberId);
+  }
+}

@@ -1,0 +1,195 @@
+import type { Context } from '../../graphql/context.js';
+import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../graphql/connection.js';
+import { MemberStatus, type RecipientStatus } from '../../graphql/enums.js';
+import { enqueueSms } from '../../jobs/enqueue.js';
+import { sendSmsJob } from '../../jobs/definitions/send-sms.js';
+import { BadInputError, NotFoundError, Problems } from '../../lib/errors.js';
+import { parseId, parseIds } from '../../lib/ids.js';
+import { requireChurchRole, requireViewer } from '../auth/viewer.js';
+import type { ChurchRow } from '../church/church.queries.js';
+import { getChurch } from '../church/church.service.js';
+import type { AudienceInput, RecipientsArgs, SendMessageArgs } from './message.input.js';
+import * as q from './message.queries.js';
+import { nextSendTime, parseWindow } from './quiet-hours.js';
+import { countsByMessage } from './recipient.queries.js';
+import { segmentsOf } from './segments.js';
+
+export const BODY_MAX = 1600;
+const MAX_GROUPS = 100;
+const MAX_MEMBER_IDS = 5000;
+const MAX_SCHEDULE_AHEAD_MS = 366 * 86_400_000;
+
+interface Plan {
+  church: ChurchRow;
+  body: string;
+  audience: q.AudienceSpec;
+  recipients: q.NewRecipient[];
+  eligible: number;
+  skipped: { optedOut: number; noPhone: number; sharedPhone: number };
+  seg: ReturnType<typeof segmentsOf>;
+  estimatedCost: number;
+  sendAt: Date;
+}
+
+/**
+ * Resolves the audience and decides, per person, who gets a text: consent first (a number any
+ * holder opted out of is never texted), then one text per phone number (the household head first).
+ */
+async function plan(ctx: Context, churchId: string, body: string, input: AudienceInput, scheduleAt: Date | null | undefined, urgent: boolean): Promise<Plan> {
+  const church = await getChurch({ ctx, id: churchId, field: 'churchId' });
+  requireChurchRole(ctx.auth, church.id, 'staff');
+  const p = new Problems();
+  if (typeof body !== 'string' || body.trim().length === 0) p.add('body', 'cannot be blank');
+  else if ([...body].length > BODY_MAX) p.add('body', `must be at most ${BODY_MAX} characters`);
+  const statuses = [...new Set(input.statuses ?? [])];
+  const everyone = input.everyone ?? false;
+  if (!everyone && !statuses.length && !input.groupIds?.length && !input.memberIds?.length) {
+    p.add('audience', 'needs at least one of everyone, statuses, groupIds or memberIds');
+  }
+  if (scheduleAt && scheduleAt.getTime() > Date.now() + MAX_SCHEDULE_AHEAD_MS) p.add('scheduleAt', 'must be within a year');
+  if (!church.smsFromNumber) p.add('churchId', 'this church has no SMS number yet (updateChurch smsFromNumber)');
+  p.throwIfAny();
+  const groupIds = parseIds(input.groupIds ?? [], 'Group', 'audience.groupIds', MAX_GROUPS);
+  const memberIds = parseIds(input.memberIds ?? [], 'Member', 'audience.memberIds', MAX_MEMBER_IDS);
+  // ids of another church answer NOT_FOUND, exactly like ids that do not exist
+  for (const [table, ids, field] of [['groups', groupIds, 'audience.groupIds'], ['members', memberIds, 'audience.memberIds']] as const) {
+    const found = new Set(await q.idsInChurch(ctx.db, church.id, table, ids));
+    const missing = ids.find((id) => !found.has(id));
+    if (missing !== undefined) throw new NotFoundError(table === 'groups' ? 'Group' : 'Member', missing, field);
+  }
+  const audience: q.AudienceSpec = { everyone, statuses: statuses as q.AudienceSpec['statuses'], groupIds, memberIds };
+  const limit = ctx.config.sms.maxRecipients;
+  const people = await q.audienceMembers(ctx.db, church.id, audience, limit + 1);
+  if (people.length > limit) throw new BadInputError({ field: 'audience', message: `reaches more than ${limit} people; split the send` });
+
+  const blocked = new Set(people.filter((m) => m.optedOut && m.phone).map((m) => m.phone));
+  const taken = new Set<string>();
+  const skipped = { optedOut: 0, noPhone: 0, sharedPhone: 0 };
+  const recipients: q.NewRecipient[] = people.map((m) => {
+    if (m.optedOut || (m.phone && blocked.has(m.phone))) {
+      skipped.optedOut++;
+      return { memberId: m.id, phone: m.phone, status: 'skipped', reason: 'opted_out' };
+    }
+    if (!m.phone) {
+      skipped.noPhone++;
+      return { memberId: m.id, phone: null, status: 'skipped', reason: 'no_phone' };
+    }
+    if (taken.has(m.phone)) {
+      skipped.sharedPhone++;
+      return { memberId: m.id, phone: m.phone, status: 'skipped', reason: 'shared_phone' };
+    }
+    taken.add(m.phone);
+    return { memberId: m.id, phone: m.phone, status: 'queued', reason: null };
+  });
+  const seg = segmentsOf(body);
+  const eligible = taken.size;
+  const start = scheduleAt && scheduleAt.getTime() > Date.now() ? scheduleAt : new Date();
+  const window = parseWindow(ctx.config.sms.window.start, ctx.config.sms.window.end);
+  const sendAt = urgent ? start : nextSendTime(start, church.timeZone, window);
+  const estimatedCost = Math.round(eligible * seg.segments * ctx.config.sms.pricePerSegment * 10_000) / 10_000;
+  return { church, body, audience, recipients, eligible, skipped, seg, estimatedCost, sendAt };
+}
+
+export async function previewMessage({ ctx, args }: { ctx: Context; args: SendMessageArgs }) {
+  const pl = await plan(ctx, args.churchId, args.body, args.audience, args.scheduleAt, args.urgent ?? false);
+  return {
+    encoding: pl.seg.encoding,
+    segments: pl.seg.segments,
+    characters: pl.seg.characters,
+    remainingInSegment: pl.seg.remainingInSegment,
+    audienceCount: pl.recipients.length,
+    recipientCount: pl.eligible,
+    skipped: pl.skipped,
+    estimatedCost: pl.estimatedCost,
+    sendAt: pl.sendAt,
+  };
+}
+
+/**
+ * The outbox: the message and one row per recipient commit together; the jobs are added in bulk
+ * after the commit. If Redis is unavailable then, the mutation still answers (within the enqueue
+ * timeout) and the worker's sweeper enqueues the queued rows later.
+ */
+export async function sendMessage({ ctx, args }: { ctx: Context; args: SendMessageArgs }) {
+  const pl = await plan(ctx, args.churchId, args.body, args.audience, args.scheduleAt, args.urgent ?? false);
+  if (pl.eligible === 0) throw new BadInputError({ field: 'audience', message: 'nobody in this audience can receive texts' });
+  const viewer = requireViewer(ctx.auth);
+  const { message, toSend } = await ctx.db.transaction(async (tx) => {
+    const message = await q.insertMessage(tx, {
+      churchId: pl.church.id,
+      authorId: viewer.userId,
+      body: pl.body,
+      audience: pl.audience,
+      status: pl.sendAt.getTime() > Date.now() + 1000 ? 'scheduled' : 'sending',
+      urgent: args.urgent ?? false,
+      scheduledAt: args.scheduleAt ?? null,
+      sendAt: pl.sendAt,
+      encoding: pl.seg.encoding,
+      segments: pl.seg.segments,
+      recipientCount: pl.eligible,
+      skippedCount: pl.recipients.length - pl.eligible,
+      estimatedCost: String(pl.estimatedCost),
+      fromNumber: pl.church.smsFromNumber!,
+    });
+    const rows = await q.insertRecipients(tx, pl.church.id, message.id, pl.recipients);
+    return { message, toSend: rows.filter((r) => r.status === 'queued') };
+  });
+  const enqueued = await enqueueSms(
+    ctx.smsQueue,
+    toSend.map((r) => ({ recipientId: r.id, messageId: message.id, churchId: message.churchId, round: 0, sendAt: pl.sendAt })),
+    ctx.log,
+  );
+  ctx.log.info({ messageId: message.id, recipients: toSend.length, enqueued, sendAt: pl.sendAt }, 'message queued');
+  return message;
+}
+
+export async function getMessage({ ctx, id }: { ctx: Context; id: string }) {
+  requireViewer(ctx.auth);
+  const messageId = parseId(id, 'Message');
+  const m = await ctx.loaders.message.load(messageId);
+  if (!m) throw new NotFoundError('Message', messageId);
+  return m;
+}
+
+export async function cancel({ ctx, id }: { ctx: Context; id: string }) {
+  const m = await getMessage({ ctx, id });
+  requireChurchRole(ctx.auth, m.churchId, 'staff', 'id');
+  const r = await q.cancelMessage(ctx.db, m.id);
+  if (!r) throw new BadInputError({ field: 'id', message: `a ${m.status} message cannot be cancelled` });
+  // best effort: a job left behind finds its recipient cancelled and sends nothing
+  await Promise.allSettled(r.jobs.map((j) => ctx.smsQueue.remove(sendSmsJob.jobId({ recipientId: j.id, messageId: m.id, churchId: m.churchId, round: j.attempts }))));
+  ctx.progress.touch(m.id);
+  ctx.loaders.message.clear(m.id);
+  return getMessage({ ctx, id });
+}
+
+export async function listMessages({ ctx, church, first: f, after: a }: { ctx: Context; church: ChurchRow; first?: number; after?: string }) {
+  requireChurchRole(ctx.auth, church.id, 'viewer');
+  const first = pageSize(f);
+  const after = cursorKeys(a, 'MESSAGE', ['number']);
+  const rows = first === 0 ? [] : await q.pageMessages(ctx.db, church.id, first + 1, after?.[0] as number | undefined);
+  for (const m of rows) ctx.loaders.message.prime(m.id, m);
+  return toConnection(rows, first, after !== undefined, cursorEdge('MESSAGE', (m: q.MessageRow) => [m.id]), () => q.countMessages(ctx.db, church.id));
+}
+
+export async function listRecipients({ ctx, message, args }: { ctx: Context; message: q.MessageRow; args: RecipientsArgs }) {
+  requireChurchRole(ctx.auth, message.churchId, 'viewer');
+  const first = pageSize(args.first);
+  const after = cursorKeys(args.after, 'RECIPIENT', ['number']);
+  const status = args.status as RecipientStatus | undefined;
+  const rows = first === 0 ? [] : await q.pageRecipients(ctx.db, message.id, first + 1, after?.[0] as number | undefined, status);
+  return toConnection(rows, first, after !== undefined, cursorEdge('RECIPIENT', (r: q.RecipientRow) => [r.id]), async () => {
+    const c = (await countsByMessage(ctx.db, [message.id])).get(message.id)!;
+    return status ? c[status] : c.total;
+  });
+}
+
+export function audienceOf(m: q.MessageRow) {
+  const a = m.audience as q.AudienceSpec;
+  return {
+    everyone: a.everyone,
+    statuses: a.statuses.map((s) => s as MemberStatus),
+    groupIds: a.groupIds,
+    memberIds: a.memberIds,
+  };
+}

@@ -1,0 +1,98 @@
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { connectionTypes } from '../../graphql/connection.js';
+import { MemberStatus, MessageStatus, RecipientStatus, SmsEncoding } from '../../graphql/enums.js';
+import { DateTime } from '../../graphql/scalars.js';
+
+@ObjectType({ description: 'Recipients of a message by status.' })
+export class DeliveryCounts {
+  @Field(() => Int) queued!: number;
+  @Field(() => Int) sending!: number;
+  @Field(() => Int, { description: 'Accepted by the provider, not yet confirmed delivered.' }) sent!: number;
+  @Field(() => Int) delivered!: number;
+  @Field(() => Int) undelivered!: number;
+  @Field(() => Int) failed!: number;
+  @Field(() => Int) skipped!: number;
+  @Field(() => Int) cancelled!: number;
+  @Field(() => Int) total!: number;
+}
+
+@ObjectType()
+export class MessageAudience {
+  @Field(() => Boolean) everyone!: boolean;
+  @Field(() => [MemberStatus]) statuses!: MemberStatus[];
+  @Field(() => [ID]) groupIds!: number[];
+  @Field(() => [ID]) memberIds!: number[];
+}
+
+@ObjectType({ description: 'Why people in the audience will not get this text.' })
+export class SkippedCounts {
+  @Field(() => Int, { description: 'Replied STOP (or opted out through staff).' }) optedOut!: number;
+  @Field(() => Int) noPhone!: number;
+  @Field(() => Int, { description: 'Shares a number with someone who gets the text: one text per number.' })
+  sharedPhone!: number;
+}
+
+@ObjectType()
+export class MessagePreview {
+  @Field(() => SmsEncoding) encoding!: SmsEncoding;
+  @Field(() => Int) segments!: number;
+  @Field(() => Int) characters!: number;
+  @Field(() => Int, { description: 'Characters (septets/code units) left before another segment starts.' })
+  remainingInSegment!: number;
+  @Field(() => Int, { description: 'People in the audience before skips.' }) audienceCount!: number;
+  @Field(() => Int, { description: 'Texts that will be sent (one per phone number).' }) recipientCount!: number;
+  @Field(() => SkippedCounts) skipped!: SkippedCounts;
+  @Field(() => Float, { description: 'recipientCount x segments x the configured price per segment.' }) estimatedCost!: number;
+  @Field(() => DateTime, { description: 'When sending would start (quiet hours applied unless urgent).' }) sendAt!: Date;
+}
+
+@ObjectType({ description: 'A text sent (or scheduled) to an audience of a church.' })
+export class Message {
+  @Field(() => ID) id!: number;
+  churchId!: number;
+  authorId!: number | null;
+  @Field(() => String) body!: string;
+  @Field(() => MessageStatus) status!: MessageStatus;
+  @Field(() => Boolean) urgent!: boolean;
+  @Field(() => DateTime, { nullable: true, description: 'When the sender asked for it to go.' }) scheduledAt!: Date | null;
+  @Field(() => DateTime, { description: 'When sending starts: scheduledAt or the send time, out of quiet hours unless urgent.' })
+  sendAt!: Date;
+  @Field(() => SmsEncoding) encoding!: SmsEncoding;
+  @Field(() => Int) segments!: number;
+  @Field(() => Int, { description: 'Texts to send (eligible recipients).' }) recipientCount!: number;
+  @Field(() => Int) skippedCount!: number;
+  @Field(() => Float) estimatedCost!: number;
+  @Field(() => String) fromNumber!: string;
+  @Field(() => DateTime) createdAt!: Date;
+  @Field(() => DateTime, { nullable: true }) cancelledAt!: Date | null;
+  @Field(() => DateTime, { nullable: true, description: 'When nothing was left queued or sending.' }) completedAt!: Date | null;
+}
+
+export const { Conn: MessageConnection } = connectionTypes('Message', Message);
+
+@ObjectType({ description: 'One person a message went (or did not go) to.' })
+export class MessageRecipient {
+  @Field(() => ID) id!: number;
+  memberId!: number;
+  @Field(() => String, { nullable: true, description: 'The number at send time.' }) phone!: string | null;
+  @Field(() => RecipientStatus) status!: RecipientStatus;
+  @Field(() => String, { nullable: true, description: 'Why skipped or cancelled: opted_out, no_phone, shared_phone, cancelled.' })
+  reason!: string | null;
+  @Field(() => Int) attempts!: number;
+  @Field(() => String, { nullable: true }) errorCode!: string | null;
+  @Field(() => String, { nullable: true }) errorMessage!: string | null;
+  @Field(() => DateTime, { nullable: true }) sentAt!: Date | null;
+  @Field(() => DateTime, { nullable: true }) deliveredAt!: Date | null;
+  @Field(() => DateTime, { nullable: true }) failedAt!: Date | null;
+}
+
+export const { Conn: MessageRecipientConnection } = connectionTypes('MessageRecipient', MessageRecipient);
+
+@ObjectType({ description: 'Live delivery progress of a message.' })
+export class MessageProgress {
+  @Field(() => ID) messageId!: number;
+  @Field(() => MessageStatus) status!: string;
+  @Field(() => DeliveryCounts) counts!: DeliveryCounts;
+  @Field(() => Boolean, { description: 'Nothing is left queued or sending.' }) done!: boolean;
+  @Field(() => DateTime) at!: Date;
+}

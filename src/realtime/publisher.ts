@@ -1,0 +1,65 @@
+import type { Redis } from 'ioredis';
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { intArray } from '../db/sql.js';
+import type { Logger } from '../lib/logger.js';
+import { countsByMessage, settleMessages } from '../modules/message/recipient.queries.js';
+import { progressTopic, type MessageProgressEvent } from './topics.js';
+
+/**
+ * Coalesces "this message changed" signals: at most one counts query, status settle and publish per
+ * message every `intervalMs`, however many recipients change (10,000 texts make a handful of events).
+ */
+export class ProgressPublisher {
+  private dirty = new Set<number>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  /** called after each flush with the messages whose counts changed (cache invalidation hooks here) */
+  onFlush: Array<(events: MessageProgressEvent[]) => void | Promise<void>> = [];
+
+  constructor(
+    private readonly db: Db,
+    private readonly redis: Redis,
+    private readonly keyPrefix: string,
+    private readonly log: Logger,
+    private readonly intervalMs = 200,
+  ) {}
+
+  touch(messageId: number): void {
+    this.dirty.add(messageId);
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.flushing = this.flushing.then(() => this.flush());
+    }, this.intervalMs);
+  }
+
+  async flush(): Promise<void> {
+    if (!this.dirty.size) return;
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    try {
+      await settleMessages(this.db, ids);
+      const counts = await countsByMessage(this.db, ids);
+      const rows = await this.db.execute<{ id: number; church_id: number; status: string }>(
+        sql`SELECT id, church_id, status FROM messages WHERE id = ANY(${intArray(ids)})`,
+      );
+      const events: MessageProgressEvent[] = rows.map((m) => {
+        const c = counts.get(m.id)!;
+        return { messageId: m.id, churchId: m.church_id, status: m.status, counts: c, done: c.queued + c.sending === 0, at: new Date().toISOString() };
+      });
+      await Promise.all(events.map((e) => this.redis.publish(progressTopic(this.keyPrefix, e.messageId), JSON.stringify(e))));
+      for (const hook of this.onFlush) await hook(events);
+    } catch (e) {
+      // progress is advisory: the rows are already right; the next change publishes again
+      this.log.warn({ err: (e as Error).message }, 'could not publish message progress');
+    }
+  }
+
+  /** Publishes what is pending now (shutdown). */
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flushing;
+    await this.flush();
+  }
+}

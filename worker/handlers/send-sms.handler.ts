@@ -1,0 +1,98 @@
+import { DelayedError, type Job } from 'bullmq';
+import type { Db } from '../../src/db/client.js';
+import { sendSmsJob } from '../../src/jobs/definitions/send-sms.js';
+import type { Logger } from '../../src/lib/logger.js';
+import { isInsideWindow, nextSendTime, type SendWindow } from '../../src/modules/message/quiet-hours.js';
+import * as r from '../../src/modules/message/recipient.queries.js';
+import type { ProgressPublisher } from '../../src/realtime/publisher.js';
+import { SendError, type SmsProvider } from '../sms/provider.js';
+
+export interface SendSmsDeps {
+  db: Db;
+  provider: SmsProvider;
+  progress: ProgressPublisher;
+  log: Logger;
+  window: SendWindow;
+  leaseS: number;
+  /** absolute URL of POST /webhooks/twilio/status, or undefined for providers without callbacks */
+  statusCallback: string | undefined;
+}
+
+/**
+ * Sends one text, exactly once, whatever happens to this process:
+ * 1. claim the recipient (queued → sending, with a lease) in one UPDATE; no claim, no send;
+ * 2. if an earlier attempt left it 'sending' without a provider id, ask the provider whether that
+ *    text exists before sending again;
+ * 3. send, then record the provider's id. A crash between 3 and the record is step 2 next time.
+ */
+export function createSendSmsHandler(d: SendSmsDeps) {
+  return async (job: Job, token?: string): Promise<string> => {
+    const p = sendSmsJob.payload.parse(job.data);
+    const claim = await r.claimRecipient(d.db, p.recipientId, d.leaseS);
+    if (!claim) {
+      const st = await r.recipientState(d.db, p.recipientId);
+      if (st?.status === 'sending' && !st.cancelled && st.leaseUntil && st.leaseUntil.getTime() > Date.now()) {
+        // another worker holds it (or a killed one did): look again when its lease ends
+        await job.moveToDelayed(st.leaseUntil.getTime() + 100, token);
+        throw new DelayedError();
+      }
+      return `nothing to do (${st?.status ?? 'gone'})`;
+    }
+    d.progress.touch(claim.messageId);
+
+    const now = new Date();
+    if (!claim.urgent && !isInsideWindow(now, claim.timeZone, d.window)) {
+      await r.deferRecipient(d.db, claim.id);
+      await job.moveToDelayed(nextSendTime(now, claim.timeZone, d.window).getTime(), token);
+      throw new DelayedError();
+    }
+
+    const lookup = () => d.provider.findSent({ to: claim.phone, from: claim.fromNumber, body: claim.body, since: claim.sendingAt });
+    if (claim.previousStatus === 'sending') {
+      const found = await lookup();
+      if (found) {
+        await r.markSent(d.db, claim.id, found.sid, found.status);
+        d.log.info({ recipientId: claim.id, sid: found.sid }, 'earlier attempt had been sent; not sending again');
+        return 'reconciled';
+      }
+    }
+
+    try {
+      const sent = await d.provider.send({ to: claim.phone, from: claim.fromNumber, body: claim.body, statusCallback: d.statusCallback });
+      await r.markSent(d.db, claim.id, sent.sid, sent.status);
+      return 'sent';
+    } catch (e) {
+      const err = e instanceof SendError ? e : new SendError('unknown', (e as Error).message);
+      const code = err.code === null ? null : String(err.code);
+      const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      switch (err.kind) {
+        case 'permanent':
+          await r.markFailed(d.db, claim.id, code, err.message);
+          return 'failed';
+        case 'unsubscribed':
+          await r.markFailed(d.db, claim.id, code, err.message);
+          await r.optOutPhone(d.db, claim.churchId, claim.phone, `error:${code ?? 'unsubscribed'}`);
+          return 'unsubscribed';
+        case 'retry':
+          if (last) {
+            await r.markFailed(d.db, claim.id, code, err.message);
+            return 'failed';
+          }
+          await r.releaseUnsent(d.db, claim.id, code, err.message);
+          throw err;
+        case 'unknown': {
+          if (last) {
+            const found = await lookup().catch(() => null);
+            if (found) await r.markSent(d.db, claim.id, found.sid, found.status);
+            else await r.markFailed(d.db, claim.id, code, `outcome unknown after ${claim.attempts} attempts: ${err.message}`);
+            return found ? 'reconciled' : 'failed';
+          }
+          await r.releaseUnknown(d.db, claim.id, code, err.message);
+          throw err;
+        }
+      }
+    } finally {
+      d.progress.touch(claim.messageId);
+    }
+  };
+}
