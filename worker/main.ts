@@ -1,109 +1,32 @@
-import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../src/config/env.js';
-import { createDatabase } from '../src/db/client.js';
-import { JOB_DEFINITIONS, bullConnection, bullPrefix, createQueue } from '../src/jobs/queues.js';
-import { sendSmsJob } from '../src/jobs/definitions/send-sms.js';
 import { createLogger } from '../src/lib/logger.js';
-import { parseWindow } from '../src/modules/message/quiet-hours.js';
-import { applyProviderStatus } from '../src/modules/message/recipient.queries.js';
-import { ProgressPublisher } from '../src/realtime/publisher.js';
-import { createSendSmsHandler } from './handlers/send-sms.handler.js';
-import { buildRegistry } from './registry.js';
-import { createLogProvider } from './sms/log.js';
-import type { SmsProvider } from './sms/provider.js';
-import { sweep } from './sweeper.js';
+import { startWorker } from './worker.js';
 
 /**
- * The SMS worker: drains the BullMQ queue (concurrency and a rate limit from config), sweeps the
- * outbox for texts the queue lost, and stops gracefully on SIGTERM/SIGINT (active sends finish
- * within the grace period). `npm start` runs it beside the API; `npm run worker` runs it alone.
+ * `npm run worker` (and the child process `npm start` supervises): the SMS worker until
+ * SIGTERM/SIGINT, when it finishes its active sends within the grace period and exits.
  */
 async function main() {
   const config = loadConfig();
   const log = createLogger(config.log.level, { process: 'worker' });
-  const dbUrl = process.env.DATABASE_URL;
-  const redisUrl = process.env.REDIS_URL;
-  if (!dbUrl || !redisUrl) {
+  const db = process.env.DATABASE_URL;
+  const redis = process.env.REDIS_URL;
+  if (!db || !redis) {
     throw new ConfigError(['the worker needs DATABASE_URL and REDIS_URL (npm start runs a worker for the embedded ones)']);
   }
-  const database = createDatabase(dbUrl, { ...config.db.pool, max: Math.min(config.db.pool.max, config.sms.concurrency + 2) }, log, 'steeple-worker');
-  const publisher = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
-  publisher.on('error', (e) => log.warn({ err: e.message }, 'redis error'));
-  const progress = new ProgressPublisher(database.db, publisher, config.redis.keyPrefix, log);
-
-  let provider: SmsProvider;
-  if (config.sms.provider === 'twilio') {
-    const { createTwilioProvider } = await import('./sms/twilio.js');
-    provider = createTwilioProvider({ ...config.sms.twilio!, timeoutMs: config.sms.sendTimeoutMs });
-  } else {
-    provider = createLogProvider(log, (sid) => {
-      applyProviderStatus(database.db, sid, 'delivered', 'delivered', null)
-        .then((u) => u && progress.touch(u.messageId))
-        .catch((e) => log.warn({ err: e }, 'could not record delivery'));
-    });
-  }
-
-  const registry = buildRegistry(JOB_DEFINITIONS, {
-    [sendSmsJob.name]: createSendSmsHandler({
-      db: database.db,
-      provider,
-      progress,
-      log,
-      window: parseWindow(config.sms.window.start, config.sms.window.end),
-      leaseS: config.sms.leaseS,
-      statusCallback: config.sms.provider === 'twilio' ? `${config.publicUrl}/webhooks/twilio/status` : undefined,
-    }),
-  });
-
-  const connection = bullConnection(redisUrl, 'worker');
-  connection.on('error', (e) => log.warn({ err: e.message }, 'queue redis error'));
-  const workers = registry.queues.map((queue) => {
-    const w = new Worker(queue, registry.processorFor(queue), {
-      connection,
-      prefix: bullPrefix(config.redis.keyPrefix),
-      concurrency: config.sms.concurrency,
-      limiter: { max: config.sms.ratePerSecond, duration: 1000 },
-      // a killed worker's job returns to the queue after its lock expires; the recipient lease
-      // (same length) keeps the next worker from sending before it has asked the provider
-      lockDuration: config.sms.leaseS * 1000,
-      stalledInterval: Math.min(config.sms.leaseS * 1000, 15_000),
-      maxStalledCount: 1000,
-    });
-    w.on('failed', (job, err) => log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job attempt failed'));
-    w.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
-    return w;
-  });
-
-  const queue = createQueue(sendSmsJob.queue, connection, config.redis.keyPrefix);
-  let sweeping: Promise<unknown> = Promise.resolve();
-  const sweeper = setInterval(() => {
-    sweeping = sweep(database.db, queue, log, config.sms.sweepIntervalS).catch((e) => log.warn({ err: (e as Error).message }, 'sweep failed'));
-  }, config.sms.sweepIntervalS * 1000);
-  log.info({ queues: registry.queues, provider: provider.name, concurrency: config.sms.concurrency }, 'SMS worker ready');
-
+  const worker = await startWorker(config, log, { db, redis });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'worker stopping: finishing active sends');
-    clearInterval(sweeper);
     const force = setTimeout(() => {
       log.error('worker shutdown deadline passed; exiting');
       process.exit(1);
     }, config.http.shutdownGraceMs + 2000);
     force.unref();
     try {
-      await Promise.race([
-        Promise.all(workers.map((w) => w.close())),
-        new Promise((r) => setTimeout(r, config.http.shutdownGraceMs)).then(() => Promise.all(workers.map((w) => w.close(true)))),
-      ]);
-      await sweeping;
-      await progress.close();
-      await queue.close();
-      connection.disconnect();
-      publisher.disconnect();
-      await database.close();
+      await worker.close();
     } catch (e) {
       log.error({ err: e }, 'error while stopping the worker');
     }

@@ -57,12 +57,16 @@ export function twilioWebhooks(deps: AppDeps): express.Router {
         res.status(204).end(); // queued/sending/accepted: nothing beyond what we know
         return;
       }
-      const update = await applyProviderStatus(deps.db, sid, status, raw, errorCode);
+      const rid = Number(req.query.rid);
+      const n = Number(req.query.n);
+      const attempt = Number.isSafeInteger(rid) && rid > 0 && Number.isSafeInteger(n) ? { recipientId: rid, attempts: n } : undefined;
+      const update = await applyProviderStatus(deps.db, sid, status, raw, errorCode, attempt);
       if (update) {
         if ((status === 'undelivered' || status === 'failed') && errorCode && RETRYABLE_CARRIER_CODES.has(errorCode) && update.attempts < MAX_SEND_ROUNDS) {
+          // a carrier hiccup (queue full, handset unreachable): another round after 2 s, 4 s, …
           const round = await requeueForRetry(deps.db, update.id);
           if (round !== null) {
-            await enqueueSms(deps.smsQueue, [{ recipientId: update.id, messageId: update.messageId, churchId: update.churchId, round, sendAt: new Date(Date.now() + 30_000) }], deps.log);
+            await enqueueSms(deps.smsQueue, [{ recipientId: update.id, messageId: update.messageId, churchId: update.churchId, round, sendAt: new Date(Date.now() + 2000 * 2 ** Math.max(0, update.attempts - 1)) }], deps.log);
           }
         }
         deps.progress.touch(update.messageId);

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type DocumentNode } from 'graphql';
 import { Redis } from 'ioredis';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { loadConfig, type Config } from '../../src/config/env.js';
 import { createDatabase, type Database } from '../../src/db/client.js';
 import type { ChurchRole } from '../../src/db/schema/index.js';
@@ -59,12 +59,23 @@ export function sessionCookieOf(res: { headers: Headers }, name: string): string
 }
 
 /** The real app on a random port, against a database and Redis key space of its own. */
+/** A port nothing listens on now (the server needs it before listening: PUBLIC_URL). */
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
 export async function startTestServer(tag: string, env: Record<string, string> = {}): Promise<TestServer> {
   const testDb = await createTestDatabase(tag);
+  const listenPort = await freePort();
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
-    PORT: '0',
+    PORT: String(listenPort),
+    PUBLIC_URL: `http://127.0.0.1:${listenPort}`,
     HOST: '127.0.0.1',
     DATABASE_URL: testDb.url,
     REDIS_URL: TEST_REDIS_URL,
@@ -81,7 +92,7 @@ export async function startTestServer(tag: string, env: Record<string, string> =
   const redis = new Redis(config.redis.url!, { keyPrefix: config.redis.keyPrefix, maxRetriesPerRequest: 1 });
   const deps = buildDeps(config, database.db, redis, log, config.redis.url!);
   const handle = await createApp(deps, [() => database.sql`SELECT 1`, () => redis.ping()]);
-  await new Promise<void>((r) => handle.httpServer.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => handle.httpServer.listen(listenPort, '127.0.0.1', r));
   const { port } = handle.httpServer.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
 

@@ -52,13 +52,17 @@ export function createSendSmsHandler(d: SendSmsDeps) {
       const found = await lookup();
       if (found) {
         await r.markSent(d.db, claim.id, found.sid, found.status);
+        await applyKnownStatus(d, found.sid, found.status);
         d.log.info({ recipientId: claim.id, sid: found.sid }, 'earlier attempt had been sent; not sending again');
         return 'reconciled';
       }
     }
 
     try {
-      const sent = await d.provider.send({ to: claim.phone, from: claim.fromNumber, body: claim.body, statusCallback: d.statusCallback });
+      // the callback names the recipient and attempt: a status that arrives before the provider
+      // id is recorded (it can) still finds its row
+      const statusCallback = d.statusCallback && `${d.statusCallback}?rid=${claim.id}&n=${claim.attempts}`;
+      const sent = await d.provider.send({ to: claim.phone, from: claim.fromNumber, body: claim.body, statusCallback });
       await r.markSent(d.db, claim.id, sent.sid, sent.status);
       return 'sent';
     } catch (e) {
@@ -83,7 +87,10 @@ export function createSendSmsHandler(d: SendSmsDeps) {
         case 'unknown': {
           if (last) {
             const found = await lookup().catch(() => null);
-            if (found) await r.markSent(d.db, claim.id, found.sid, found.status);
+            if (found) {
+              await r.markSent(d.db, claim.id, found.sid, found.status);
+              await applyKnownStatus(d, found.sid, found.status);
+            }
             else await r.markFailed(d.db, claim.id, code, `outcome unknown after ${claim.attempts} attempts: ${err.message}`);
             return found ? 'reconciled' : 'failed';
           }
@@ -95,4 +102,17 @@ export function createSendSmsHandler(d: SendSmsDeps) {
       d.progress.touch(claim.messageId);
     }
   };
+}
+
+const PROVIDER_FINAL: Record<string, 'delivered' | 'undelivered' | 'failed' | undefined> = {
+  delivered: 'delivered',
+  read: 'delivered',
+  undelivered: 'undelivered',
+  failed: 'failed',
+};
+
+/** A text found at the provider may be further along than 'sent' (its callbacks went unheard). */
+async function applyKnownStatus(d: SendSmsDeps, sid: string, providerStatus: string): Promise<void> {
+  const status = PROVIDER_FINAL[providerStatus];
+  if (status) await r.applyProviderStatus(d.db, sid, status, providerStatus, null);
 }

@@ -154,17 +154,24 @@ export async function applyProviderStatus(
   status: 'sent' | 'delivered' | 'undelivered' | 'failed',
   providerStatus: string,
   errorCode: string | null,
+  /** from the callback URL: the recipient and attempt the text was sent for */
+  attempt?: { recipientId: number; attempts: number },
 ): Promise<StatusUpdate | null> {
+  // By provider id; or, before the worker has recorded that id, by recipient and attempt.
+  const match = attempt
+    ? sql`r.id = ${attempt.recipientId} AND r.attempts = ${attempt.attempts} AND (r.provider_sid = ${sid} OR (r.provider_sid IS NULL AND r.status = 'sending'))`
+    : sql`r.provider_sid = ${sid}`;
   const rows = await db.execute<Record<string, unknown>>(sql`
     UPDATE message_recipients r SET
       status = ${status}::recipient_status,
+      provider_sid = ${sid},
       provider_status = ${providerStatus},
       delivered_at = CASE WHEN ${status} = 'delivered' THEN now() ELSE r.delivered_at END,
       failed_at = CASE WHEN ${status} IN ('undelivered', 'failed') THEN now() ELSE r.failed_at END,
       error_code = coalesce(${errorCode}, r.error_code),
       lease_until = NULL,
       updated_at = now()
-    WHERE r.provider_sid = ${sid} AND ${RANK_SQL('r.status')} < ${RANK_SQL(`'${status}'`)}
+    WHERE ${match} AND ${RANK_SQL('r.status')} < ${RANK_SQL(`'${status}'`)}
     RETURNING r.id, r.message_id, r.church_id, r.member_id, r.status, r.attempts`);
   const r = rows[0];
   if (!r) return null;
