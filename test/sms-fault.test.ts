@@ -163,5 +163,12 @@ describe('SMS under faults', () => {
     expect(duplicates).toBe(0);
     expect(lost).toBe(0);
     expect(delivered).toBe(RECIPIENTS);
+
+    // and a SIGTERM stops the worker cleanly
+    const started = Date.now();
+    const exited = new Promise<number | null>((r) => worker!.once('exit', (code) => r(code)));
+    worker!.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(12_000);
   }, 180_000);
 });
