@@ -12,7 +12,7 @@ let churchId: string;
 let bigChurchId: string;
 
 beforeAll(async () => {
-  s = await startTestServer('explain');
+  s = await startTestServer('explain', { CACHE_ENABLED: 'false' }); // plans of the SQL itself, not cache hits
   sql = postgres(s.config.db.url!, { max: 1, onnotice: () => {} });
   await seedSynthetic(sql, { churches: 40, membersPerChurch: 500, seed: 7, asOf: '2026-01-01' });
   // one large church: there, a search must not read every member of the church

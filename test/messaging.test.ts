@@ -199,7 +199,8 @@ describe('sending through the worker', () => {
     expect(r.data.sendMessage).toMatchObject({ status: 'SENDING', recipientCount: 12, skippedCount: 1, segments: 1, encoding: 'GSM7' });
     const m = await settled(r.data.sendMessage.id);
     expect(m.counts).toMatchObject({ delivered: 12, skipped: 1, failed: 0, total: 13 });
-    expect(m.status).toBe('COMPLETED');
+    // the message's own status follows with the next progress flush
+    await waitFor('COMPLETED', async () => (await message(m.id)).status === 'COMPLETED');
     const sentTo = fake.messages.filter((x) => x.body === 'Service at 10 tomorrow');
     expect(sentTo).toHaveLength(12);
     expect(new Set(sentTo.map((x) => x.to))).toEqual(new Set(phones));

@@ -8,6 +8,8 @@ import type { Logger } from '../src/lib/logger.js';
 import { parseWindow } from '../src/modules/message/quiet-hours.js';
 import { applyProviderStatus } from '../src/modules/message/recipient.queries.js';
 import { ProgressPublisher } from '../src/realtime/publisher.js';
+import { invalidateMessagingEvents, invalidatePeople } from '../src/cache/invalidate.js';
+import { RedisResponseCache } from '../src/cache/store.js';
 import { createSendSmsHandler } from './handlers/send-sms.handler.js';
 import { buildRegistry } from './registry.js';
 import { createLogProvider } from './sms/log.js';
@@ -31,6 +33,11 @@ export async function startWorker(config: Config, log: Logger, urls: { db: strin
   const publisher = new Redis(urls.redis, { maxRetriesPerRequest: 2 });
   publisher.on('error', (e) => log.warn({ err: e.message }, 'redis error'));
   const progress = new ProgressPublisher(database.db, publisher, config.redis.keyPrefix, log);
+  // deliveries change the dashboard's messaging figures: drop them as progress is published
+  const cache = config.cache.enabled
+    ? new RedisResponseCache(config.cache.url ?? urls.redis, `${config.redis.keyPrefix}rc:`, log, config.cache.timeoutMs)
+    : null;
+  progress.onFlush.push((events) => invalidateMessagingEvents(cache, events));
 
   let provider: SmsProvider;
   if (config.sms.provider === 'twilio') {
@@ -53,6 +60,7 @@ export async function startWorker(config: Config, log: Logger, urls: { db: strin
       window: parseWindow(config.sms.window.start, config.sms.window.end),
       leaseS: config.sms.leaseS,
       statusCallback: config.sms.provider === 'twilio' ? `${config.publicUrl}/webhooks/twilio/status` : undefined,
+      onOptOut: (churchId) => invalidatePeople(cache, churchId),
     }),
   });
 
@@ -97,6 +105,7 @@ export async function startWorker(config: Config, log: Logger, urls: { db: strin
       await queue.close();
       connection.disconnect();
       publisher.disconnect();
+      await cache?.close();
       await database.close();
     },
   };

@@ -78,6 +78,10 @@ const schema = z.object({
   SMS_LEASE_S: int(30, 1, 3600),
   SMS_SWEEP_INTERVAL_S: int(15, 1, 3600),
   WORKER: bool(true),
+
+  CACHE_ENABLED: bool(true),
+  REDIS_CACHE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
+  CACHE_TIMEOUT_MS: int(150, 5, 10_000),
 }).superRefine((e, ctx) => {
   if (e.SMS_PROVIDER === 'twilio') {
     for (const key of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'PUBLIC_URL'] as const) {
@@ -143,6 +147,7 @@ export interface Config {
   };
   /** npm start also runs the SMS worker process */
   runWorker: boolean;
+  cache: { enabled: boolean; url: string | undefined; timeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -221,6 +226,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       sweepIntervalS: e.SMS_SWEEP_INTERVAL_S,
     },
     runWorker: e.WORKER,
+    cache: { enabled: e.CACHE_ENABLED, url: e.REDIS_CACHE_URL, timeoutMs: e.CACHE_TIMEOUT_MS },
     graphql: {
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { RedisPubSub } from 'graphql-redis-subscriptions';
+import type { RedisResponseCache } from '../cache/store.js';
 import type { Redis } from 'ioredis';
 import type { ProgressPublisher } from '../realtime/publisher.js';
 import type { Config } from '../config/env.js';
@@ -24,6 +25,8 @@ export interface AppDeps {
   progress: ProgressPublisher;
   /** subscriptions: Redis pub/sub shared by every API process */
   pubsub: RedisPubSub;
+  /** the response cache (null when CACHE_ENABLED=false) */
+  cache: RedisResponseCache | null;
 }
 
 /** What resolvers may do to the HTTP exchange (set or clear the session cookie). */

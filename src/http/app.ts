@@ -14,6 +14,7 @@ import { authenticate } from '../modules/auth/authenticate.js';
 import { formatError } from '../graphql/errors.js';
 import { errorsPlugin } from '../graphql/plugins/errors.js';
 import { limitsPlugin } from '../graphql/plugins/limits.js';
+import { responseCachePlugin } from '../graphql/plugins/response-cache.js';
 import { getSchema } from '../graphql/schema.js';
 import { WebSocketServer } from 'ws';
 import { useSubscriptions } from './subscriptions.js';
@@ -67,6 +68,7 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
       },
       errorsPlugin(),
       limitsPlugin(config.graphql),
+      ...(deps.cache ? [responseCachePlugin(deps.cache, schema)] : []),
       config.http.sandbox
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: true })
         : config.isProduction

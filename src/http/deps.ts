@@ -10,6 +10,8 @@ import { LoginLimiter } from '../modules/auth/login-limit.js';
 import { createPasswordHasher } from '../modules/auth/password.js';
 import { SessionStore } from '../modules/auth/sessions.js';
 import { ProgressPublisher } from '../realtime/publisher.js';
+import { invalidateMessagingEvents } from '../cache/invalidate.js';
+import { RedisResponseCache } from '../cache/store.js';
 
 export interface Deps extends AppDeps {
   close(): Promise<void>;
@@ -34,6 +36,11 @@ export function buildDeps(config: Config, db: Db, redis: Redis, log: Logger, red
   }
   const progress = new ProgressPublisher(db, publisher, config.redis.keyPrefix, log);
   const smsQueue = createQueue(sendSmsJob.queue, producer, config.redis.keyPrefix);
+  // the cache may live in a Redis of its own (REDIS_CACHE_URL): it should evict, the queue must not
+  const cache = config.cache.enabled
+    ? new RedisResponseCache(config.cache.url ?? redisUrl, `${config.redis.keyPrefix}rc:`, log, config.cache.timeoutMs)
+    : null;
+  progress.onFlush.push((events) => invalidateMessagingEvents(cache, events));
   smsQueue.on('error', (e) => log.warn({ err: e.message }, 'queue error'));
   return {
     config,
@@ -50,7 +57,9 @@ export function buildDeps(config: Config, db: Db, redis: Redis, log: Logger, red
     smsQueue,
     progress,
     pubsub: new RedisPubSub({ publisher, subscriber }),
+    cache,
     async close() {
+      await cache?.close();
       await progress.close();
       await smsQueue.close();
       producer.disconnect();

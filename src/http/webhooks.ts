@@ -6,6 +6,7 @@ import { enqueueSms } from '../jobs/enqueue.js';
 import { applyProviderStatus, optInPhone, optOutPhone, requeueForRetry } from '../modules/message/recipient.queries.js';
 import { keywordOf, MAX_SEND_ROUNDS, RETRYABLE_CARRIER_CODES } from '../sms/keywords.js';
 import { validTwilioSignature } from '../sms/signature.js';
+import { invalidatePeople } from '../cache/invalidate.js';
 
 const STATUS_MAP: Record<string, 'sent' | 'delivered' | 'undelivered' | 'failed' | undefined> = {
   sent: 'sent',
@@ -91,10 +92,12 @@ export function twilioWebhooks(deps: AppDeps): express.Router {
       }
       if (kind === 'opt-out') {
         const ids = await optOutPhone(deps.db, church.id, from, `keyword:${word}`);
+        await invalidatePeople(deps.cache, church.id);
         deps.log.info({ churchId: church.id, members: ids.length, word }, 'sms opt-out');
         res.send(twiml(`You are unsubscribed from ${church.name} texts. Reply START to resubscribe.`));
       } else if (kind === 'opt-in') {
         const ids = await optInPhone(deps.db, church.id, from);
+        await invalidatePeople(deps.cache, church.id);
         deps.log.info({ churchId: church.id, members: ids.length, word }, 'sms opt-in');
         res.send(twiml(`You are subscribed to ${church.name} texts again. Reply STOP to unsubscribe.`));
       } else {

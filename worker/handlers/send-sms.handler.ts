@@ -16,6 +16,8 @@ export interface SendSmsDeps {
   leaseS: number;
   /** absolute URL of POST /webhooks/twilio/status, or undefined for providers without callbacks */
   statusCallback: string | undefined;
+  /** a number turned out to be unsubscribed at the carrier: people of that church changed */
+  onOptOut?(churchId: number): Promise<void>;
 }
 
 /**
@@ -76,6 +78,7 @@ export function createSendSmsHandler(d: SendSmsDeps) {
         case 'unsubscribed':
           await r.markFailed(d.db, claim.id, code, err.message);
           await r.optOutPhone(d.db, claim.churchId, claim.phone, `error:${code ?? 'unsubscribed'}`);
+          await d.onOptOut?.(claim.churchId);
           return 'unsubscribed';
         case 'retry':
           if (last) {

@@ -7,6 +7,7 @@ import * as v from '../../lib/validate.js';
 import type { CreateChurchInput, UpdateChurchInput } from './church.input.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../graphql/connection.js';
 import { countChurches, insertChurch, pageChurches, updateChurch as updateChurchRow, type ChurchRow } from './church.queries.js';
+import { invalidateChurch } from '../../cache/invalidate.js';
 
 /** A church the viewer may see (their own; any for a platform admin); NOT_FOUND otherwise. */
 export async function getChurch({ ctx, id, field = 'id' }: { ctx: Context; id: string | number; field?: string }): Promise<ChurchRow> {
@@ -77,6 +78,7 @@ export async function updateChurch({ ctx, id, input }: { ctx: Context; id: strin
     const row = await updateChurchRow(ctx.db, church.id, patch);
     if (!row) throw new NotFoundError('Church', church.id);
     ctx.loaders.church.clear(church.id).prime(church.id, row);
+    await invalidateChurch(ctx.cache, church.id);
     return row;
   } catch (e) {
     return uniqueToInput(e);

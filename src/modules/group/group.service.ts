@@ -12,6 +12,7 @@ import { getMember } from '../member/member.service.js';
 import type { AddGroupMemberInput, CreateGroupInput, UpdateGroupInput } from './group.input.js';
 import * as q from './group.queries.js';
 import type { GroupMemberRow, GroupRow } from './group.queries.js';
+import { invalidatePeople, invalidateStructure } from '../../cache/invalidate.js';
 
 export async function getGroup({ ctx, id, field = 'id' }: { ctx: Context; id: string; field?: string }): Promise<GroupRow> {
   requireViewer(ctx.auth);
@@ -81,6 +82,7 @@ export async function updateGroup({ ctx, id, input }: { ctx: Context; id: string
   const row = await q.updateGroup(ctx.db, current.id, { name: g.name, description: g.description, kind: input.kind ?? undefined });
   if (!row) throw new NotFoundError('Group', current.id);
   ctx.loaders.group.clear(row.id).prime(row.id, row);
+  await invalidateStructure(ctx.cache, row.churchId, [['Group', row.id]]);
   return row;
 }
 
@@ -110,6 +112,7 @@ export async function addGroupMember({ ctx, input }: { ctx: Context; input: AddG
     role: input.role ?? GroupRole.MEMBER,
     joinedOn: joinedOn ?? v.todayIn(church.timeZone),
   }, Boolean(joinedOn));
+  await invalidatePeople(ctx.cache, group.churchId, [['Member', member.id], ['Group', group.id]]);
   return { group, member, role: m.role, joinedOn: m.joinedOn };
 }
 
@@ -117,5 +120,6 @@ export async function removeGroupMember({ ctx, groupId, memberId }: { ctx: Conte
   const { group, member } = await pair(ctx, groupId, memberId, '');
   const removed = await q.deleteMembership(ctx.db, group.id, member.id);
   if (!removed) throw new NotFoundError('GroupMembership', `${group.id}/${member.id}`, 'memberId');
+  await invalidatePeople(ctx.cache, group.churchId, [['Member', member.id], ['Group', group.id]]);
   return { group, member, role: null, joinedOn: null };
 }

@@ -8,6 +8,7 @@ import { getChurch } from '../church/church.service.js';
 import { requireChurchRole, requireViewer } from '../auth/viewer.js';
 import type { CreateHouseholdInput, UpdateHouseholdInput } from './household.input.js';
 import { insertHouseholds, updateHousehold as updateRow, type HouseholdRow } from './household.queries.js';
+import { invalidateStructure } from '../../cache/invalidate.js';
 
 export async function getHousehold({ ctx, id }: { ctx: Context; id: string }): Promise<HouseholdRow> {
   requireViewer(ctx.auth);
@@ -50,5 +51,6 @@ export async function updateHousehold({ ctx, id, input }: { ctx: Context; id: st
   const row = await updateRow(ctx.db, current.id, { name: name ?? undefined });
   if (!row) throw new NotFoundError('Household', current.id);
   ctx.loaders.household.clear(row.id).prime(row.id, row);
+  await invalidateStructure(ctx.cache, row.churchId, [['Household', row.id]]);
   return row;
 }

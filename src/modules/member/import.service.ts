@@ -7,6 +7,7 @@ import { requireChurchRole } from '../auth/viewer.js';
 import { insertHouseholds } from '../household/household.queries.js';
 import type { ImportMemberRow } from './member.input.js';
 import { insertMembers, type NewMemberRow } from './member.queries.js';
+import { invalidatePeople } from '../../cache/invalidate.js';
 
 export const IMPORT_MAX_ROWS = 5000;
 // 5,000 rows x 13 columns stays far below PostgreSQL's 65,535 bind parameters per statement.
@@ -70,7 +71,7 @@ export async function importMembers({ ctx, churchId, rows }: { ctx: Context; chu
   });
   if (errors.length) return { imported: 0, householdsCreated: 0, errors };
 
-  return ctx.db.transaction(async (tx) => {
+  const result = await ctx.db.transaction(async (tx) => {
     const names = [...new Set(valid.map((x) => x.household).filter((h): h is string => h !== null))];
     const created = new Map<string, number>();
     for (let i = 0; i < names.length; i += INSERT_CHUNK) {
@@ -87,4 +88,6 @@ export async function importMembers({ ctx, churchId, rows }: { ctx: Context; chu
     }
     return { imported, householdsCreated: names.length, errors: [] };
   });
+  await invalidatePeople(ctx.cache, church.id);
+  return result;
 }

@@ -10,6 +10,7 @@ import type { ChurchRow } from '../church/church.queries.js';
 import type { CreateMemberInput, MembersPageArgs, UpdateMemberInput } from './member.input.js';
 import * as q from './member.queries.js';
 import type { MemberRow, NewMemberRow } from './member.queries.js';
+import { invalidatePeople } from '../../cache/invalidate.js';
 
 const CURSOR_SHAPE = {
   NAME: ['string', 'string', 'number'],
@@ -123,6 +124,7 @@ export async function createMember({ ctx, input }: { ctx: Context; input: Create
     ...stampStatusDates(status, undefined, input, v.todayIn(church.timeZone)),
   };
   const [member] = await q.insertMembers(ctx.db, [row]);
+  await invalidatePeople(ctx.cache, church.id);
   return member!;
 }
 
@@ -158,6 +160,7 @@ export async function updateMember({ ctx, id, input }: { ctx: Context; id: strin
   const row = await q.updateMember(ctx.db, church.id, current.id, patch);
   if (!row) throw new NotFoundError('Member', current.id);
   ctx.loaders.member.clear(row.id).prime(row.id, row);
+  await invalidatePeople(ctx.cache, church.id, [['Member', row.id]]);
   return row;
 }
 
@@ -167,5 +170,6 @@ export async function setMemberArchived({ ctx, id, archived }: { ctx: Context; i
   const row = await q.setArchived(ctx.db, current.churchId, current.id, archived);
   if (!row) throw new NotFoundError('Member', current.id);
   ctx.loaders.member.clear(row.id).prime(row.id, row);
+  await invalidatePeople(ctx.cache, current.churchId, [['Member', row.id]]);
   return row;
 }

@@ -13,6 +13,7 @@ import * as q from './message.queries.js';
 import { nextSendTime, parseWindow } from './quiet-hours.js';
 import { countsByMessage } from './recipient.queries.js';
 import { segmentsOf } from './segments.js';
+import { invalidateMessaging } from '../../cache/invalidate.js';
 
 export const BODY_MAX = 1600;
 const MAX_GROUPS = 100;
@@ -140,6 +141,7 @@ export async function sendMessage({ ctx, args }: { ctx: Context; args: SendMessa
     ctx.log,
   );
   ctx.log.info({ messageId: message.id, recipients: toSend.length, enqueued, sendAt: pl.sendAt }, 'message queued');
+  await invalidateMessaging(ctx.cache, message.churchId, [message.id]);
   return message;
 }
 

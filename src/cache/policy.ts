@@ -1,0 +1,74 @@
+import { Kind, type FieldNode, type OperationDefinitionNode } from 'graphql';
+import { valueFromASTUntyped } from 'graphql';
+
+/**
+ * THE cache policy: which root fields are served from the response cache, for how long, and
+ * with which tags (so the named invalidators below can drop them). Anything not listed here is
+ * never cached. An operation is cached only when every root field it asks for is cacheable; its
+ * TTL is the shortest of theirs. Keys always include the viewer's churches and roles (see
+ * sessionOf), so one church's (or one role's) answer is never served to another.
+ */
+export interface RootFieldPolicy {
+  ttlMs: number;
+  /** extra condition on the field's arguments */
+  cacheIf?(args: Record<string, unknown>): boolean;
+  /** tags naming what the answer depends on, beyond the entities (typename:id) in it */
+  tags(args: Record<string, unknown>): string[] | null;
+}
+
+export const tags = {
+  roster: (churchId: number | string) => `roster:${churchId}`,
+  analytics: (churchId: number | string) => `analytics:${churchId}`,
+};
+
+const churchIdOf = (args: Record<string, unknown>): number | null => {
+  const n = Number(args.churchId);
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+};
+
+export const CACHE_POLICY: Record<string, RootFieldPolicy> = {
+  // the dashboard: 5 minutes, dropped by any change to the church's people or messaging
+  'Query.analytics': {
+    ttlMs: 5 * 60_000,
+    tags: (a) => (churchIdOf(a) ? [tags.analytics(churchIdOf(a)!)] : null),
+  },
+  // the first page of a member list (no cursor): 30 minutes, dropped by any change to the roster
+  'Query.members': {
+    ttlMs: 30 * 60_000,
+    cacheIf: (a) => a.after === undefined || a.after === null,
+    tags: (a) => (churchIdOf(a) ? [tags.roster(churchIdOf(a)!)] : null),
+  },
+};
+
+export interface OperationPolicy {
+  ttlMs: number;
+  tags: string[];
+}
+
+/** The policy of a whole query operation, or null when any root field must not be cached. */
+export function policyFor(operation: OperationDefinitionNode, variables: Record<string, unknown>): OperationPolicy | null {
+  if (operation.operation !== 'query') return null;
+  let ttlMs = Infinity;
+  const out: string[] = [];
+  const fields = operation.selectionSet.selections;
+  if (!fields.length) return null;
+  for (const sel of fields) {
+    if (sel.kind !== Kind.FIELD) return null; // fragments at the root: not worth the complexity
+    if (sel.name.value === '__typename') continue;
+    const policy = CACHE_POLICY[`Query.${sel.name.value}`];
+    if (!policy) return null;
+    const args = argsOf(sel, variables);
+    if (policy.cacheIf && !policy.cacheIf(args)) return null;
+    const t = policy.tags(args);
+    if (!t) return null;
+    out.push(...t);
+    ttlMs = Math.min(ttlMs, policy.ttlMs);
+  }
+  return Number.isFinite(ttlMs) ? { ttlMs, tags: [...new Set(out)] } : null;
+}
+
+function argsOf(field: FieldNode, variables: Record<string, unknown>): Record<string, unknown> {
+  const args: Record<string, unknown> = {};
+  for (const a of field.arguments ?? []) args[a.name.value] = valueFromASTUntyped(a.value, variables);
+  return args;
+}

@@ -1,0 +1,186 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Cache, CacheEntityRecord } from '@envelop/response-cache';
+import type { ExecutionResult } from 'graphql';
+import { Redis } from 'ioredis';
+import type { Logger } from '../lib/logger.js';
+import { CacheMetrics } from './metrics.js';
+
+/** What the request being executed adds to the cache entry: its tags and its operation name. */
+export interface CacheRequestScope {
+  tags: string[];
+  operation: string;
+}
+
+/** Set by the response-cache plugin around envelop's execute: the store reads it in get/set. */
+export const cacheRequest = new AsyncLocalStorage<CacheRequestScope>();
+
+export const entityTag = (typename: string, id?: string | number) => (id === undefined ? `type:${typename}` : `e:${typename}:${id}`);
+
+// Deletes the responses listed in each tag set, then the sets. Members are full key names.
+const INVALIDATE = `
+local n = 0
+for _, tag in ipairs(KEYS) do
+  local members = redis.call('SMEMBERS', tag)
+  for i = 1, #members, 500 do
+    n = n + redis.call('DEL', unpack(members, i, math.min(i + 499, #members)))
+  end
+  redis.call('DEL', tag)
+end
+return n`;
+
+const MAX_PENDING_INVALIDATIONS = 10_000;
+
+/**
+ * The response cache's Redis store (envelop's Cache interface), written for what the published
+ * store lacks: every key expires (responses with their TTL; tag sets at least as long as any
+ * member), no KEYS anywhere, one prefix for everything, and it fails open: a slow or absent Redis
+ * (commandTimeout, no offline queue) makes a read a miss and a write a no-op, never an error.
+ * Invalidations that could not reach Redis are kept and replayed when it answers again, so an
+ * outage cannot leave a stale answer behind.
+ */
+export class RedisResponseCache implements Cache {
+  readonly redis: Redis;
+  readonly metrics: CacheMetrics;
+  private pending = new Set<string>();
+  private flushAll = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    url: string,
+    readonly prefix: string,
+    private readonly log: Logger,
+    timeoutMs: number,
+  ) {
+    this.redis = new Redis(url, {
+      keyPrefix: prefix,
+      commandTimeout: timeoutMs,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      connectTimeout: Math.max(timeoutMs, 1000),
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+    });
+    this.redis.on('error', () => {}); // counted where it matters (each failed command)
+    this.redis.on('ready', () => void this.replay());
+    this.redis.defineCommand('invalidateTags', { lua: INVALIDATE });
+    this.metrics = new CacheMetrics(this.redis, log);
+  }
+
+  private responseKey(id: string) {
+    return `resp:${id}`;
+  }
+
+  async get(id: string): Promise<ExecutionResult | undefined> {
+    const op = cacheRequest.getStore()?.operation ?? 'anonymous';
+    try {
+      const raw = await this.redis.get(this.responseKey(id));
+      this.metrics.count(raw ? 'hits' : 'misses', op);
+      return raw ? (JSON.parse(raw) as ExecutionResult) : undefined;
+    } catch (e) {
+      this.fail('get', e);
+      this.metrics.count('misses', op);
+      return undefined;
+    }
+  }
+
+  /** Never rejects: envelop does not await it. */
+  set(id: string, data: ExecutionResult, entities: Iterable<CacheEntityRecord>, ttl: number): Promise<void> {
+    const ms = Number.isFinite(ttl) ? Math.max(1, Math.floor(ttl)) : 60_000;
+    const key = this.responseKey(id);
+    const tags = new Set(cacheRequest.getStore()?.tags ?? []);
+    for (const e of entities) {
+      tags.add(entityTag(e.typename));
+      if (e.id !== undefined) tags.add(entityTag(e.typename, e.id));
+    }
+    const p = this.redis.multi().set(key, JSON.stringify(data), 'PX', ms);
+    for (const tag of tags) {
+      const t = `tag:${tag}`;
+      p.sadd(t, `${this.prefix}${key}`);
+      // a new set gets an expiry (NX); an existing one only ever a later one (GT)
+      p.pexpire(t, ms, 'NX').pexpire(t, ms, 'GT');
+    }
+    return p.exec().then(
+      () => this.metrics.count('writes'),
+      (e) => this.fail('set', e),
+    );
+  }
+
+  /** Drops every cached response tagged with any of these (entities from envelop, or our tags). */
+  async invalidate(entities: Iterable<CacheEntityRecord>): Promise<void> {
+    const tags: string[] = [];
+    for (const e of entities) tags.push(entityTag(e.typename, e.id));
+    await this.invalidateTags(tags);
+  }
+
+  async invalidateTags(tags: string[]): Promise<number> {
+    if (!tags.length) return 0;
+    try {
+      const n = (await (this.redis as unknown as { invalidateTags(n: number, ...k: string[]): Promise<number> }).invalidateTags(
+        tags.length,
+        ...tags.map((t) => `tag:${t}`),
+      )) as number;
+      this.metrics.count('invalidations', undefined, tags.length);
+      return n;
+    } catch (e) {
+      this.fail('invalidate', e);
+      for (const t of tags) this.pending.add(t);
+      if (this.pending.size > MAX_PENDING_INVALIDATIONS) {
+        this.pending.clear();
+        this.flushAll = true;
+      }
+      this.scheduleReplay();
+      return 0;
+    }
+  }
+
+  /** Deletes every cached response (SCAN, never KEYS). */
+  async clear(): Promise<number> {
+    let n = 0;
+    // SCAN patterns and returned names carry the prefix; DEL through a client without keyPrefix
+    for await (const batch of this.redis.scanStream({ match: `${this.prefix}*`, count: 1000 })) {
+      const keys = (batch as string[]).filter((k) => !k.startsWith(`${this.prefix}metrics:`));
+      if (keys.length) n += await this.redis.unlink(...keys.map((k) => k.slice(this.prefix.length)));
+    }
+    return n;
+  }
+
+  private scheduleReplay() {
+    this.retryTimer ??= setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.replay();
+    }, 1000);
+    this.retryTimer.unref();
+  }
+
+  private async replay(): Promise<void> {
+    if (!this.pending.size && !this.flushAll) return;
+    try {
+      if (this.flushAll) {
+        await this.clear();
+        this.flushAll = false;
+        this.pending.clear();
+        return;
+      }
+      const tags = [...this.pending];
+      this.pending.clear();
+      await this.invalidateTags(tags);
+    } catch (e) {
+      this.fail('replay', e);
+      this.scheduleReplay();
+    }
+  }
+
+  private fail(what: string, e: unknown) {
+    this.metrics.count('errors');
+    this.log.warn({ err: (e as Error).message, op: what }, 'response cache unavailable; serving uncached');
+  }
+
+  get pendingInvalidations(): number {
+    return this.pending.size + (this.flushAll ? 1 : 0);
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.retryTimer);
+    await this.metrics.flush();
+    this.redis.disconnect();
+  }
+}
