@@ -214,6 +214,17 @@ const CASES: Record<CaseKey, (ids: Ids) => Case> = {
       recipients(first: 5) { totalCount nodes { phone status member { ${PERSON} } } } } }`,
     variables: { id: i.aMessage },
   }),
+  'Query.analytics': (i) => ({
+    needs: 'viewer',
+    query: `query($c: ID!) { analytics(churchId: $c, period: { preset: LAST_12_MONTHS }) {
+      churchId church { id name slug } period { from to timeZone } membersByStatus { visitor regular member inactive total }
+      newMembers firstTimeVisitors returningVisitors monthly { month joined inactivated netGrowth } households
+      groupParticipation { activeMembers inGroups share }
+      messaging { messages recipients textsSent delivered failed deliveryRate segments estimatedCost } } }`,
+    variables: { c: i.A },
+    countsOnly: (d) =>
+      d.analytics.membersByStatus.total > 0 && d.analytics.households > 0 && d.analytics.groupParticipation.inGroups > 0 && d.analytics.messaging.recipients > 0,
+  }),
   'Query.messages': (i) => ({
     needs: 'viewer',
     query: `query($c: ID!) { messages(churchId: $c, first: 5) { totalCount nodes { id body recipients(first: 3) { nodes { phone member { ${PERSON} } } } } } }`,

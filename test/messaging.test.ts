@@ -50,7 +50,9 @@ function settled(id: string, opts: { allowSent?: boolean } = {}) {
   return waitFor(`message ${id} to settle`, async () => {
     const m = await message(id);
     const c = m.counts;
-    return c.queued + c.sending === 0 && (opts.allowSent || c.sent === 0) ? m : null;
+    const rows = m.recipients.nodes as Array<{ status: string }>;
+    const open = rows.some((n) => n.status === 'QUEUED' || n.status === 'SENDING' || (!opts.allowSent && n.status === 'SENT'));
+    return c.queued + c.sending === 0 && (opts.allowSent || c.sent === 0) && !open ? m : null;
   });
 }
 

@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSchema } from 'type-graphql';
+import { AnalyticsResolver } from '../modules/analytics/analytics.resolver.js';
 import { AuthResolver } from '../modules/auth/auth.resolver.js';
 import { ChurchResolver } from '../modules/church/church.resolver.js';
 import { GroupResolver } from '../modules/group/group.resolver.js';
@@ -17,7 +18,7 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The executable schema, built once per process from the type-graphql resolvers. */
 export function getSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [AuthResolver, ChurchResolver, MemberResolver, HouseholdResolver, GroupResolver, MessageResolver, MessageRecipientResolver],
+    resolvers: [AuthResolver, ChurchResolver, MemberResolver, HouseholdResolver, GroupResolver, MessageResolver, MessageRecipientResolver, AnalyticsResolver],
     // Inputs are validated in services (one place, errors that name the field); not by class-validator.
     validate: false,
     // subscriptions subscribe through the request context's Redis pub/sub (see

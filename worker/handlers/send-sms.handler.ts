@@ -1,4 +1,4 @@
-import { DelayedError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Db } from '../../src/db/client.js';
 import { sendSmsJob } from '../../src/jobs/definitions/send-sms.js';
 import type { Logger } from '../../src/lib/logger.js';
@@ -41,6 +41,10 @@ export function createSendSmsHandler(d: SendSmsDeps) {
       return `nothing to do (${st?.status ?? 'gone'})`;
     }
     d.progress.touch(claim.messageId);
+    if (claim.optedOut) {
+      await r.markSkipped(d.db, claim.id, 'opted_out');
+      return 'skipped: opted out since the message was written';
+    }
 
     const now = new Date();
     if (!claim.urgent && !isInsideWindow(now, claim.timeZone, d.window)) {
@@ -72,18 +76,19 @@ export function createSendSmsHandler(d: SendSmsDeps) {
       const code = err.code === null ? null : String(err.code);
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       switch (err.kind) {
+        // final failures also fail the job (no more attempts), so operators see them in failedJobs
         case 'permanent':
           await r.markFailed(d.db, claim.id, code, err.message);
-          return 'failed';
+          throw new UnrecoverableError(err.message);
         case 'unsubscribed':
           await r.markFailed(d.db, claim.id, code, err.message);
           await r.optOutPhone(d.db, claim.churchId, claim.phone, `error:${code ?? 'unsubscribed'}`);
           await d.onOptOut?.(claim.churchId);
-          return 'unsubscribed';
+          throw new UnrecoverableError(err.message);
         case 'retry':
           if (last) {
             await r.markFailed(d.db, claim.id, code, err.message);
-            return 'failed';
+            throw err;
           }
           await r.releaseUnsent(d.db, claim.id, code, err.message);
           throw err;
@@ -93,9 +98,10 @@ export function createSendSmsHandler(d: SendSmsDeps) {
             if (found) {
               await r.markSent(d.db, claim.id, found.sid, found.status);
               await applyKnownStatus(d, found.sid, found.status);
+              return 'reconciled';
             }
-            else await r.markFailed(d.db, claim.id, code, `outcome unknown after ${claim.attempts} attempts: ${err.message}`);
-            return found ? 'reconciled' : 'failed';
+            await r.markFailed(d.db, claim.id, code, `outcome unknown after ${claim.attempts} attempts: ${err.message}`);
+            throw err;
           }
           await r.releaseUnknown(d.db, claim.id, code, err.message);
           throw err;

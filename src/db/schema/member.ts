@@ -89,6 +89,14 @@ export const members = pgTable(
     index('members_church_phone_idx').on(t.churchId, t.phone).where(sql`phone IS NOT NULL`),
     // Household.members and filter householdId
     index('members_household_idx').on(t.householdId).where(sql`household_id IS NOT NULL`),
+    // analytics (src/modules/analytics/analytics.queries.ts): the member pass (status counts,
+    // new members, first-time and returning visitors, households, group participation) and the
+    // monthly growth series read only these columns of a church's non-archived members, so both
+    // are index-only scans of this index instead of reads of whole member rows. Only church_id is
+    // searched; the rest would be INCLUDE columns, which drizzle-kit cannot declare (yet).
+    index('members_analytics_idx')
+      .on(t.churchId, t.status, t.householdId, t.joinedOn, t.firstVisitOn, t.inactivatedOn, t.id)
+      .where(sql`archived_at IS NULL`),
     check('members_phone_e164', sql`${t.phone} ~ '^\\+[1-9][0-9]{6,14}$'`),
     check(
       'members_household_role_needs_household',

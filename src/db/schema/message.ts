@@ -93,6 +93,12 @@ export const messageRecipients = pgTable(
     index('message_recipients_pending_idx').on(t.updatedAt).where(sql`status IN ('queued', 'sending')`),
     // a member's recent messages
     index('message_recipients_member_idx').on(t.memberId, t.id.desc()),
+    // analytics textsSent (src/modules/analytics/analytics.queries.ts, messagingTotals): texts
+    // handed to the provider, counted per message by an index-only scan. The status counts come
+    // from message_recipients_message_status_idx; only provider_sid is not in that index.
+    index('message_recipients_sent_idx')
+      .on(t.messageId)
+      .where(sql`provider_sid IS NOT NULL AND status IN ('sent', 'delivered', 'undelivered', 'failed')`),
     foreignKey({
       name: 'message_recipients_message_same_church_fk',
       columns: [t.churchId, t.messageId],

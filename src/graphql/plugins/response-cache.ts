@@ -9,6 +9,16 @@ import type { Context } from '../context.js';
 import { formatError } from '../errors.js';
 
 const POLICY = Symbol('cachePolicy');
+
+/**
+ * An error raised before any field ran (coercing the variables, e.g. an impossible date) is the
+ * caller's: BAD_USER_INPUT, as Apollo's own pipeline reports it.
+ */
+function coded(e: GraphQLError) {
+  const json = e.toJSON();
+  if (!e.path && !json.extensions?.code) return { ...json, extensions: { ...json.extensions, code: 'BAD_USER_INPUT' } };
+  return json;
+}
 type CachedContext = Context & { [POLICY]?: OperationPolicy };
 
 /**
@@ -74,7 +84,7 @@ export function responseCachePlugin(cache: RedisResponseCache, schema: GraphQLSc
               kind: 'single',
               singleResult: {
                 data: (result as { data?: Record<string, unknown> | null }).data,
-                ...(result.errors?.length ? { errors: (result.errors as GraphQLError[]).map((e) => fmt(e.toJSON(), e)) } : {}),
+                ...(result.errors?.length ? { errors: (result.errors as GraphQLError[]).map((e) => fmt(coded(e), e)) } : {}),
               },
             },
           };

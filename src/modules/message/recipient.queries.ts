@@ -25,6 +25,8 @@ export interface ClaimedRecipient {
   attempts: number;
   /** the status before this claim: 'sending' means an earlier attempt's outcome is unknown */
   previousStatus: RecipientStatus;
+  /** someone holding this number opted out since the message was written: do not send */
+  optedOut: boolean;
   sendingAt: Date;
   body: string;
   fromNumber: string;
@@ -53,7 +55,8 @@ export async function claimRecipient(db: Queryable, id: number, leaseS: number):
     FROM prev, messages m, churches c
     WHERE r.id = prev.id AND m.id = r.message_id AND c.id = r.church_id
     RETURNING r.id, r.message_id, r.church_id, r.member_id, r.phone, r.attempts, prev.status AS previous_status,
-              r.sending_at, m.body, m.from_number, m.urgent, c.time_zone`);
+              r.sending_at, m.body, m.from_number, m.urgent, c.time_zone,
+              EXISTS (SELECT 1 FROM members o WHERE o.church_id = r.church_id AND o.phone = r.phone AND o.sms_opted_out_at IS NOT NULL) AS opted_out`);
   const r = rows[0];
   if (!r) return null;
   return {
@@ -64,6 +67,7 @@ export async function claimRecipient(db: Queryable, id: number, leaseS: number):
     phone: r.phone as string,
     attempts: r.attempts as number,
     previousStatus: r.previous_status as RecipientStatus,
+    optedOut: r.opted_out as boolean,
     sendingAt: new Date(r.sending_at as string),
     body: r.body as string,
     fromNumber: r.from_number as string,
@@ -110,6 +114,23 @@ export async function markFailed(db: Queryable, id: number, code: string | null,
     WHERE id = ${id} AND status IN ('queued', 'sending')
     RETURNING id`);
   return rows.length > 0;
+}
+
+/** Consent was withdrawn after the message was written. */
+export async function markSkipped(db: Queryable, id: number, reason: string): Promise<void> {
+  await db.execute(sql`
+    UPDATE message_recipients SET status = 'skipped', reason = ${reason}, lease_until = NULL, updated_at = now()
+    WHERE id = ${id} AND status = 'sending'`);
+}
+
+/** An operator retries a failed send: the recipient is queued again (only if it is still failed). */
+export async function requeueFailed(db: Queryable, ids: number[]): Promise<number[]> {
+  if (!ids.length) return [];
+  const rows = await db.execute<{ id: number }>(sql`
+    UPDATE message_recipients SET status = 'queued', lease_until = NULL, sending_at = NULL, failed_at = NULL, updated_at = now()
+    WHERE id = ANY(${intArray(ids)}) AND status = 'failed' AND provider_sid IS NULL
+    RETURNING id`);
+  return rows.map((r) => r.id);
 }
 
 /** Nothing reached the provider: back to queued, for the queue's next attempt. */

@@ -1,0 +1,2 @@
+CREATE INDEX "members_analytics_idx" ON "members" USING btree ("church_id","status","household_id","joined_on","first_visit_on","inactivated_on","id") WHERE archived_at IS NULL;--> statement-breakpoint
+CREATE INDEX "message_recipients_sent_idx" ON "message_recipients" USING btree ("message_id") WHERE provider_sid IS NOT NULL AND status IN ('sent', 'delivered', 'undelivered', 'failed');

@@ -1,0 +1,127 @@
+import { sql } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.js';
+
+/** Inclusive calendar dates (YYYY-MM-DD) in the church's time zone. */
+export interface DateRange {
+  from: string;
+  to: string;
+}
+
+export interface MemberTotals {
+  visitor: number;
+  regular: number;
+  member: number;
+  inactive: number;
+  total: number;
+  newMembers: number;
+  firstTimeVisitors: number;
+  returningVisitors: number;
+  households: number;
+  activeMembers: number;
+  inGroups: number;
+}
+
+/**
+ * Everything about a church's people in one pass over its non-archived members: an index-only
+ * scan of members_analytics_idx (status, household and growth dates are all in the index; the
+ * group probe is an index-only lookup in group_memberships_member_idx).
+ */
+export async function memberTotals(db: Queryable, churchId: number, r: DateRange): Promise<MemberTotals> {
+  const [row] = await db.execute<Record<keyof MemberTotals, number>>(sql`
+    SELECT
+      count(*) FILTER (WHERE m.status = 'visitor')::int AS "visitor",
+      count(*) FILTER (WHERE m.status = 'regular')::int AS "regular",
+      count(*) FILTER (WHERE m.status = 'member')::int AS "member",
+      count(*) FILTER (WHERE m.status = 'inactive')::int AS "inactive",
+      count(*)::int AS "total",
+      count(*) FILTER (WHERE m.joined_on BETWEEN ${r.from}::date AND ${r.to}::date)::int AS "newMembers",
+      count(*) FILTER (WHERE m.first_visit_on BETWEEN ${r.from}::date AND ${r.to}::date)::int AS "firstTimeVisitors",
+      count(*) FILTER (WHERE m.first_visit_on BETWEEN ${r.from}::date AND ${r.to}::date
+                         AND m.status IN ('regular', 'member'))::int AS "returningVisitors",
+      count(DISTINCT m.household_id)::int AS "households",
+      count(*) FILTER (WHERE m.status <> 'inactive')::int AS "activeMembers",
+      count(*) FILTER (WHERE m.status <> 'inactive'
+                         AND EXISTS (SELECT 1 FROM group_memberships gm WHERE gm.member_id = m.id))::int AS "inGroups"
+    FROM members m
+    WHERE m.church_id = ${churchId} AND m.archived_at IS NULL`);
+  return row!;
+}
+
+export interface MonthRow {
+  month: string;
+  joined: number;
+  inactivated: number;
+}
+
+/**
+ * Joined and inactivated per calendar month of the range, months without either included (the
+ * generate_series side). Same index-only scan as memberTotals; each member yields up to two
+ * dated events, kept only when the date is inside the range.
+ */
+export async function monthlyGrowth(db: Queryable, churchId: number, r: DateRange): Promise<MonthRow[]> {
+  // timestamp (not timestamptz) month arithmetic: the session time zone plays no part
+  const rows = await db.execute<{ month: string; joined: number; inactivated: number }>(sql`
+    SELECT to_char(mo.mo, 'YYYY-MM') AS month,
+           count(e.kind) FILTER (WHERE e.kind = 'j')::int AS joined,
+           count(e.kind) FILTER (WHERE e.kind = 'i')::int AS inactivated
+    FROM generate_series(date_trunc('month', ${r.from}::date::timestamp), ${r.to}::date::timestamp, interval '1 month') AS mo(mo)
+    LEFT JOIN (
+      SELECT date_trunc('month', v.d::timestamp) AS mo, v.kind
+      FROM members m
+      CROSS JOIN LATERAL (VALUES (m.joined_on, 'j'), (m.inactivated_on, 'i')) AS v(d, kind)
+      WHERE m.church_id = ${churchId} AND m.archived_at IS NULL
+        AND v.d BETWEEN ${r.from}::date AND ${r.to}::date
+    ) e ON e.mo = mo.mo
+    GROUP BY mo.mo
+    ORDER BY mo.mo`);
+  return rows.map((x) => ({ month: x.month, joined: x.joined, inactivated: x.inactivated }));
+}
+
+export type MessagingTotals = {
+  messages: number;
+  recipients: number;
+  textsSent: number;
+  delivered: number;
+  failed: number;
+  segments: number;
+  /** numeric, as text: a sum of 4-decimal amounts stays exact until the service rounds it */
+  estimatedCost: string;
+};
+
+/**
+ * Messages whose send_at falls on the range's dates in the church's zone. The date bounds are
+ * turned into instants (local midnight of `from`, local midnight after `to`), so the comparison is
+ * on the bare column and messages_church_send_at_idx serves it. Recipients are counted per
+ * message by index-only scans: statuses in message_recipients_message_status_idx, texts handed to
+ * the provider in message_recipients_sent_idx. A message cancelled before any text reached the
+ * provider is left out entirely.
+ */
+export async function messagingTotals(db: Queryable, churchId: number, r: DateRange, timeZone: string): Promise<MessagingTotals> {
+  const [row] = await db.execute<MessagingTotals>(sql`
+    SELECT count(*)::int AS "messages",
+           coalesce(sum(x.recipients), 0)::int AS "recipients",
+           coalesce(sum(y.texts_sent), 0)::int AS "textsSent",
+           coalesce(sum(x.delivered), 0)::int AS "delivered",
+           coalesce(sum(x.failed), 0)::int AS "failed",
+           coalesce(sum(y.texts_sent * m.segments), 0)::int AS "segments",
+           coalesce(sum(m.estimated_cost), 0)::text AS "estimatedCost"
+    FROM messages m
+    CROSS JOIN LATERAL (
+      SELECT count(*) FILTER (WHERE r.status <> 'skipped') AS recipients,
+             count(*) FILTER (WHERE r.status = 'delivered') AS delivered,
+             count(*) FILTER (WHERE r.status IN ('undelivered', 'failed')) AS failed
+      FROM message_recipients r
+      WHERE r.message_id = m.id
+    ) x
+    CROSS JOIN LATERAL (
+      -- the predicate of message_recipients_sent_idx, word for word
+      SELECT count(*) AS texts_sent
+      FROM message_recipients r
+      WHERE r.message_id = m.id AND r.provider_sid IS NOT NULL AND r.status IN ('sent', 'delivered', 'undelivered', 'failed')
+    ) y
+    WHERE m.church_id = ${churchId}
+      AND m.send_at >= (${r.from}::date::timestamp AT TIME ZONE ${timeZone}::text)
+      AND m.send_at < ((${r.to}::date + 1)::timestamp AT TIME ZONE ${timeZone}::text)
+      AND (m.cancelled_at IS NULL OR y.texts_sent > 0)`);
+  return row!;
+}
