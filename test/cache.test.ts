@@ -317,3 +317,57 @@ describe('fail open', () => {
     expect(p.database.statements.count).toBe(0);
   });
 });
+
+describe('analytics in the cache', () => {
+  const ANALYTICS = `query Dashboard($c: ID!) { analytics(churchId: $c) { membersByStatus { total } messaging { messages textsSent delivered } } }`;
+
+  it('is cached for 5 minutes and dropped when people change', async () => {
+    const c = await seedChurch(s, { members: 4 });
+    const ask = async () => {
+      s.database.statements.reset();
+      const r = await s.gql(ANALYTICS, { c: String(c.churchId) });
+      expect(r.errors).toBeUndefined();
+      return { data: r.data.analytics, sql: s.database.statements.count };
+    };
+    expect((await ask()).sql).toBeGreaterThan(0);
+    expect((await ask()).sql).toBe(0);
+    const keys = await responseKeys();
+    const ttls = (await Promise.all(keys.map((k) => raw.pttl(k)))).filter((t) => t <= 5 * 60_000);
+    expect(ttls.length).toBeGreaterThan(0);
+    expect(Math.max(...ttls)).toBeGreaterThan(4.9 * 60_000);
+    await s.gql('mutation($c: ID!) { createMember(input: { churchId: $c, firstName: "New", lastName: "Face" }) { id } }', { c: String(c.churchId) });
+    const after = await ask();
+    expect(after.sql).toBeGreaterThan(0);
+    expect(after.data.membersByStatus.total).toBe(5);
+  });
+
+  it('the worker drops the messaging figures as deliveries come in', async () => {
+    const c = await seedChurch(s, { members: 3 });
+    await s.database.sql`UPDATE churches SET sms_from_number = '+13125550177' WHERE id = ${c.churchId}`;
+    const { startWorker } = await import('../worker/worker.js');
+    const { createLogger } = await import('../src/lib/logger.js');
+    const w = await startWorker({ ...s.config, sms: { ...s.config.sms, window: { start: '00:00', end: '24:00' } } }, createLogger('silent'), {
+      db: s.config.db.url!,
+      redis: TEST_REDIS_URL,
+    });
+    try {
+      const ask = () => s.gql(ANALYTICS, { c: String(c.churchId) }).then((r) => r.data.analytics.messaging);
+      expect(await ask()).toMatchObject({ messages: 0, delivered: 0 });
+      const sent = await s.gql('mutation($c: ID!) { sendMessage(churchId: $c, body: "Hi all", audience: { everyone: true }, urgent: true) { recipientCount } }', {
+        c: String(c.churchId),
+      });
+      const n = sent.data.sendMessage.recipientCount;
+      expect(n).toBeGreaterThan(0);
+      const until = Date.now() + 15_000;
+      let m = await ask();
+      while (m.delivered < n && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 100));
+        m = await ask();
+      }
+      // every read in between was either cached or fresh; the last one shows every delivery
+      expect(m).toMatchObject({ messages: 1, textsSent: n, delivered: n });
+    } finally {
+      await w.close();
+    }
+  });
+});
