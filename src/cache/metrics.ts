@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.js';
+import { cacheEvents } from '../observability/metrics.js';
 
 export type CacheCounter = 'hits' | 'misses' | 'writes' | 'invalidations' | 'errors';
 
@@ -37,6 +38,7 @@ export class CacheMetrics {
   }
 
   count(counter: CacheCounter, operation?: string, n = 1): void {
+    cacheEvents.inc({ event: counter }, n);
     this.totals.set(counter, (this.totals.get(counter) ?? 0) + n);
     if (operation && (counter === 'hits' || counter === 'misses')) {
       const k = `${operation.slice(0, 100)}:${counter}`;

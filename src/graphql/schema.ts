@@ -10,6 +10,7 @@ import { GroupResolver } from '../modules/group/group.resolver.js';
 import { HouseholdResolver } from '../modules/household/household.resolver.js';
 import { MemberResolver } from '../modules/member/member.resolver.js';
 import { MessageRecipientResolver, MessageResolver } from '../modules/message/message.resolver.js';
+import { OpsResolver } from '../modules/ops/ops.resolver.js';
 
 export const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/schema.graphql');
 
@@ -18,7 +19,7 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The executable schema, built once per process from the type-graphql resolvers. */
 export function getSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [AuthResolver, ChurchResolver, MemberResolver, HouseholdResolver, GroupResolver, MessageResolver, MessageRecipientResolver, AnalyticsResolver],
+    resolvers: [AuthResolver, ChurchResolver, MemberResolver, HouseholdResolver, GroupResolver, MessageResolver, MessageRecipientResolver, OpsResolver, AnalyticsResolver],
     // Inputs are validated in services (one place, errors that name the field); not by class-validator.
     validate: false,
     // subscriptions subscribe through the request context's Redis pub/sub (see

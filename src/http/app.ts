@@ -15,6 +15,8 @@ import { formatError } from '../graphql/errors.js';
 import { errorsPlugin } from '../graphql/plugins/errors.js';
 import { limitsPlugin } from '../graphql/plugins/limits.js';
 import { responseCachePlugin } from '../graphql/plugins/response-cache.js';
+import { metricsText } from '../observability/metrics.js';
+import { observabilityPlugin } from '../observability/plugin.js';
 import { getSchema } from '../graphql/schema.js';
 import { WebSocketServer } from 'ws';
 import { useSubscriptions } from './subscriptions.js';
@@ -26,6 +28,8 @@ export interface AppHandle {
   apollo: ApolloServer<Context>;
   /** readiness checks beyond "the process is up"; each resolves or throws */
   readiness: Array<() => Promise<unknown>>;
+  /** from now on /readyz answers 503 (the process is shutting down) */
+  setDraining(): void;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
@@ -59,7 +63,7 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
     // main.ts owns SIGTERM/SIGINT (drain, then close pool and Redis); Apollo must not race it
     stopOnTerminationSignals: false,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.http.shutdownGraceMs }),
       {
         // on stop: close every websocket (1001 Going Away) before the HTTP drain completes
         async serverWillStart() {
@@ -67,6 +71,7 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
         },
       },
       errorsPlugin(),
+      observabilityPlugin(),
       limitsPlugin(config.graphql),
       ...(deps.cache ? [responseCachePlugin(deps.cache, schema)] : []),
       config.http.sandbox
@@ -81,12 +86,26 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  let draining = false;
   app.get('/readyz', async (_req, res) => {
+    if (draining) {
+      res.status(503).json({ status: 'draining' });
+      return;
+    }
     try {
       await Promise.all(readiness.map((check) => check()));
       res.json({ status: 'ready' });
     } catch (e) {
       res.status(503).json({ status: 'unavailable', reason: (e as Error).message });
+    }
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    try {
+      const { contentType, text } = await metricsText();
+      res.type(contentType).send(text);
+    } catch (e) {
+      res.status(503).type('text/plain').send(`metrics unavailable: ${(e as Error).message}`);
     }
   });
 
@@ -122,5 +141,13 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
       },
     }),
   );
-  return { app, httpServer, apollo, readiness };
+  return {
+    app,
+    httpServer,
+    apollo,
+    readiness,
+    setDraining: () => {
+      draining = true;
+    },
+  };
 }

@@ -10,6 +10,7 @@ import type { AppDeps } from '../../src/graphql/context.js';
 import { createApp, type AppHandle } from '../../src/http/app.js';
 import { buildDeps } from '../../src/http/deps.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { observe } from '../../src/observability/metrics.js';
 import { ensureUser } from '../../src/modules/auth/bootstrap.js';
 import { createTestDatabase } from './db.js';
 import { deleteKeys } from './redis.js';
@@ -91,6 +92,7 @@ export async function startTestServer(tag: string, env: Record<string, string> =
   const database = createDatabase(testDb.url, config.db.pool, log);
   const redis = new Redis(config.redis.url!, { keyPrefix: config.redis.keyPrefix, maxRetriesPerRequest: 1 });
   const deps = buildDeps(config, database.db, redis, log, config.redis.url!);
+  observe({ gate: database.gate, queue: deps.smsQueue });
   const handle = await createApp(deps, [() => database.sql`SELECT 1`, () => redis.ping()]);
   await new Promise<void>((r) => handle.httpServer.listen(listenPort, '127.0.0.1', r));
   const { port } = handle.httpServer.address() as AddressInfo;

@@ -91,6 +91,10 @@ export const messageRecipients = pgTable(
     uniqueIndex('message_recipients_sid_key').on(t.providerSid).where(sql`provider_sid IS NOT NULL`),
     // the sweeper: recipients still waiting to be sent
     index('message_recipients_pending_idx').on(t.updatedAt).where(sql`status IN ('queued', 'sending')`),
+    // failedSends(churchId): a church's failed texts, newest first
+    index('message_recipients_church_failed_idx')
+      .on(t.churchId, t.id.desc())
+      .where(sql`status IN ('failed', 'undelivered')`),
     // a member's recent messages
     index('message_recipients_member_idx').on(t.memberId, t.id.desc()),
     // analytics textsSent (src/modules/analytics/analytics.queries.ts, messagingTotals): texts

@@ -1,0 +1,1 @@
+CREATE INDEX "message_recipients_church_failed_idx" ON "message_recipients" USING btree ("church_id","id" DESC NULLS LAST) WHERE status IN ('failed', 'undelivered');
