@@ -91,47 +91,65 @@ export function serveClusterMetrics(): void {
   });
 }
 
-/** Reports a database pool's usage and a queue's counts when scraped. */
-export function observe(sources: {
-  gate?: { inUse: number; waiting: number; size: number; rejected: number };
-  queue?: { getJobCounts(...t: string[]): Promise<Record<string, number>> };
-}): void {
-  let rejectedSeen = 0;
-  registry.removeSingleMetric('steeple_db_pool_connections');
-  registry.removeSingleMetric('steeple_sms_queue_jobs');
-  registry.registerMetric(
-    new Gauge({
-      name: 'steeple_db_pool_connections',
-      help: 'Database pool: connections in use, free, and requests waiting for one',
-      labelNames: ['state'] as const,
-      registers: [],
-      collect() {
-        const g = sources.gate;
-        if (!g) return;
-        this.set({ state: 'in_use' }, g.inUse);
-        this.set({ state: 'free' }, g.size - g.inUse);
-        this.set({ state: 'waiting' }, g.waiting);
-        poolRejected.inc(g.rejected - rejectedSeen);
-        rejectedSeen = g.rejected;
-      },
-    }),
-  );
-  registry.registerMetric(
-    new Gauge({
-      name: 'steeple_sms_queue_jobs',
-      help: 'SMS queue jobs by state',
-      labelNames: ['state'] as const,
-      registers: [],
-      aggregator: 'max',
-      async collect() {
-        if (!sources.queue) return;
+type Gate = { inUse: number; waiting: number; size: number; rejected: number };
+type CountingQueue = { getJobCounts(...t: string[]): Promise<Record<string, number>> };
+const gates = new Set<Gate>();
+const queues = new Set<CountingQueue>();
+let rejectedSeen = 0;
+
+registry.registerMetric(
+  new Gauge({
+    name: 'steeple_db_pool_connections',
+    help: 'Database pool: connections in use, free, and requests waiting for one',
+    labelNames: ['state'] as const,
+    registers: [],
+    collect() {
+      let inUse = 0;
+      let size = 0;
+      let waitingN = 0;
+      let rejected = 0;
+      for (const g of gates) {
+        inUse += g.inUse;
+        size += g.size;
+        waitingN += g.waiting;
+        rejected += g.rejected;
+      }
+      this.set({ state: 'in_use' }, inUse);
+      this.set({ state: 'free' }, size - inUse);
+      this.set({ state: 'waiting' }, waitingN);
+      if (rejected > rejectedSeen) poolRejected.inc(rejected - rejectedSeen);
+      rejectedSeen = rejected;
+    },
+  }),
+);
+
+registry.registerMetric(
+  new Gauge({
+    name: 'steeple_sms_queue_jobs',
+    help: 'SMS queue jobs by state',
+    labelNames: ['state'] as const,
+    registers: [],
+    aggregator: 'max',
+    async collect() {
+      for (const q of queues) {
         try {
-          const counts = await sources.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'paused');
+          const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'paused');
           for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+          return; // one queue, seen through any connection
         } catch {
-          // Redis down: no queue figures in this scrape
+          // that connection is down: try another, or report nothing this scrape
         }
-      },
-    }),
-  );
+      }
+    },
+  }),
+);
+
+/** Reports a database pool's usage and the queue's counts when scraped; returns how to stop. */
+export function observe(sources: { gate?: Gate; queue?: CountingQueue }): () => void {
+  if (sources.gate) gates.add(sources.gate);
+  if (sources.queue) queues.add(sources.queue);
+  return () => {
+    if (sources.gate) gates.delete(sources.gate);
+    if (sources.queue) queues.delete(sources.queue);
+  };
 }

@@ -92,7 +92,7 @@ export async function startTestServer(tag: string, env: Record<string, string> =
   const database = createDatabase(testDb.url, config.db.pool, log);
   const redis = new Redis(config.redis.url!, { keyPrefix: config.redis.keyPrefix, maxRetriesPerRequest: 1 });
   const deps = buildDeps(config, database.db, redis, log, config.redis.url!);
-  observe({ gate: database.gate, queue: deps.smsQueue });
+  const unobserve = observe({ gate: database.gate, queue: deps.smsQueue });
   const handle = await createApp(deps, [() => database.sql`SELECT 1`, () => redis.ping()]);
   await new Promise<void>((r) => handle.httpServer.listen(listenPort, '127.0.0.1', r));
   const { port } = handle.httpServer.address() as AddressInfo;
@@ -148,6 +148,7 @@ export async function startTestServer(tag: string, env: Record<string, string> =
     },
     async close() {
       await handle.apollo.stop();
+      unobserve();
       await deps.close();
       await database.close();
       await deleteKeys(config.redis.url!, config.redis.keyPrefix);

@@ -18,6 +18,8 @@ export const RETRY_MAX = 1000;
 const STALE_WAITING_S = 300;
 
 export const maskPhone = (phone: string | null | undefined) => (phone ? `•••${phone.slice(-4)}` : null);
+/** Provider messages quote the number ("The 'To' number +1312… is not valid"): keep its last digits only. */
+export const maskPhonesIn = (text: string) => text.replace(/\+?\d[\d\s().-]{5,}\d/g, (m) => `•••${m.replace(/\D/g, '').slice(-4)}`);
 
 function queueUnavailable(e: unknown): never {
   throw new AppError('SERVICE_UNAVAILABLE', `The queue's Redis is not answering: ${(e as Error).message}`, { retryable: true });
@@ -93,7 +95,7 @@ async function describeJobs(ctx: Context, jobs: Job[]) {
       churchId: data.churchId,
       churchName: name.get(data.churchId) ?? null,
       phone: maskPhone(phone.get(data.recipientId)),
-      error: j.failedReason ?? 'unknown',
+      error: maskPhonesIn(j.failedReason ?? 'unknown'),
       attempts: j.attemptsMade,
       failedAt: j.finishedOn ? new Date(j.finishedOn) : null,
     };
@@ -256,7 +258,7 @@ export async function failedSends({ ctx, churchId, first: f, after: a }: { ctx: 
         .orderBy(desc(messageRecipients.id))
         .limit(first + 1);
   return toConnection(
-    rows.map((r) => ({ ...r, phone: maskPhone(r.phone) })),
+    rows.map((r) => ({ ...r, phone: maskPhone(r.phone), errorMessage: r.errorMessage && maskPhonesIn(r.errorMessage) })),
     first,
     after !== undefined,
     cursorEdge('FAILED', (r: { id: number }) => [r.id]),
