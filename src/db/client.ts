@@ -155,7 +155,10 @@ function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, log
           // postgres.js queries are lazy thenables; drizzle awaits them or calls .values() first
           const run = (values: boolean) =>
             timed(query, () => {
-              const q = target.unsafe(query, params as postgres.ParameterOrJSON<never>[], opts);
+              // drizzle sends unnamed statements (parsed and planned on every call: ~1 ms of
+              // PostgreSQL CPU each); named prepared statements are parsed once per connection and
+              // their plans cached. Query texts are stable: id lists travel as one parameter.
+              const q = target.unsafe(query, params as postgres.ParameterOrJSON<never>[], { ...opts, prepare: true });
               return values ? q.values() : q;
             });
           return {

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Db } from '../db/client.js';
-import { messagesByIds, type MessageRow } from '../modules/message/message.queries.js';
+import { messagesByIds, recentForMember, type MessageRow } from '../modules/message/message.queries.js';
 import { countsByMessage, type DeliveryCounts } from '../modules/message/recipient.queries.js';
 import { churchesByIds, type ChurchRow } from '../modules/church/church.queries.js';
 import {
@@ -117,6 +117,15 @@ export function createLoaders(db: Db, scope: LoaderScope) {
     ),
     groupMembersCount: counted((ids) => countMembersByGroup(db, ids, data)),
     message: byId<MessageRow>((ids) => messagesByIds(db, ids, data)),
+    /** Member.recentMessages: the last texts of several members in one statement */
+    recentMessages: family((perMember: number) =>
+      grouped<Record<string, unknown>>(async (ids) => {
+        const rows = await recentForMember(db, ids, perMember, data);
+        const out = new Map<number, Record<string, unknown>[]>();
+        for (const r of rows) out.set(r.member_id as number, [...(out.get(r.member_id as number) ?? []), r]);
+        return out;
+      }),
+    ),
     messageCounts: new DataLoader<number, DeliveryCounts>(async (ids) => {
       const map = await countsByMessage(db, ids);
       return ids.map((id) => map.get(id)!);

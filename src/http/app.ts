@@ -4,7 +4,11 @@ import {
   ApolloServerPluginLandingPageLocalDefault,
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { randomUUID } from 'node:crypto';
@@ -63,6 +67,10 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
     // main.ts owns SIGTERM/SIGINT (drain, then close pool and Redis); Apollo must not race it
     stopOnTerminationSignals: false,
     plugins: [
+      // Apollo's default cache-control plugin hooks every field (willResolveField), which makes it
+      // wrap every resolver; caching here is @envelop/response-cache's job, so it is turned off
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.http.shutdownGraceMs }),
       {
         // on stop: close every websocket (1001 Going Away) before the HTTP drain completes

@@ -1,12 +1,13 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
+import { intArray } from '../../db/sql.js';
 import { churches } from '../../db/schema/index.js';
 
 export type ChurchRow = typeof churches.$inferSelect;
 export type NewChurchRow = typeof churches.$inferInsert;
 
 export async function churchesByIds(db: Queryable, ids: readonly number[]): Promise<ChurchRow[]> {
-  return db.select().from(churches).where(inArray(churches.id, [...ids]));
+  return db.select().from(churches).where(sql`${churches.id} = ANY(${intArray(ids)})`);
 }
 
 /** Which churches a list may show: all of them (platform admin) or the viewer's. */
@@ -16,7 +17,7 @@ export interface ChurchScope {
 }
 
 function scopeSql(scope: ChurchScope) {
-  return scope.all ? undefined : inArray(churches.id, [...scope.ids]);
+  return scope.all ? undefined : sql`${churches.id} = ANY(${intArray(scope.ids)})`;
 }
 
 /** `churches` list in name order, keyset on (lower(name), id): churches_name_id_idx. */

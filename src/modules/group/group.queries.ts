@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { groupMemberships, groups, type GroupRole } from '../../db/schema/index.js';
 import { intArray, toDate } from '../../db/sql.js';
@@ -31,7 +31,7 @@ export async function groupsByIds(db: Queryable, ids: readonly number[], scope: 
   return db
     .select()
     .from(groups)
-    .where(and(inArray(groups.id, [...ids]), inArray(groups.churchId, [...scope])));
+    .where(and(sql`${groups.id} = ANY(${intArray(ids)})`, sql`${groups.churchId} = ANY(${intArray(scope)})`));
 }
 
 /** Church.groups / groups(churchId): keyset pages for several churches in one statement (groups_church_name_idx). */

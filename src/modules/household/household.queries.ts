@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { households } from '../../db/schema/index.js';
 import { intArray, toDate } from '../../db/sql.js';
@@ -11,7 +11,7 @@ export async function householdsByIds(db: Queryable, ids: readonly number[], sco
   return db
     .select()
     .from(households)
-    .where(and(inArray(households.id, [...ids]), inArray(households.churchId, [...scope])));
+    .where(and(sql`${households.id} = ANY(${intArray(ids)})`, sql`${households.churchId} = ANY(${intArray(scope)})`));
 }
 
 /** households(churchId) / Church.households: name-ordered keyset pages for several churches (households_church_name_idx). */

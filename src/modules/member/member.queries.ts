@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { members, type MemberStatus } from '../../db/schema/index.js';
 import { intArray, likeEscape, toDate } from '../../db/sql.js';
@@ -156,7 +156,7 @@ export async function membersByIds(db: Queryable, ids: readonly number[], scope:
   return db
     .select()
     .from(members)
-    .where(and(inArray(members.id, [...ids]), inArray(members.churchId, [...scope])));
+    .where(and(sql`${members.id} = ANY(${intArray(ids)})`, sql`${members.churchId} = ANY(${intArray(scope)})`));
 }
 
 /** Household.members: non-archived, heads and spouses first; at most `cap` per household. */

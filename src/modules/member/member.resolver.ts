@@ -1,13 +1,17 @@
 import { Arg, Args, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../graphql/context.js';
 import { Church } from '../church/church.type.js';
+import { parseId } from '../../lib/ids.js';
 import { getChurch } from '../church/church.service.js';
+import { requireChurchRole, requireViewer } from '../auth/viewer.js';
 import { Group } from '../group/group.type.js';
 import { Household } from '../household/household.type.js';
 import { importMembers, IMPORT_MAX_ROWS } from './import.service.js';
 import { CreateMemberInput, ImportMemberRow, MembersPageArgs, UpdateMemberInput } from './member.input.js';
 import { createMember, getMember, listMembers, setMemberArchived, updateMember } from './member.service.js';
 import { Member, MemberConnection } from './member.type.js';
+import { MemberMessage } from '../message/message.type.js';
+import { BadInputError } from '../../lib/errors.js';
 import type { MemberRow } from './member.queries.js';
 
 @ObjectType()
@@ -33,8 +37,14 @@ export class MemberResolver {
 
   @Query(() => MemberConnection, { description: "A church's member directory, paginated (first ≤ 100)." })
   async members(@Ctx() ctx: Context, @Arg('churchId', () => ID) churchId: string, @Args(() => MembersPageArgs) args: MembersPageArgs) {
-    const church = await getChurch({ ctx, id: churchId, field: 'churchId' });
-    return listMembers({ ctx, church, args });
+    // The viewer's role in the church is checked first and is proof enough that it exists
+    // (roles go with their church): the directory's hottest path spends no query on the church row.
+    const viewer = requireViewer(ctx.auth);
+    const id = parseId(churchId, 'Church', 'churchId');
+    // a platform admin sees every church record: an unknown one is NOT_FOUND, a known one FORBIDDEN
+    if (viewer.platformAdmin && !viewer.roles.has(id)) await getChurch({ ctx, id, field: 'churchId' });
+    requireChurchRole(ctx.auth, id, 'viewer', 'churchId');
+    return listMembers({ ctx, church: { id }, args });
   }
 
   @FieldResolver(() => String, { description: 'First and last name.' })
@@ -60,6 +70,20 @@ export class MemberResolver {
   @FieldResolver(() => [Group], { description: 'Groups this person belongs to, by name (at most 100).' })
   groups(@Ctx() ctx: Context, @Root() m: MemberRow) {
     return ctx.loaders.memberGroups.load(m.id);
+  }
+
+  @FieldResolver(() => [MemberMessage], { description: 'The latest texts to this person, newest first (at most 20).' })
+  async recentMessages(@Ctx() ctx: Context, @Root() m: MemberRow, @Arg('first', () => Int, { nullable: true, defaultValue: 5 }) first: number) {
+    if (!Number.isInteger(first) || first < 0 || first > 20) throw new BadInputError({ field: 'first', message: 'must be 0-20' });
+    const rows = first ? await ctx.loaders.recentMessages(first).load(m.id) : [];
+    return rows.map((r) => ({
+      messageId: r.message_id,
+      body: r.body,
+      status: r.status,
+      sentAt: r.sent_at ? new Date(r.sent_at as string) : null,
+      deliveredAt: r.delivered_at ? new Date(r.delivered_at as string) : null,
+      createdAt: new Date(r.created_at as string),
+    }));
   }
 
   @Mutation(() => Member)

@@ -34,7 +34,7 @@ async function householdInChurch(ctx: Context, churchId: number, id: string, fie
 }
 
 /** The member directory of one church: a keyset page, batched across parents by the loaders. */
-export async function listMembers({ ctx, church, args }: { ctx: Context; church: ChurchRow; args: MembersPageArgs }) {
+export async function listMembers({ ctx, church, args }: { ctx: Context; church: Pick<ChurchRow, 'id'>; args: MembersPageArgs }) {
   requireChurchRole(ctx.auth, church.id, 'viewer');
   const first = pageSize(args.first);
   const orderBy = args.orderBy ?? MemberOrderBy.NAME;

@@ -82,7 +82,7 @@ export async function messagesByIds(db: Queryable, ids: readonly number[], scope
   return db
     .select()
     .from(messages)
-    .where(and(inArray(messages.id, [...ids]), inArray(messages.churchId, [...scope])));
+    .where(and(sql`${messages.id} = ANY(${intArray(ids)})`, sql`${messages.churchId} = ANY(${intArray(scope)})`));
 }
 
 /** messages(churchId): newest first (messages_church_created_idx). */
@@ -138,13 +138,14 @@ export async function cancelMessage(db: Queryable, id: number): Promise<{ cancel
 }
 
 /** A member's recent texts (message_recipients_member_idx). */
-export async function recentForMember(db: Queryable, memberIds: readonly number[], perMember: number) {
+export async function recentForMember(db: Queryable, memberIds: readonly number[], perMember: number, scope: readonly number[]) {
+  if (!scope.length) return [];
   const rows = await db.execute<Record<string, unknown>>(sql`
     SELECT x.* FROM (
       SELECT r.member_id, r.id AS recipient_id, r.status, r.sent_at, r.delivered_at, m.id AS message_id, m.body, m.created_at,
              row_number() OVER (PARTITION BY r.member_id ORDER BY r.id DESC) AS rn
       FROM message_recipients r JOIN messages m ON m.id = r.message_id
-      WHERE r.member_id = ANY(${intArray(memberIds)})
+      WHERE r.member_id = ANY(${intArray(memberIds)}) AND r.church_id = ANY(${intArray(scope)})
     ) x WHERE x.rn <= ${perMember} ORDER BY x.member_id, x.rn`);
   return rows;
 }

@@ -96,3 +96,13 @@ export class MessageProgress {
   @Field(() => Boolean, { description: 'Nothing is left queued or sending.' }) done!: boolean;
   @Field(() => DateTime) at!: Date;
 }
+
+@ObjectType({ description: 'A text one person received (or was meant to).' })
+export class MemberMessage {
+  @Field(() => ID) messageId!: number;
+  @Field(() => String) body!: string;
+  @Field(() => RecipientStatus) status!: RecipientStatus;
+  @Field(() => DateTime, { nullable: true }) sentAt!: Date | null;
+  @Field(() => DateTime, { nullable: true }) deliveredAt!: Date | null;
+  @Field(() => DateTime) createdAt!: Date;
+}

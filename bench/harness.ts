@@ -1,0 +1,489 @@
+import 'reflect-metadata';
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import { loadConfig } from '../src/config/env.js';
+import { createDatabase } from '../src/db/client.js';
+import { runMigrations } from '../src/db/migrate.js';
+import { seedSynthetic } from '../src/db/seed.js';
+import { createApp } from '../src/http/app.js';
+import { buildDeps } from '../src/http/deps.js';
+import { createLogger } from '../src/lib/logger.js';
+import { encodeCursor } from '../src/lib/cursor.js';
+import { ensureUser } from '../src/modules/auth/bootstrap.js';
+import { createPasswordHasher } from '../src/modules/auth/password.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const log = createLogger('silent');
+
+export interface BenchOptions {
+  pgAdminUrl: string;
+  redisUrl: string;
+  database: string;
+  churches: number;
+  membersPerChurch: number;
+  recipients: number;
+  smsRecipients: number;
+  durationS: number;
+  connections: number;
+  cluster: boolean;
+  postgraphile: boolean;
+}
+
+export const DEFAULTS: BenchOptions = {
+  pgAdminUrl: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14',
+  database: 'steeple_bench',
+  churches: 500,
+  membersPerChurch: 400,
+  recipients: 100_000,
+  smsRecipients: 10_000,
+  durationS: 8,
+  connections: 16,
+  cluster: true,
+  postgraphile: true,
+};
+
+export const QUICK: Partial<BenchOptions> = { churches: 30, membersPerChurch: 100, recipients: 5_000, smsRecipients: 1_000, durationS: 2, connections: 8, cluster: false };
+
+const PASSWORD = 'bench password 123';
+const PREFIX = 'bench:';
+
+export const QUERIES = {
+  Q1: `query Q1($c: ID!) { members(churchId: $c, first: 20) { totalCount nodes { id firstName lastName email phone status household { name } groups { name } } } }`,
+  Q2: `query Q2($c: ID!, $after: String!) { members(churchId: $c, first: 20, after: $after) { nodes { id firstName lastName email phone status household { name } groups { name } } } }`,
+  Q3: `query Q3($c: ID!) { analytics(churchId: $c) { membersByStatus { visitor regular member inactive total } newMembers firstTimeVisitors returningVisitors
+        monthly { month joined inactivated netGrowth } households groupParticipation { share } messaging { textsSent delivered failed deliveryRate segments estimatedCost } } }`,
+  Q4: `query Q4($id: ID!) { member(id: $id) { id firstName lastName email phone status household { name members { firstName } } groups { name } recentMessages(first: 5) { body status sentAt } } }`,
+  M1: `mutation M1($c: ID!, $n: String!) { createMember(input: { churchId: $c, firstName: "Bench", lastName: $n, status: VISITOR }) { id } }`,
+};
+
+export interface Fixture {
+  dbUrl: string;
+  churchIds: number[];
+  page3Cursors: Map<number, string>;
+  memberIds: number[];
+  smsChurchId: number;
+  seedMs: number;
+}
+
+function dbUrl(admin: string, name: string) {
+  const u = new URL(admin);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** A fresh database with the dataset, a message history, and a platform admin who owns every church. */
+export async function setup(o: BenchOptions): Promise<Fixture> {
+  const started = Date.now();
+  const admin = postgres(o.pgAdminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`DROP DATABASE IF EXISTS ${o.database} WITH (FORCE)`);
+  await admin.unsafe(`CREATE DATABASE ${o.database}`);
+  await admin.end();
+  const url = dbUrl(o.pgAdminUrl, o.database);
+  await runMigrations(url);
+  const sql = postgres(url, { max: 2, onnotice: () => {} });
+  try {
+    await seedSynthetic(sql, { churches: o.churches, membersPerChurch: o.membersPerChurch, seed: 42 });
+    // the church the SMS drain texts: one phone per member, all eligible
+    const [smsChurch] = await sql<[{ id: number }]>`
+      INSERT INTO churches (name, slug, time_zone, sms_from_number) VALUES ('Bench SMS Church', 'bench-sms', 'UTC', '+13125550999') RETURNING id`;
+    await sql`
+      INSERT INTO members (church_id, first_name, last_name, phone, status)
+      SELECT ${smsChurch.id}, 'Text', 'Person ' || i, '+1' || (2000000000 + i)::text, 'member' FROM generate_series(1, ${o.smsRecipients}) i`;
+    await sql`UPDATE churches SET sms_from_number = '+1312' || lpad(id::text, 7, '0') WHERE sms_from_number IS NULL`;
+    // message history: recipients spread over the churches' members
+    await sql`
+      WITH m AS (
+        INSERT INTO messages (church_id, body, audience, status, send_at, encoding, segments, recipient_count, skipped_count, estimated_cost, from_number, completed_at, created_at)
+        SELECT c.id, 'History ' || g, '{"everyone":true,"statuses":[],"groupIds":[],"memberIds":[]}', 'completed', now() - (g || ' days')::interval, 'gsm7', 1, 0, 0, 0, '+13125550100', now(), now() - (g || ' days')::interval
+        FROM churches c CROSS JOIN generate_series(1, 5) g WHERE c.id <> ${smsChurch.id}
+        RETURNING id, church_id)
+      INSERT INTO message_recipients (church_id, message_id, member_id, phone, status, provider_sid, attempts, sent_at, delivered_at)
+      SELECT x.church_id, x.message_id, x.member_id, x.phone, CASE WHEN x.rn % 20 = 0 THEN 'undelivered' ELSE 'delivered' END::recipient_status,
+             'SMbench' || x.message_id || '_' || x.member_id, 1, now(), now()
+      FROM (
+        SELECT m.church_id, m.id AS message_id, mb.id AS member_id, mb.phone,
+               row_number() OVER (PARTITION BY m.id ORDER BY mb.id) AS rn
+        FROM m JOIN members mb ON mb.church_id = m.church_id AND mb.phone IS NOT NULL AND mb.archived_at IS NULL
+      ) x WHERE x.rn <= ${Math.max(1, Math.ceil(o.recipients / (o.churches * 5)))}`;
+    await sql`UPDATE messages m SET recipient_count = (SELECT count(*) FROM message_recipients r WHERE r.message_id = m.id) WHERE m.body LIKE 'History%'`;
+    const hasher = createPasswordHasher({ memoryKib: 1024, timeCost: 1 });
+    const database = createDatabase(url, { ...loadConfig({}).db.pool, max: 2 });
+    const u = await ensureUser(database.db, hasher, { email: 'bench@steeple.test', name: 'Bench', password: PASSWORD, platformAdmin: true });
+    await database.close();
+    await sql`INSERT INTO church_roles (user_id, church_id, role) SELECT ${u.id}, id, 'owner' FROM churches ON CONFLICT DO NOTHING`;
+    await sql`VACUUM ANALYZE`;
+    const churchIds = (await sql<{ id: number }[]>`SELECT id FROM churches WHERE id <> ${smsChurch.id} ORDER BY id`).map((r) => r.id);
+    const third = await sql<{ church_id: number; l: string; f: string; id: number }[]>`
+      SELECT church_id, l, f, id FROM (
+        SELECT church_id, lower(last_name) AS l, lower(first_name) AS f, id,
+               row_number() OVER (PARTITION BY church_id ORDER BY lower(last_name), lower(first_name), id) AS rn
+        FROM members WHERE archived_at IS NULL AND church_id <> ${smsChurch.id}) x WHERE rn = 40`;
+    const page3Cursors = new Map(third.map((r) => [r.church_id, encodeCursor('NAME', [r.l, r.f, r.id])]));
+    const memberIds = (await sql<{ id: number }[]>`SELECT id FROM members WHERE church_id <> ${smsChurch.id} AND archived_at IS NULL ORDER BY random() LIMIT 5000`).map((r) => r.id);
+    return { dbUrl: url, churchIds: churchIds.filter((id) => page3Cursors.has(id)), page3Cursors, memberIds, smsChurchId: smsChurch.id, seedMs: Date.now() - started };
+  } finally {
+    await sql.end();
+  }
+}
+
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+export async function clearRedis(url: string): Promise<void> {
+  const r = new Redis(url);
+  for await (const b of r.scanStream({ match: `${PREFIX}*`, count: 1000 })) if ((b as string[]).length) await r.unlink(...(b as string[]));
+  r.disconnect();
+}
+
+export interface Api {
+  url: string;
+  cookie: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** The real server (npm start's entry) as a child process. */
+export async function startApi(f: Fixture, o: BenchOptions, opts: { workers: number; cache: boolean; env?: Record<string, string> }): Promise<Api> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), '--workers', String(opts.workers)], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      COOKIE_SECURE: 'false',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DATABASE_URL: f.dbUrl,
+      REDIS_URL: o.redisUrl,
+      REDIS_KEY_PREFIX: PREFIX,
+      CACHE_ENABLED: String(opts.cache),
+      SEED_DEMO: 'false',
+      WORKER: 'false',
+      LOG_LEVEL: 'error',
+      DB_POOL_MAX: '10',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`API exited: ${err}`);
+    const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (i > 600) throw new Error(`API did not become ready: ${err}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: `mutation { login(email: "bench@steeple.test", password: "${PASSWORD}") { id } }` }),
+  });
+  const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
+  return {
+    url,
+    cookie,
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export interface LoadResult {
+  name: string;
+  target: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  requests: number;
+  bytesPerResponse: number;
+  sqlPerRequest?: number | string;
+  hitRatio?: number | null;
+  ratio?: number;
+}
+
+type Body = (ctx: Record<string, unknown>) => { query: string; variables: Record<string, unknown> };
+
+/** Loads a server with autocannon; each request's body comes from `bodies` (a sequence per connection). */
+export async function load(name: string, target: string, url: string, headers: Record<string, string>, bodies: Body[], o: BenchOptions): Promise<LoadResult> {
+  let badBodies = 0;
+  const result = await autocannon({
+    url: `${url}/graphql`,
+    connections: o.connections,
+    duration: o.durationS,
+    requests: bodies.map((b) => ({
+      method: 'POST' as const,
+      headers: { 'content-type': 'application/json', ...headers },
+      setupRequest: (req: autocannon.Request, context: object) => ({ ...req, body: JSON.stringify(b(context as Record<string, unknown>)) }),
+      onResponse: (status: number, body: string) => {
+        if (status === 200 && body.includes('"errors"')) badBodies++;
+      },
+    })),
+  });
+  return {
+    name,
+    target,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + badBodies,
+    non2xx: result.non2xx,
+    requests: result.requests.total,
+    bytesPerResponse: result.requests.total ? Math.round(result.throughput.total / result.requests.total) : 0,
+  };
+}
+
+/** The ceiling: a bare node:http server answering a body of the same size. */
+export async function ceiling(bytes: number, o: BenchOptions): Promise<LoadResult> {
+  const body = JSON.stringify({ data: { pad: 'x'.repeat(Math.max(0, bytes - 20)) } });
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    return await load('ceiling', 'bare node:http', url, {}, [() => ({ query: '{ x }', variables: {} })], o);
+  } finally {
+    server.close();
+  }
+}
+
+const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)]!;
+
+export function scenarios(f: Fixture) {
+  const church = () => pick(f.churchIds);
+  return {
+    Q1: [() => ({ query: QUERIES.Q1, variables: { c: String(church()) } })] as Body[],
+    Q2: [
+      () => {
+        const c = church();
+        return { query: QUERIES.Q2, variables: { c: String(c), after: f.page3Cursors.get(c)! } };
+      },
+    ] as Body[],
+    Q3: [() => ({ query: QUERIES.Q3, variables: { c: String(church()) } })] as Body[],
+    Q4: [() => ({ query: QUERIES.Q4, variables: { id: String(pick(f.memberIds)) } })] as Body[],
+    M1: [
+      (ctx) => {
+        ctx.c = church();
+        return { query: QUERIES.M1, variables: { c: String(ctx.c), n: `Load ${Math.random().toString(36).slice(2, 8)}` } };
+      },
+      (ctx) => ({ query: QUERIES.Q1, variables: { c: String(ctx.c) } }),
+    ] as Body[],
+  };
+}
+
+/** SQL statements one request of each query runs (counted in-process, cache off): deterministic. */
+export async function statementsPerRequest(f: Fixture): Promise<Record<string, number>> {
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: f.dbUrl, CACHE_ENABLED: 'false', REDIS_KEY_PREFIX: `${PREFIX}stmt:` });
+  const database = createDatabase(f.dbUrl, config.db.pool, log);
+  const redis = new Redis(DEFAULTS.redisUrl, { keyPrefix: config.redis.keyPrefix });
+  const deps = buildDeps(config, database.db, redis, log, DEFAULTS.redisUrl);
+  const handle = await createApp(deps);
+  await new Promise<void>((r) => handle.httpServer.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(handle.httpServer.address() as AddressInfo).port}/graphql`;
+  const post = (body: unknown, cookie?: string) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body) });
+  try {
+    const login = await post({ query: `mutation { login(email: "bench@steeple.test", password: "${PASSWORD}") { id } }` });
+    const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+    const s = scenarios(f);
+    const out: Record<string, number> = {};
+    for (const [name, bodies] of Object.entries(s)) {
+      const ctx = {};
+      database.statements.reset();
+      for (const b of bodies) {
+        const r = (await (await post(b(ctx), cookie)).json()) as { errors?: unknown };
+        if (r.errors) throw new Error(`${name}: ${JSON.stringify(r.errors)}`);
+      }
+      out[name] = database.statements.count;
+    }
+    return out;
+  } finally {
+    await handle.apollo.stop();
+    await deps.close();
+    await database.close();
+    redis.disconnect();
+  }
+}
+
+/** PostGraphile v4 over the same database, asked for the same directory page. */
+export async function postgraphileServer(f: Fixture): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/postgraphile-server.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: f.dbUrl, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`postgraphile did not start: ${out}`)), 60_000);
+    const on = (d: Buffer) => {
+      out += d;
+      if (out.includes('READY')) {
+        clearTimeout(t);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', on);
+    child.stderr!.on('data', on);
+    child.once('exit', (c) => reject(new Error(`postgraphile exited ${c}: ${out}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((r) => {
+        child.once('exit', () => r());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export const POSTGRAPHILE_Q1 = `query P1($c: Int!) { allMembers(condition: { churchId: $c, archivedAt: null }, first: 20, orderBy: [LAST_NAME_ASC, FIRST_NAME_ASC, ID_ASC]) {
+  totalCount nodes { id firstName lastName email phone status
+    householdByChurchIdAndHouseholdId { name }
+    groupMembershipsByChurchIdAndMemberId { nodes { groupByChurchIdAndGroupId { name } } } } } }`;
+
+export function machine(): string {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  return `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
+}
+
+export interface SmsResult {
+  recipients: number;
+  mutationMs: number;
+  drainMs: number;
+  textsPerSecond: number;
+  duplicates: number;
+  lost: number;
+}
+
+export function markdown(rows: LoadResult[], sms: SmsResult | null, meta: { command: string; dataset: string; seedMs: number; date: string }): string {
+  const fmt = (n: number | undefined | null, d = 0) => (n === undefined || n === null || Number.isNaN(n) ? '—' : n.toFixed(d));
+  const lines = [
+    `# Steeple benchmark — ${meta.date}`,
+    '',
+    `Machine: ${machine()}  `,
+    `Dataset: ${meta.dataset} (seeded in ${(meta.seedMs / 1000).toFixed(1)} s)  `,
+    `Command: \`${meta.command}\`  `,
+    'Load: autocannon on loopback, the same machine; every figure also as a share of a bare node:http server answering a body of the same size in the same run.',
+    '',
+    '| scenario | server | req/s | p50 ms | p99 ms | errors | SQL/req | cache hit ratio | × ceiling |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${r.target} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors + r.non2xx} | ${r.sqlPerRequest ?? '—'} | ${
+          r.hitRatio === undefined || r.hitRatio === null ? '—' : `${(r.hitRatio * 100).toFixed(0)}%`
+        } | ${r.ratio === undefined ? '—' : r.ratio.toFixed(2)} |`,
+    ),
+    '',
+  ];
+  if (sms) {
+    lines.push(
+      '| SMS send | recipients | mutation ms | drain (accepted by Twilio) | texts/s | duplicates | lost |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+      `| one send, fake Twilio over HTTP | ${sms.recipients} | ${sms.mutationMs} | ${(sms.drainMs / 1000).toFixed(1)} s | ${fmt(sms.textsPerSecond)} | ${sms.duplicates} | ${sms.lost} |`,
+      '',
+    );
+  }
+  return lines.join('\n');
+}
+
+/** A 10,000-recipient send drained by the real worker against the fake Twilio. */
+export async function smsDrain(f: Fixture, o: BenchOptions): Promise<SmsResult> {
+  const { startFakeTwilio } = await import('../test/helpers/fake-twilio.js');
+  const fake = await startFakeTwilio({ callbackDelaysMs: [50, 100] });
+  const api = await startApi(f, o, {
+    workers: 1,
+    cache: true,
+    env: {
+      WORKER: 'true',
+      SMS_PROVIDER: 'twilio',
+      TWILIO_ACCOUNT_SID: fake.accountSid,
+      TWILIO_AUTH_TOKEN: fake.authToken,
+      TWILIO_API_URL: fake.url,
+      SMS_WINDOW_START: '00:00',
+      SMS_WINDOW_END: '24:00',
+      SMS_WORKER_CONCURRENCY: '100',
+      SMS_RATE_LIMIT_PER_S: '10000',
+    },
+  });
+  const sql = postgres(f.dbUrl, { max: 1, onnotice: () => {} });
+  try {
+    const started = Date.now();
+    const res = await fetch(`${api.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: api.cookie },
+      body: JSON.stringify({
+        query: `mutation($c: ID!) { sendMessage(churchId: $c, body: "Bench drain", audience: { everyone: true }, urgent: true) { id recipientCount } }`,
+        variables: { c: String(f.smsChurchId) },
+      }),
+    });
+    const body = (await res.json()) as { data?: { sendMessage: { id: string; recipientCount: number } }; errors?: unknown };
+    const mutationMs = Date.now() - started;
+    if (!body.data) throw new Error(`sendMessage failed: ${JSON.stringify(body.errors)}`);
+    const id = Number(body.data.sendMessage.id);
+    const n = body.data.sendMessage.recipientCount;
+    let done = 0;
+    const deadline = Date.now() + 300_000;
+    while (Date.now() < deadline) {
+      const [r] = await sql<[{ n: number }]>`SELECT count(*)::int AS n FROM message_recipients WHERE message_id = ${id} AND sent_at IS NOT NULL`;
+      done = r.n;
+      if (done >= n) break;
+      await new Promise((r2) => setTimeout(r2, 100));
+    }
+    const drainMs = Date.now() - started - mutationMs;
+    const counts = fake.countsByTo();
+    const texts = fake.messages.filter((m) => m.body === 'Bench drain');
+    const perPhone = new Map<string, number>();
+    for (const m of texts) perPhone.set(m.to, (perPhone.get(m.to) ?? 0) + 1);
+    void counts;
+    return {
+      recipients: n,
+      mutationMs,
+      drainMs,
+      textsPerSecond: Math.round((done / Math.max(1, drainMs)) * 1000),
+      duplicates: [...perPhone.values()].filter((c) => c > 1).length,
+      lost: n - perPhone.size,
+    };
+  } finally {
+    await sql.end();
+    await api.stop();
+    await fake.close();
+  }
+}
+
+/** Cache hits and misses summed over all processes, read through the admin API. */
+export async function cacheCounts(api: Api): Promise<{ hits: number; misses: number }> {
+  const r = await fetch(`${api.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie: api.cookie },
+    body: JSON.stringify({ query: '{ cacheMetrics { hits misses } }' }),
+  });
+  const b = (await r.json()) as { data?: { cacheMetrics: { hits: number; misses: number } } };
+  return b.data?.cacheMetrics ?? { hits: 0, misses: 0 };
+}

@@ -1,0 +1,130 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  cacheCounts,
+  ceiling,
+  clearRedis,
+  DEFAULTS,
+  load,
+  markdown,
+  POSTGRAPHILE_Q1,
+  postgraphileServer,
+  QUICK,
+  ROOT,
+  scenarios,
+  setup,
+  smsDrain,
+  startApi,
+  statementsPerRequest,
+  type BenchOptions,
+  type LoadResult,
+} from './harness.js';
+
+/**
+ * npm run bench [-- --quick] [--churches N --members M --duration S --connections C --no-cluster --no-postgraphile]
+ * Seeds its own database (steeple_bench), measures every scenario against one API process and then
+ * the cluster, next to a bare node:http ceiling, and writes bench/results/<date>.md and latest.md.
+ */
+export async function runBench(o: BenchOptions, command: string, say: (s: string) => void = console.log) {
+  say(`seeding ${o.churches} churches × ${o.membersPerChurch} members, ~${o.recipients} message recipients…`);
+  const f = await setup(o);
+  say(`seeded in ${(f.seedMs / 1000).toFixed(1)} s`);
+  const sqlPer = await statementsPerRequest(f);
+  const s = scenarios(f);
+  const rows: LoadResult[] = [];
+  const modes = [{ workers: 1, label: '1 process' }, ...(o.cluster ? [{ workers: 0, label: 'cluster' }] : [])];
+  for (const mode of modes) {
+    const workers = mode.workers || (await import('node:os')).availableParallelism();
+    for (const cache of [true, false]) {
+      await clearRedis(o.redisUrl);
+      const api = await startApi(f, o, { workers, cache });
+      const target = `${mode.label}${mode.workers ? '' : ` (${workers})`}, cache ${cache ? 'on' : 'off'}`;
+      try {
+        const plan: Array<[string, keyof typeof s]> = cache
+          ? [['Q1 directory page 1 (cached)', 'Q1'], ['Q3 analytics (cached)', 'Q3'], ['M1 create member + Q1', 'M1']]
+          : [['Q1 directory page 1 (uncached)', 'Q1'], ['Q2 directory page 3', 'Q2'], ['Q3 analytics (uncached)', 'Q3'], ['Q4 member + household, groups, texts', 'Q4']];
+        for (const [name, key] of plan) {
+          const before = cache ? await cacheCounts(api) : null;
+          const r = await load(name, target, api.url, { cookie: api.cookie }, s[key], o);
+          if (before) {
+            const after = await cacheCounts(api);
+            const h = after.hits - before.hits;
+            const m = after.misses - before.misses;
+            r.hitRatio = h + m ? h / (h + m) : null;
+          }
+          r.sqlPerRequest = cache ? (key === 'M1' ? `${sqlPer.M1} + hits` : 'on miss: ' + sqlPer[key]) : sqlPer[key];
+          rows.push(r);
+          say(`${name.padEnd(40)} ${target.padEnd(24)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors + r.non2xx}`);
+        }
+      } finally {
+        await api.stop();
+      }
+    }
+  }
+  if (o.postgraphile) {
+    const pg = await postgraphileServer(f);
+    try {
+      const r = await load('Q1 directory page 1 (uncached)', 'PostGraphile v4', pg.url, {}, [
+        () => ({ query: POSTGRAPHILE_Q1, variables: { c: f.churchIds[Math.floor(Math.random() * f.churchIds.length)] } }),
+      ], o);
+      rows.push(r);
+      say(`${r.name.padEnd(40)} ${r.target.padEnd(24)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors + r.non2xx}`);
+    } finally {
+      await pg.stop();
+    }
+  }
+  const q1 = rows.find((r) => r.name.startsWith('Q1') && r.target.includes('1 process, cache off'));
+  const top = await ceiling(q1?.bytesPerResponse ?? 2000, o);
+  rows.push(top);
+  for (const r of rows) r.ratio = r.rps / top.rps;
+  say(`ceiling (bare node:http, ${q1?.bytesPerResponse ?? 2000} B): ${top.rps.toFixed(0)} req/s`);
+  const sms = o.smsRecipients > 0 ? await smsDrain(f, o) : null;
+  if (sms) say(`SMS: ${sms.recipients} texts, mutation ${sms.mutationMs} ms, drained at ${sms.textsPerSecond}/s, duplicates ${sms.duplicates}, lost ${sms.lost}`);
+  const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  const text = markdown(rows, sms, {
+    command,
+    dataset: `${o.churches} churches × ${o.membersPerChurch} members (+1 church of ${o.smsRecipients} for the SMS drain), ~${o.recipients} message recipients`,
+    seedMs: f.seedMs,
+    date,
+  });
+  return { rows, sms, text, fixture: f };
+}
+
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === path.resolve(ROOT, 'bench/run.ts');
+if (isMain) {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean' },
+      churches: { type: 'string' },
+      members: { type: 'string' },
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      'no-cluster': { type: 'boolean' },
+      'no-postgraphile': { type: 'boolean' },
+    },
+  });
+  const o: BenchOptions = { ...DEFAULTS, ...(values.quick ? QUICK : {}) };
+  if (values.churches) o.churches = Number(values.churches);
+  if (values.members) o.membersPerChurch = Number(values.members);
+  if (values.duration) o.durationS = Number(values.duration);
+  if (values.connections) o.connections = Number(values.connections);
+  if (values['no-cluster']) o.cluster = false;
+  if (values['no-postgraphile']) o.postgraphile = false;
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const started = Date.now();
+  runBench(o, command)
+    .then(({ text }) => {
+      const dir = path.join(ROOT, 'bench/results');
+      mkdirSync(dir, { recursive: true });
+      const stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-');
+      writeFileSync(path.join(dir, `${stamp}${values.quick ? '-quick' : ''}.md`), `${text}\n`);
+      writeFileSync(path.join(dir, values.quick ? 'latest-quick.md' : 'latest.md'), `${text}\n`);
+      console.log(`\n${text}\nwritten to bench/results/ in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      process.exit(0);
+    })
+    .catch((e) => {
+      console.error(e);
+      process.exit(1);
+    });
+}
