@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -333,8 +334,14 @@ export async function statementsPerRequest(f: Fixture): Promise<Record<string, n
 
 /** PostGraphile v4 over the same database, asked for the same directory page. */
 export async function postgraphileServer(f: Fixture): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = path.join(ROOT, 'bench/postgraphile');
+  if (!existsSync(path.join(dir, 'node_modules/postgraphile'))) {
+    // its own install: PostGraphile v4 needs graphql 15, Steeple uses 16
+    const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefix', dir], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('could not install PostGraphile for the comparison');
+  }
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/postgraphile-server.ts')], {
+  const child = spawn(process.execPath, [path.join(dir, 'server.js')], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: f.dbUrl, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -55,6 +55,7 @@ describe('npm start with embedded defaults', () => {
         EMBEDDED_PG_PORT: String(port + 1),
         EMBEDDED_REDIS_DIR: path.join(dir, 'redis'),
         EMBEDDED_REDIS_PORT: String(port + 2),
+        API_WORKERS: '1',
         LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -113,6 +113,9 @@ export function createDatabase(
     connect_timeout: pool.connectTimeoutS,
     max_lifetime: pool.maxLifetimeS || null,
     onnotice: () => {},
+    // no array parameters are sent (id lists travel as text), so the per-connection catalog
+    // lookup postgres.js would make for array types is not needed
+    fetch_types: false,
     connection: {
       application_name: applicationName,
       // server-side limits: a runaway query or a forgotten transaction cannot hold a connection

@@ -56,6 +56,38 @@ export function memberFromRaw(r: Record<string, unknown>): MemberRow {
   };
 }
 
+/** Member.groups' cap (see RELATION_CAPS); the directory query embeds the same list. */
+const GROUPS_CAP = 100;
+
+/** What the one-statement directory page carries besides the member. */
+export interface PageExtras {
+  household: { id: number; churchId: number; name: string; createdAt: Date; updatedAt: Date } | null;
+  groups: Array<{ id: number; churchId: number; name: string; kind: string; description: string | null; createdAt: Date; updatedAt: Date }>;
+  total: number | null;
+}
+export type PagedMember = MemberRow & { page?: PageExtras };
+
+function withPage(m: MemberRow, r: Record<string, unknown>): PagedMember {
+  const groups = (typeof r.groups_json === 'string' ? JSON.parse(r.groups_json) : r.groups_json) as Array<[number, string, string, string | null, string, string]>;
+  return Object.assign(m, {
+    page: {
+      household: m.householdId
+        ? { id: m.householdId, churchId: m.churchId, name: r.h_name as string, createdAt: toDate(r.h_created_at)!, updatedAt: toDate(r.h_updated_at)! }
+        : null,
+      groups: groups.map(([id, name, kind, description, createdAt, updatedAt]) => ({
+        id,
+        churchId: m.churchId,
+        name,
+        kind,
+        description,
+        createdAt: toDate(createdAt)!,
+        updatedAt: toDate(updatedAt)!,
+      })),
+      total: r.total as number | null,
+    },
+  });
+}
+
 /** A search term as stored in search_text: lower case; phone-like input reduced to its digits. */
 export function searchPattern(term: string): string {
   const t = term.trim().toLowerCase();
@@ -119,12 +151,24 @@ export async function pageMembersByChurch(
     // The common case (one directory page). A plain church_id = $1 lets the planner use the
     // statistics of that church: for a search in a large church it picks the trigram index,
     // where the LATERAL form, planned for an unknown church, would read the whole church.
+    // One statement for the whole directory page, like a hand-written query would: each member's
+    // household and groups (capped like Member.groups) and the total come along, and prime the
+    // loaders, so the page's relations and totalCount cost no further round trip. (A search's
+    // total can be costly in a large church: it is counted only when asked for.)
     const rows = await db.execute<Record<string, unknown>>(sql`
-      SELECT ${COLUMNS} FROM members m
+      SELECT ${COLUMNS},
+        h.name AS h_name, h.created_at AS h_created_at, h.updated_at AS h_updated_at,
+        (SELECT coalesce(json_agg(json_build_array(x.id, x.name, x.kind, x.description, x.created_at, x.updated_at)), '[]')
+           FROM (SELECT g.* FROM group_memberships gm JOIN groups g ON g.id = gm.group_id
+                 WHERE gm.member_id = m.id ORDER BY lower(g.name), g.id LIMIT ${GROUPS_CAP}) x) AS groups_json,
+        ${a.filter.search ? sql`NULL::int` : sql`(SELECT count(*)::int FROM members m WHERE m.church_id = ${churchIds[0]} AND ${filterSql(a.filter)})`} AS total
+      FROM members m LEFT JOIN households h ON h.id = m.household_id
       WHERE m.church_id = ${churchIds[0]} AND ${filterSql(a.filter)} AND ${keysetSql(a.orderBy, a.after)}
       ORDER BY ${orderSql(a.orderBy)}
       LIMIT ${a.limit}`);
-    return groupRows(rows, (r) => r.church_id as number);
+    const out = new Map<number, MemberRow[]>();
+    out.set(churchIds[0]!, rows.map((r) => withPage(memberFromRaw(r), r)));
+    return out;
   }
   const rows = await db.execute<Record<string, unknown>>(sql`
     SELECT ${COLUMNS}

@@ -53,13 +53,20 @@ export async function listMembers({ ctx, church, args }: { ctx: Context; church:
     if (!g || g.churchId !== church.id) throw new NotFoundError('Group', groupId, 'filter.groupId');
     filter.groupId = groupId;
   }
-  const rows = first === 0 ? [] : await ctx.loaders.membersPage({ filter, orderBy, limit: first + 1, after }).load(church.id);
+  const rows: q.PagedMember[] = first === 0 ? [] : await ctx.loaders.membersPage({ filter, orderBy, limit: first + 1, after }).load(church.id);
+  // a page fetched in one statement brought its relations and total: prime the loaders with them
+  for (const r of rows) {
+    if (!r.page) continue;
+    if (r.page.household) ctx.loaders.household.prime(r.page.household.id, r.page.household);
+    ctx.loaders.memberGroups.prime(r.id, r.page.groups as never);
+  }
+  const total = rows[0]?.page?.total;
   return toConnection(
     rows,
     first,
     after !== undefined,
     cursorEdge(orderBy, (m: MemberRow) => q.memberSortKey(orderBy, m)),
-    () => ctx.loaders.membersCount(filter).load(church.id),
+    () => (typeof total === 'number' ? Promise.resolve(total) : ctx.loaders.membersCount(filter).load(church.id)),
   );
 }
 
