@@ -458,17 +458,15 @@ export async function smsDrain(f: Fixture, o: BenchOptions): Promise<SmsResult> 
     let done = 0;
     const deadline = Date.now() + 300_000;
     while (Date.now() < deadline) {
-      const [r] = await sql<[{ n: number }]>`SELECT count(*)::int AS n FROM message_recipients WHERE message_id = ${id} AND sent_at IS NOT NULL`;
+      const [r] = await sql<[{ n: number }]>`SELECT count(*)::int AS n FROM message_recipients WHERE message_id = ${id} AND provider_sid IS NOT NULL`;
       done = r.n;
       if (done >= n) break;
       await new Promise((r2) => setTimeout(r2, 100));
     }
     const drainMs = Date.now() - started - mutationMs;
-    const counts = fake.countsByTo();
     const texts = fake.messages.filter((m) => m.body === 'Bench drain');
     const perPhone = new Map<string, number>();
     for (const m of texts) perPhone.set(m.to, (perPhone.get(m.to) ?? 0) + 1);
-    void counts;
     return {
       recipients: n,
       mutationMs,

@@ -76,6 +76,8 @@ async function runApi(config: Config, urls: Urls, log: Logger, afterDrain?: () =
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // a cluster worker whose primary died (SIGKILL) drains and exits rather than live on alone
+  if (cluster.isWorker) process.on('disconnect', () => void stop('primary exited'));
   return handle;
 }
 

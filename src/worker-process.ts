@@ -18,7 +18,9 @@ export function superviseWorker(env: Record<string, string>, log: Logger) {
 
   const start = () => {
     const startedAt = Date.now();
-    child = spawn(process.execPath, ['--import', 'tsx', WORKER_ENTRY], { env: { ...process.env, ...env }, stdio: 'inherit' });
+    // an IPC channel: if this process dies without stopping the worker (SIGKILL), the worker sees
+    // the channel close and stops too, instead of living on as an orphan
+    child = spawn(process.execPath, ['--import', 'tsx', WORKER_ENTRY], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.once('exit', (code, signal) => {
       child = undefined;
       if (stopping) return;

@@ -34,6 +34,8 @@ async function main() {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // started by npm start's primary: when it is gone, so is the reason to run
+  if (process.send) process.on('disconnect', () => void stop('parent exited'));
 }
 
 main().catch((e) => {

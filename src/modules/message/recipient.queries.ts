@@ -187,6 +187,8 @@ export async function applyProviderStatus(
       status = ${status}::recipient_status,
       provider_sid = ${sid},
       provider_status = ${providerStatus},
+      -- a callback can beat the worker's own record of the send
+      sent_at = coalesce(r.sent_at, now()),
       delivered_at = CASE WHEN ${status} = 'delivered' THEN now() ELSE r.delivered_at END,
       failed_at = CASE WHEN ${status} IN ('undelivered', 'failed') THEN now() ELSE r.failed_at END,
       error_code = coalesce(${errorCode}, r.error_code),
