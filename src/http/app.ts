@@ -91,10 +91,24 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
   });
   await apollo.start();
 
+  let draining = false;
+  // While draining: every answer closes its connection; and a request that arrives on a
+  // connection the drain has already ended (its answer could never be delivered) is dropped
+  // unprocessed, so a client's error never hides a change that was made.
+  app.use((req, res, next) => {
+    if (draining) {
+      if (req.socket.writableEnded || req.socket.destroyed) {
+        req.socket.destroy();
+        return;
+      }
+      res.setHeader('connection', 'close');
+    }
+    next();
+  });
+
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  let draining = false;
   app.get('/readyz', async (_req, res) => {
     if (draining) {
       res.status(503).json({ status: 'draining' });
