@@ -54,6 +54,8 @@ export const DEFAULTS: BenchOptions = {
 export const QUICK: Partial<BenchOptions> = { churches: 30, membersPerChurch: 100, recipients: 5_000, smsRecipients: 1_000, durationS: 2, connections: 8, cluster: false };
 
 const PASSWORD = 'bench password 123';
+/** Staff accounts the load signs in as; church c belongs to staff (c mod STAFF_USERS). */
+const STAFF_USERS = 20;
 const PREFIX = 'bench:';
 
 export const QUERIES = {
@@ -120,6 +122,17 @@ export async function setup(o: BenchOptions): Promise<Fixture> {
     const u = await ensureUser(database.db, hasher, { email: 'bench@steeple.test', name: 'Bench', password: PASSWORD, platformAdmin: true });
     await database.close();
     await sql`INSERT INTO church_roles (user_id, church_id, role) SELECT ${u.id}, id, 'owner' FROM churches ON CONFLICT DO NOTHING`;
+    // the load signs in as church staff like the app's users: each serves a handful of churches
+    const staff = [];
+    for (let i = 0; i < STAFF_USERS; i++) {
+      const database2 = createDatabase(url, { ...loadConfig({}).db.pool, max: 1 });
+      staff.push(await ensureUser(database2.db, hasher, { email: `staff${i}@bench.test`, name: `Staff ${i}`, password: PASSWORD }));
+      await database2.close();
+    }
+    await sql`
+      INSERT INTO church_roles (user_id, church_id, role)
+      SELECT (SELECT id FROM users WHERE email = 'staff' || (c.id % ${STAFF_USERS}) || '@bench.test'), c.id, 'staff'
+      FROM churches c ON CONFLICT DO NOTHING`;
     await sql`VACUUM ANALYZE`;
     const churchIds = (await sql<{ id: number }[]>`SELECT id FROM churches WHERE id <> ${smsChurch.id} ORDER BY id`).map((r) => r.id);
     const third = await sql<{ church_id: number; l: string; f: string; id: number }[]>`
@@ -151,7 +164,10 @@ export async function clearRedis(url: string): Promise<void> {
 
 export interface Api {
   url: string;
+  /** the platform admin's (all churches; admin queries) */
   cookie: string;
+  /** the cookie of a staff member of a church */
+  cookieFor(churchId: number): string;
   child: ChildProcess;
   stop(): Promise<void>;
 }
@@ -196,9 +212,19 @@ export async function startApi(f: Fixture, o: BenchOptions, opts: { workers: num
     body: JSON.stringify({ query: `mutation { login(email: "bench@steeple.test", password: "${PASSWORD}") { id } }` }),
   });
   const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
+  const staff: string[] = [];
+  for (let i = 0; i < STAFF_USERS; i++) {
+    const r = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `mutation { login(email: "staff${i}@bench.test", password: "${PASSWORD}") { id } }` }),
+    });
+    staff.push(r.headers.getSetCookie()[0]!.split(';')[0]!);
+  }
   return {
     url,
     cookie,
+    cookieFor: (churchId) => staff[churchId % STAFF_USERS]!,
     child,
     stop: () =>
       new Promise<void>((resolve) => {
@@ -224,10 +250,18 @@ export interface LoadResult {
   ratio?: number;
 }
 
-type Body = (ctx: Record<string, unknown>) => { query: string; variables: Record<string, unknown> };
+type Body = (ctx: Record<string, unknown>) => { query: string; variables: Record<string, unknown>; church?: number };
 
 /** Loads a server with autocannon; each request's body comes from `bodies` (a sequence per connection). */
-export async function load(name: string, target: string, url: string, headers: Record<string, string>, bodies: Body[], o: BenchOptions): Promise<LoadResult> {
+export async function load(
+  name: string,
+  target: string,
+  url: string,
+  headers: Record<string, string>,
+  bodies: Body[],
+  o: BenchOptions,
+  cookieFor?: (churchId: number) => string,
+): Promise<LoadResult> {
   let badBodies = 0;
   const result = await autocannon({
     url: `${url}/graphql`,
@@ -236,7 +270,11 @@ export async function load(name: string, target: string, url: string, headers: R
     requests: bodies.map((b) => ({
       method: 'POST' as const,
       headers: { 'content-type': 'application/json', ...headers },
-      setupRequest: (req: autocannon.Request, context: object) => ({ ...req, body: JSON.stringify(b(context as Record<string, unknown>)) }),
+      setupRequest: (req: autocannon.Request, context: object) => {
+        const { church, ...payload } = b(context as Record<string, unknown>);
+        const cookie = church !== undefined && cookieFor ? { cookie: cookieFor(church) } : {};
+        return { ...req, headers: { ...req.headers, ...cookie }, body: JSON.stringify(payload) };
+      },
       onResponse: (status: number, body: string) => {
         if (status === 200 && body.includes('"errors"')) badBodies++;
       },
@@ -279,21 +317,31 @@ const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)]!;
 export function scenarios(f: Fixture) {
   const church = () => pick(f.churchIds);
   return {
-    Q1: [() => ({ query: QUERIES.Q1, variables: { c: String(church()) } })] as Body[],
+    Q1: [
+      () => {
+        const c = church();
+        return { query: QUERIES.Q1, variables: { c: String(c) }, church: c };
+      },
+    ] as Body[],
     Q2: [
       () => {
         const c = church();
-        return { query: QUERIES.Q2, variables: { c: String(c), after: f.page3Cursors.get(c)! } };
+        return { query: QUERIES.Q2, variables: { c: String(c), after: f.page3Cursors.get(c)! }, church: c };
       },
     ] as Body[],
-    Q3: [() => ({ query: QUERIES.Q3, variables: { c: String(church()) } })] as Body[],
+    Q3: [
+      () => {
+        const c = church();
+        return { query: QUERIES.Q3, variables: { c: String(c) }, church: c };
+      },
+    ] as Body[],
     Q4: [() => ({ query: QUERIES.Q4, variables: { id: String(pick(f.memberIds)) } })] as Body[],
     M1: [
       (ctx) => {
         ctx.c = church();
-        return { query: QUERIES.M1, variables: { c: String(ctx.c), n: `Load ${Math.random().toString(36).slice(2, 8)}` } };
+        return { query: QUERIES.M1, variables: { c: String(ctx.c), n: `Load ${Math.random().toString(36).slice(2, 8)}` }, church: ctx.c as number };
       },
-      (ctx) => ({ query: QUERIES.Q1, variables: { c: String(ctx.c) } }),
+      (ctx) => ({ query: QUERIES.Q1, variables: { c: String(ctx.c) }, church: ctx.c as number }),
     ] as Body[],
   };
 }

@@ -82,6 +82,21 @@ export class RedisResponseCache implements Cache {
     }
   }
 
+  /**
+   * A hit as the raw JSON text of the cached answer (the fast path sends it as is); a miss is not
+   * counted here, because the full path that follows counts it.
+   */
+  async peek(id: string, operation: string): Promise<string | null> {
+    try {
+      const raw = await this.redis.get(this.responseKey(id));
+      if (raw) this.metrics.count('hits', operation);
+      return raw;
+    } catch (e) {
+      this.fail('get', e);
+      return null;
+    }
+  }
+
   /** Never rejects: envelop does not await it. */
   set(id: string, data: ExecutionResult, entities: Iterable<CacheEntityRecord>, ttl: number): Promise<void> {
     const ms = Number.isFinite(ttl) ? Math.max(1, Math.floor(ttl)) : 60_000;

@@ -19,6 +19,7 @@ import { formatError } from '../graphql/errors.js';
 import { errorsPlugin } from '../graphql/plugins/errors.js';
 import { limitsPlugin } from '../graphql/plugins/limits.js';
 import { responseCachePlugin } from '../graphql/plugins/response-cache.js';
+import { cacheFastPath } from '../graphql/plugins/cache-fast-path.js';
 import { metricsText } from '../observability/metrics.js';
 import { observabilityPlugin } from '../observability/plugin.js';
 import { getSchema } from '../graphql/schema.js';
@@ -136,6 +137,7 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
   app.use(
     '/graphql',
     express.json({ limit: '4mb' }),
+    ...(deps.cache ? [cacheFastPath({ ...deps, cache: deps.cache }, schema)] : []),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const given = req.get('x-request-id');
