@@ -51,14 +51,21 @@ export function cacheFastPath(deps: AppDeps & { cache: RedisResponseCache }, sch
     if (typeof variables !== 'object' || Array.isArray(variables)) return next();
     const operationName = typeof body.operationName === 'string' ? body.operationName : undefined;
     try {
-      const doc = lookup(body.query);
-      const op = doc?.operations.get(operationName ?? '');
-      if (!op || !policyFor(op, variables)) return next();
+      // A known document that the policy does not cache goes straight on (no extra work). An
+      // unknown one is parsed only for a signed-in viewer, so strangers cannot fill this map.
+      const cacheable = (d: KnownDocument | null) => {
+        const op = d?.operations.get(operationName ?? '');
+        return op && policyFor(op, variables) ? op : null;
+      };
+      const isKnown = known.has(body.query);
+      if (isKnown && !cacheable(known.get(body.query)!)) return next();
       const auth = await authenticate(
         { cookieHeader: req.headers.cookie, authorization: req.headers.authorization },
         { db: deps.db, sessions: deps.sessions, cookieName: deps.config.auth.cookieName, log: deps.log },
       );
       if (!auth.viewer) return next();
+      const op = cacheable(isKnown ? known.get(body.query)! : lookup(body.query));
+      if (!op) return next();
       const key = await defaultBuildResponseCacheKey({
         documentString: body.query,
         variableValues: variables,
