@@ -21,6 +21,17 @@ import { ensureUser } from '../src/modules/auth/bootstrap.js';
 import { createPasswordHasher } from '../src/modules/auth/password.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+// servers this process started: never left running if it stops early (an error, Ctrl-C)
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+});
+function track(c: ChildProcess): ChildProcess {
+  children.add(c);
+  c.once('exit', () => children.delete(c));
+  return c;
+}
 const log = createLogger('silent');
 
 export interface BenchOptions {
@@ -175,7 +186,7 @@ export interface Api {
 /** The real server (npm start's entry) as a child process. */
 export async function startApi(f: Fixture, o: BenchOptions, opts: { workers: number; cache: boolean; env?: Record<string, string> }): Promise<Api> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), '--workers', String(opts.workers)], {
+  const child = track(spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), '--workers', String(opts.workers)], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -197,7 +208,7 @@ export async function startApi(f: Fixture, o: BenchOptions, opts: { workers: num
       ...opts.env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  }));
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const url = `http://127.0.0.1:${port}`;
@@ -391,11 +402,11 @@ export async function postgraphileServer(f: Fixture): Promise<{ url: string; sto
     if (r.status !== 0) throw new Error('could not install PostGraphile for the comparison');
   }
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(dir, 'server.js')], {
+  const child = track(spawn(process.execPath, [path.join(dir, 'server.js')], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: f.dbUrl, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  }));
   let out = '';
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`postgraphile did not start: ${out}`)), 60_000);

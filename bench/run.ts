@@ -114,6 +114,7 @@ if (isMain) {
   if (values['no-postgraphile']) o.postgraphile = false;
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const started = Date.now();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
   runBench(o, command)
     .then(({ text }) => {
       const dir = path.join(ROOT, 'bench/results');
