@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { createContext, type AppDeps, type Context, type HttpExchange } from '../graphql/context.js';
 import { authenticate } from '../modules/auth/authenticate.js';
+import type { AuthState } from '../modules/auth/viewer.js';
 import { formatError } from '../graphql/errors.js';
 import { errorsPlugin } from '../graphql/plugins/errors.js';
 import { limitsPlugin } from '../graphql/plugins/limits.js';
@@ -143,10 +144,12 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
         const given = req.get('x-request-id');
         const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
         res.setHeader('x-request-id', requestId);
-        const auth = await authenticate(
-          { cookieHeader: req.headers.cookie, authorization: req.headers.authorization },
-          { db: deps.db, sessions: deps.sessions, cookieName: auth_.cookieName, log: deps.log },
-        );
+        const auth =
+          (res.locals.auth as AuthState | undefined) ??
+          (await authenticate(
+            { cookieHeader: req.headers.cookie, authorization: req.headers.authorization },
+            { db: deps.db, sessions: deps.sessions, cookieName: auth_.cookieName, log: deps.log },
+          ));
         const cookieOptions = {
           httpOnly: true,
           sameSite: 'lax' as const,

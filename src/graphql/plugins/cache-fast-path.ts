@@ -63,6 +63,7 @@ export function cacheFastPath(deps: AppDeps & { cache: RedisResponseCache }, sch
         { cookieHeader: req.headers.cookie, authorization: req.headers.authorization },
         { db: deps.db, sessions: deps.sessions, cookieName: deps.config.auth.cookieName, log: deps.log },
       );
+      res.locals.auth = auth; // a miss goes on to Apollo without authenticating again
       if (!auth.viewer) return next();
       const op = cacheable(isKnown ? known.get(body.query)! : lookup(body.query));
       if (!op) return next();

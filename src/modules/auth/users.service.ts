@@ -2,6 +2,8 @@ import type { Context } from '../../graphql/context.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../graphql/connection.js';
 import { ChurchRole } from '../../graphql/enums.js';
 import { PG, pgError } from '../../db/errors.js';
+import type { ChurchRole as DbChurchRole } from '../../db/schema/index.js';
+import type { Queryable } from '../../db/client.js';
 import { AppError, BadInputError, NotFoundError, Problems } from '../../lib/errors.js';
 import { parseId } from '../../lib/ids.js';
 import * as v from '../../lib/validate.js';
@@ -90,7 +92,16 @@ export async function addChurchUser({
   });
 }
 
-export async function setChurchUserRole({ ctx, churchId: cid, userId: uid, role }: { ctx: Context; churchId: string; userId: string; role: ChurchRole }) {
+/**
+ * Changes a user's role in a church inside a transaction that holds the church's owners locked,
+ * so two concurrent changes cannot both remove the last OWNER. Their sessions end at once.
+ */
+async function changeRole<T>(
+  ctx: Context,
+  cid: string,
+  uid: string,
+  apply: (a: { tx: Queryable; churchId: number; userId: number; current: DbChurchRole; owners: number[] }) => Promise<T>,
+): Promise<T> {
   const churchId = await churchIdOf(ctx, cid);
   requireUserAdmin(ctx, churchId);
   const userId = parseId(uid, 'User', 'userId');
@@ -98,31 +109,31 @@ export async function setChurchUserRole({ ctx, churchId: cid, userId: uid, role 
     const owners = await q.lockOwners(tx, churchId);
     const current = await q.roleIn(tx, userId, churchId);
     if (!current) throw new NotFoundError('User', userId, 'userId');
-    requireOwnerFor(ctx, churchId, role, current);
+    const result = await apply({ tx, churchId, userId, current, owners });
+    await ctx.sessions.revokeUser(userId);
+    return result;
+  });
+}
+
+export function setChurchUserRole({ ctx, churchId, userId, role }: { ctx: Context; churchId: string; userId: string; role: ChurchRole }) {
+  return changeRole(ctx, churchId, userId, async ({ tx, churchId: cId, userId: uId, current, owners }) => {
+    requireOwnerFor(ctx, cId, role, current);
     if (current === 'owner' && role !== ChurchRole.OWNER && owners.length <= 1) {
       throw new BadInputError({ field: 'role', message: 'a church needs at least one OWNER; make someone else OWNER first' });
     }
-    await q.setRole(tx, userId, churchId, role);
-    await ctx.sessions.revokeUser(userId);
-    const user = await q.userById(tx, userId);
+    await q.setRole(tx, uId, cId, role);
+    const user = await q.userById(tx, uId);
     return { user: user!, role };
   });
 }
 
-export async function removeChurchUser({ ctx, churchId: cid, userId: uid }: { ctx: Context; churchId: string; userId: string }) {
-  const churchId = await churchIdOf(ctx, cid);
-  requireUserAdmin(ctx, churchId);
-  const userId = parseId(uid, 'User', 'userId');
-  return ctx.db.transaction(async (tx) => {
-    const owners = await q.lockOwners(tx, churchId);
-    const current = await q.roleIn(tx, userId, churchId);
-    if (!current) throw new NotFoundError('User', userId, 'userId');
-    requireOwnerFor(ctx, churchId, current);
+export function removeChurchUser({ ctx, churchId, userId }: { ctx: Context; churchId: string; userId: string }) {
+  return changeRole(ctx, churchId, userId, async ({ tx, churchId: cId, userId: uId, current, owners }) => {
+    requireOwnerFor(ctx, cId, current);
     if (current === 'owner' && owners.length <= 1) {
       throw new BadInputError({ field: 'userId', message: 'cannot remove the last OWNER of a church' });
     }
-    await q.deleteRole(tx, userId, churchId);
-    await ctx.sessions.revokeUser(userId);
+    await q.deleteRole(tx, uId, cId);
     return true;
   });
 }
