@@ -45,14 +45,21 @@ async function message(id: string) {
   return r.data.message;
 }
 
-/** Waits until nothing of the message is queued or sending, and (by default) none is merely 'sent'. */
+/**
+ * Waits for the message's real final state: the message itself COMPLETED, which the worker declares
+ * (settleMessages) only after the last write to a recipient that could still change, opt-outs
+ * included. The message row is read before its recipients in the same answer, so the rows returned
+ * are at least as new. Waiting on the counts instead was not enough: counts and recipients are two
+ * statements and the rows are read first (the counts go through a DataLoader, a tick later), so an
+ * answer could show final counts beside older rows. That is how "permanent errors" failed.
+ * allowSent: a text the fake leaves SENT (the message is then never COMPLETED): the rows themselves.
+ */
 function settled(id: string, opts: { allowSent?: boolean } = {}) {
   return waitFor(`message ${id} to settle`, async () => {
     const m = await message(id);
-    const c = m.counts;
+    if (!opts.allowSent) return m.status === 'COMPLETED' ? m : null;
     const rows = m.recipients.nodes as Array<{ status: string }>;
-    const open = rows.some((n) => n.status === 'QUEUED' || n.status === 'SENDING' || (!opts.allowSent && n.status === 'SENT'));
-    return c.queued + c.sending === 0 && (opts.allowSent || c.sent === 0) && !open ? m : null;
+    return rows.every((n) => n.status !== 'QUEUED' && n.status !== 'SENDING') ? m : null;
   });
 }
 

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/lib/logger.js';
-import { startWorker } from './worker.js';
+import { startWorker, type RunningWorker } from './worker.js';
 
 /**
  * `npm run worker` (and the child process `npm start` supervises): the SMS worker until
@@ -9,12 +9,14 @@ import { startWorker } from './worker.js';
 async function main() {
   const config = loadConfig();
   const log = createLogger(config.log.level, { process: 'worker' });
-  const db = process.env.DATABASE_URL;
-  const redis = process.env.REDIS_URL;
+  const db = config.db.url;
+  const redis = config.redis.url;
   if (!db || !redis) {
     throw new ConfigError(['the worker needs DATABASE_URL and REDIS_URL (npm start runs a worker for the embedded ones)']);
   }
-  const worker = await startWorker(config, log, { db, redis });
+  // the handlers come first: a signal at any moment of the start (right after "ready" too) is a
+  // clean stop, not the default action that kills the process mid-start
+  let starting: Promise<RunningWorker> | undefined = undefined; // set once the handlers are in
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -25,8 +27,15 @@ async function main() {
       process.exit(1);
     }, config.http.shutdownGraceMs + 2000);
     force.unref();
+    let worker: RunningWorker | undefined;
     try {
-      await worker.close();
+      worker = await starting; // stopped while starting: once it has started
+    } catch (e) {
+      log.error({ err: e }, 'the worker failed to start');
+      process.exit(1);
+    }
+    try {
+      await worker?.close();
     } catch (e) {
       log.error({ err: e }, 'error while stopping the worker');
     }
@@ -36,6 +45,11 @@ async function main() {
   process.on('SIGINT', () => void stop('SIGINT'));
   // started by npm start's primary: when it is gone, so is the reason to run
   if (process.send) process.on('disconnect', () => void stop('parent exited'));
+  starting = startWorker(config, log, { db, redis });
+  // a start that fails while stopping is stop()'s to report
+  await starting.catch((e: unknown) => {
+    if (!stopping) throw e;
+  });
 }
 
 main().catch((e) => {

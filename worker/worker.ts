@@ -6,33 +6,47 @@ import { JOB_DEFINITIONS, bullConnection, bullPrefix, createQueue } from '../src
 import { sendSmsJob } from '../src/jobs/definitions/send-sms.js';
 import type { Logger } from '../src/lib/logger.js';
 import { parseWindow } from '../src/modules/message/quiet-hours.js';
-import { applyProviderStatus } from '../src/modules/message/recipient.queries.js';
 import { ProgressPublisher } from '../src/realtime/publisher.js';
+import { channelPrefix } from '../src/realtime/topics.js';
 import { invalidateMessagingEvents, invalidatePeople } from '../src/cache/invalidate.js';
 import { RedisResponseCache } from '../src/cache/store.js';
 import { createSendSmsHandler } from './handlers/send-sms.handler.js';
 import { buildRegistry } from './registry.js';
-import { createLogProvider } from './sms/log.js';
+import { createLogProvider, logDeliveryRecorder } from './sms/log.js';
 import type { SmsProvider } from './sms/provider.js';
 import { sweep } from './sweeper.js';
+import { workerProcessName } from '../src/modules/ops/worker-count.js';
+import { createReconciler, type ReconcileStats } from './reconciler.js';
 
 export interface RunningWorker {
   /** finishes active jobs (up to the grace period), then closes every connection */
   close(): Promise<void>;
   /** runs one sweep now (tests) */
   sweepNow(): Promise<number>;
+  /** asks the provider about texts still SENT now, as the reconciler's timer does (tests) */
+  reconcileNow(): Promise<ReconcileStats>;
   workers: Worker[];
+  /** this process's name on its BullMQ connections (queueMetrics.workers counts distinct names) */
+  name: string;
 }
 
 /**
  * The SMS worker: drains the BullMQ queue (concurrency and a rate limit from config) and sweeps
  * the outbox for texts the queue lost. Used by worker/main.ts and by tests.
  */
-export async function startWorker(config: Config, log: Logger, urls: { db: string; redis: string }): Promise<RunningWorker> {
+export async function startWorker(
+  config: Config,
+  log: Logger,
+  urls: { db: string; redis: string },
+  /** processName: defaults to host:pid (tests running two "processes" in one give their own) */
+  opts: { processName?: string } = {},
+): Promise<RunningWorker> {
+  const name = workerProcessName(opts.processName);
   const database = createDatabase(urls.db, { ...config.db.pool, max: Math.min(config.db.pool.max, config.sms.concurrency + 2) }, log, 'steeple-worker');
   const publisher = new Redis(urls.redis, { maxRetriesPerRequest: 2 });
   publisher.on('error', (e) => log.warn({ err: e.message }, 'redis error'));
-  const progress = new ProgressPublisher(database.db, publisher, config.redis.keyPrefix, log);
+  // the same channels the API subscribes to (prefix and db number: see realtime/topics.ts)
+  const progress = new ProgressPublisher(database.db, publisher, channelPrefix(config.redis.keyPrefix, urls.redis), log);
   // deliveries change the dashboard's messaging figures: drop them as progress is published
   const cache = config.cache.enabled
     ? new RedisResponseCache(config.cache.url ?? urls.redis, `${config.redis.keyPrefix}rc:`, log, config.cache.timeoutMs)
@@ -44,11 +58,8 @@ export async function startWorker(config: Config, log: Logger, urls: { db: strin
     const { createTwilioProvider } = await import('./sms/twilio.js');
     provider = createTwilioProvider({ ...config.sms.twilio!, timeoutMs: config.sms.sendTimeoutMs });
   } else {
-    provider = createLogProvider(log, (sid) => {
-      applyProviderStatus(database.db, sid, 'delivered', 'delivered', null)
-        .then((u) => u && progress.touch(u.messageId))
-        .catch((e) => log.warn({ err: e }, 'could not record delivery'));
-    });
+    const report = logDeliveryRecorder(database.db, progress, log);
+    provider = createLogProvider(log, (sid, tag) => void report(sid, tag));
   }
 
   const registry = buildRegistry(JOB_DEFINITIONS, {
@@ -68,6 +79,9 @@ export async function startWorker(config: Config, log: Logger, urls: { db: strin
   connection.on('error', (e) => log.warn({ err: e.message }, 'queue redis error'));
   const workers = registry.queues.map((queue) => {
     const w = new Worker(queue, registry.processorFor(queue), {
+      // names the connection (CLIENT SETNAME …:w:<name>): one process is one worker, however many
+      // connections it opens
+      name,
       connection,
       prefix: bullPrefix(config.redis.keyPrefix),
       concurrency: config.sms.concurrency,
@@ -89,18 +103,41 @@ export async function startWorker(config: Config, log: Logger, urls: { db: strin
   const sweeper = setInterval(() => {
     sweeping = sweepNow().catch((e) => log.warn({ err: (e as Error).message }, 'sweep failed'));
   }, config.sms.sweepIntervalS * 1000);
-  log.info({ queues: registry.queues, provider: provider.name, concurrency: config.sms.concurrency }, 'SMS worker ready');
+
+  // texts whose status callbacks never came: asked about at the provider (worker/reconciler.ts)
+  const reconciler = createReconciler({
+    db: database.db,
+    provider,
+    log,
+    queue,
+    touched: (messageId) => progress.touch(messageId),
+    settings: { ...config.sms.reconcile, requestTimeoutMs: config.sms.sendTimeoutMs },
+  });
+  // one run at a time per process: a tick that finds one still going joins it
+  let reconciling: Promise<ReconcileStats> | null = null;
+  const reconcileNow = () => (reconciling ??= reconciler.runOnce().finally(() => (reconciling = null)));
+  const reconcileTimer = setInterval(
+    () => void reconcileNow().catch((e) => log.warn({ err: (e as Error).message }, 'reconcile failed')),
+    config.sms.reconcile.intervalS * 1000,
+  );
+  // last: everything it announces is running (worker/main.ts handles signals from before the start)
+  log.info({ name, queues: registry.queues, provider: provider.name, concurrency: config.sms.concurrency }, 'SMS worker ready');
 
   return {
     workers,
+    name,
     sweepNow,
+    reconcileNow,
     async close() {
       clearInterval(sweeper);
+      clearInterval(reconcileTimer);
+      reconciler.stop();
       await Promise.race([
         Promise.all(workers.map((w) => w.close())),
         new Promise((r) => setTimeout(r, config.http.shutdownGraceMs)).then(() => Promise.all(workers.map((w) => w.close(true)))),
       ]);
       await sweeping;
+      await reconciling?.catch(() => undefined);
       await progress.close();
       await queue.close();
       connection.disconnect();

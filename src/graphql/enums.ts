@@ -75,10 +75,13 @@ export enum RecipientStatus {
   FAILED = 'failed',
   SKIPPED = 'skipped',
   CANCELLED = 'cancelled',
+  UNCONFIRMED = 'unconfirmed',
 }
 registerEnumType(SmsEncoding, { name: 'SmsEncoding', description: 'GSM7: 160 characters a segment (153 in long texts). UCS2: 70 (67).' });
 registerEnumType(MessageStatus, { name: 'MessageStatus' });
 registerEnumType(RecipientStatus, {
   name: 'RecipientStatus',
-  description: 'QUEUED → SENDING → SENT (the provider accepted it) → DELIVERED | UNDELIVERED | FAILED; or SKIPPED / CANCELLED.',
+  description:
+    'QUEUED → SENDING → SENT (the provider accepted it) → DELIVERED | UNDELIVERED | FAILED; or SKIPPED / CANCELLED. ' +
+    'UNCONFIRMED: the provider never said what became of a SENT text by the reconcile horizon (final).',
 });

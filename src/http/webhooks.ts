@@ -4,18 +4,11 @@ import { churches } from '../db/schema/index.js';
 import type { AppDeps } from '../graphql/context.js';
 import { enqueueSms } from '../jobs/enqueue.js';
 import { applyProviderStatus, optInPhone, optOutPhone, requeueForRetry } from '../modules/message/recipient.queries.js';
-import { keywordOf, MAX_SEND_ROUNDS, RETRYABLE_CARRIER_CODES } from '../sms/keywords.js';
+import { anotherRoundInMs, providerStatus } from '../delivery/status.js';
+import { E164, keywordOf } from '../sms/keywords.js';
 import { validTwilioSignature } from '../sms/signature.js';
 import { invalidatePeople } from '../cache/invalidate.js';
-
-const STATUS_MAP: Record<string, 'sent' | 'delivered' | 'undelivered' | 'failed' | undefined> = {
-  sent: 'sent',
-  delivered: 'delivered',
-  read: 'delivered',
-  undelivered: 'undelivered',
-  failed: 'failed',
-  canceled: 'failed',
-};
+import { formOf, inboundInput, statusInput, webhookInputErrors, type Form } from './twilio-input.js';
 
 function twiml(message?: string): string {
   const esc = (s: string) => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -32,13 +25,12 @@ export function twilioWebhooks(deps: AppDeps): express.Router {
   const twilio = deps.config.sms.twilio;
   router.use(express.urlencoded({ extended: false, limit: '64kb' }));
 
-  const verified = (req: Request, res: Response): boolean => {
+  const verified = (req: Request, res: Response, params: Form): boolean => {
     if (!twilio) {
       res.status(404).end();
       return false;
     }
     const url = `${deps.config.publicUrl}${req.originalUrl}`;
-    const params = (req.body ?? {}) as Record<string, string>;
     if (!validTwilioSignature(twilio.authToken, req.get('x-twilio-signature'), url, params)) {
       deps.log.warn({ url }, 'twilio webhook with a bad signature refused');
       res.status(403).type('text/plain').send('invalid signature');
@@ -49,25 +41,23 @@ export function twilioWebhooks(deps: AppDeps): express.Router {
 
   router.post('/status', async (req, res, next) => {
     try {
-      if (!verified(req, res)) return;
-      const sid = String(req.body.MessageSid ?? '');
-      const raw = String(req.body.MessageStatus ?? '').toLowerCase();
-      const errorCode = req.body.ErrorCode ? String(req.body.ErrorCode) : null;
-      const status = STATUS_MAP[raw];
-      if (!sid || !status) {
+      const form = formOf(req.body);
+      if (!verified(req, res, form)) return;
+      const { sid, status: raw, errorCode, tag } = statusInput(form, req.query);
+      const status = providerStatus(raw);
+      if (!status) {
         res.status(204).end(); // queued/sending/accepted: nothing beyond what we know
         return;
       }
-      const rid = Number(req.query.rid);
-      const n = Number(req.query.n);
-      const attempt = Number.isSafeInteger(rid) && rid > 0 && Number.isSafeInteger(n) ? { recipientId: rid, attempts: n } : undefined;
-      const update = await applyProviderStatus(deps.db, sid, status, raw, errorCode, attempt);
+      // the callback names the provider message and the attempt that sent it (see applyProviderStatus)
+      const update = await applyProviderStatus(deps.db, sid, status, raw, errorCode, tag);
       if (update) {
-        if ((status === 'undelivered' || status === 'failed') && errorCode && RETRYABLE_CARRIER_CODES.has(errorCode) && update.attempts < MAX_SEND_ROUNDS) {
-          // a carrier hiccup (queue full, handset unreachable): another round after 2 s, 4 s, …
+        // a carrier hiccup (queue full, handset unreachable): another round after 2 s, 4 s, …
+        const inMs = anotherRoundInMs(status, errorCode, update.attempts);
+        if (inMs !== null) {
           const round = await requeueForRetry(deps.db, update.id);
           if (round !== null) {
-            await enqueueSms(deps.smsQueue, [{ recipientId: update.id, messageId: update.messageId, churchId: update.churchId, round, sendAt: new Date(Date.now() + 2000 * 2 ** Math.max(0, update.attempts - 1)) }], deps.log);
+            await enqueueSms(deps.smsQueue, [{ recipientId: update.id, messageId: update.messageId, churchId: update.churchId, round, sendAt: new Date(Date.now() + inMs) }], deps.log);
           }
         }
         deps.progress.touch(update.messageId);
@@ -80,13 +70,14 @@ export function twilioWebhooks(deps: AppDeps): express.Router {
 
   router.post('/inbound', async (req, res, next) => {
     try {
-      if (!verified(req, res)) return;
-      const to = String(req.body.To ?? '');
-      const from = String(req.body.From ?? '');
-      const { kind, word } = keywordOf(String(req.body.Body ?? ''));
+      const form = formOf(req.body);
+      if (!verified(req, res, form)) return;
+      const { to, from, body } = inboundInput(form);
+      const { kind, word } = keywordOf(body);
       const [church] = await deps.db.select().from(churches).where(and(eq(churches.smsFromNumber, to)));
       res.type('text/xml');
-      if (!church || !kind) {
+      // a keyword is recorded for the number it came from: without a number there is nothing to record
+      if (!church || !kind || !E164.test(from)) {
         res.send(twiml());
         return;
       }
@@ -107,5 +98,7 @@ export function twilioWebhooks(deps: AppDeps): express.Router {
       next(e);
     }
   });
+  // missing or malformed parameters, unreadable bodies: 4xx without a stack (twilio-input.ts)
+  router.use(webhookInputErrors(deps.log));
   return router;
 }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { intArray } from '../db/sql.js';
+import { isDone } from '../delivery/status.js';
 import type { Logger } from '../lib/logger.js';
 import { countsByMessage, settleMessages } from '../modules/message/recipient.queries.js';
 import { progressTopic, type MessageProgressEvent } from './topics.js';
@@ -20,10 +21,16 @@ export class ProgressPublisher {
   constructor(
     private readonly db: Db,
     private readonly redis: Redis,
-    private readonly keyPrefix: string,
+    /** channelPrefix(REDIS_KEY_PREFIX, REDIS_URL): the worker and every API process must agree */
+    private readonly channels: string,
     private readonly log: Logger,
     private readonly intervalMs = 200,
   ) {}
+
+  /** The channel a message's progress is published on (subscribers listen here). */
+  topic(messageId: number): string {
+    return progressTopic(this.channels, messageId);
+  }
 
   touch(messageId: number): void {
     this.dirty.add(messageId);
@@ -45,9 +52,9 @@ export class ProgressPublisher {
       );
       const events: MessageProgressEvent[] = rows.map((m) => {
         const c = counts.get(m.id)!;
-        return { messageId: m.id, churchId: m.church_id, status: m.status, counts: c, done: c.queued + c.sending === 0, at: new Date().toISOString() };
+        return { messageId: m.id, churchId: m.church_id, status: m.status, counts: c, done: isDone(c), at: new Date().toISOString() };
       });
-      await Promise.all(events.map((e) => this.redis.publish(progressTopic(this.keyPrefix, e.messageId), JSON.stringify(e))));
+      await Promise.all(events.map((e) => this.redis.publish(this.topic(e.messageId), JSON.stringify(e))));
       for (const hook of this.onFlush) await hook(events);
     } catch (e) {
       // progress is advisory: the rows are already right; the next change publishes again

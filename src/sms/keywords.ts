@@ -13,7 +13,5 @@ export function keywordOf(body: string): { kind: Keyword; word: string } {
   return { kind: null, word };
 }
 
-/** Carrier errors reported in status callbacks that are worth another attempt. */
-export const RETRYABLE_CARRIER_CODES = new Set(['30001', '30003', '30008']);
-/** Rounds of sending a recipient may get (the first attempt included). */
-export const MAX_SEND_ROUNDS = 3;
+/** A number consent can be kept for (sms_consents holds E.164 numbers only, as members do). */
+export const E164 = /^\+[1-9][0-9]{6,14}$/;

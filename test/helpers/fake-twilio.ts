@@ -5,7 +5,7 @@
  * - POST /2010-04-01/Accounts/{AccountSid}/Messages.json   create (HTTP Basic auth, form-encoded)
  * - GET  /2010-04-01/Accounts/{AccountSid}/Messages.json   list, newest first; filters To, From,
  *        DateSent / DateSent> / DateSent>= / DateSent< / DateSent<= (YYYY-MM-DD or ISO date-time), PageSize, Page
- * - GET  /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json   fetch
+ * - GET  /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json   fetch (each recorded in `fetches`)
  *
  * After a message is accepted its status moves queued → sent → delivered (or the final status
  * configured with finalStatusFor); when it has a StatusCallback each step is POSTed there, signed like
@@ -38,6 +38,11 @@ export type FakeTwilioFault =
   | 'timeout-after-accept'
   /** creates the message, then destroys the socket without answering */
   | 'drop-after-accept'
+  /**
+   * never answers; the message is created only when acceptLate() is called: Twilio still working
+   * on a request the client has given up on, so a look right after the timeout finds nothing
+   */
+  | 'accept-later'
   /** HTTP 400 with this Twilio error code (21610: HTTP 400 too, as Twilio answers it); nothing created */
   | PermanentFaultCode
   | `${PermanentFaultCode}`;
@@ -90,8 +95,10 @@ export interface FakeTwilio {
   /** every created message, in creation order (the same array across reset()) */
   readonly messages: FakeMessage[];
   countsByTo(): Map<string, number>;
-  /** the next n create requests (after auth) fail with fault */
+  /** the next n create requests (after auth) fail with fault (queued behind earlier failNext faults) */
   failNext(n: number, fault: FakeTwilioFault): void;
+  /** creates the messages of the requests held by 'accept-later' now; returns them */
+  acceptLate(): FakeMessage[];
   /** create requests to `to` fail with fault, `times` times (default: until reset) */
   failFor(to: string, fault: FakeTwilioFault, times?: number): void;
   /** messages to `to` end in this status (default delivered), with ErrorCode when given */
@@ -102,8 +109,15 @@ export interface FakeTwilio {
   readonly callbackFailures: CallbackFailure[];
   /** number of create requests received (any outcome, auth failures included) */
   readonly createRequests: number;
+  /** fetch requests (GET …/Messages/{Sid}.json, authenticated), in arrival order, with the fake's clock */
+  readonly fetches: Array<{ sid: string; at: number }>;
   /** resolves when no status callback is pending */
   idle(): Promise<void>;
+  /** status callbacks wait (messages still move on) until resumeCallbacks(): a deterministic "late" */
+  holdCallbacks(): void;
+  resumeCallbacks(): void;
+  /** status callbacks held back now (waiting for resumeCallbacks) */
+  readonly heldCallbacks: number;
   reset(): void;
   close(): Promise<void>;
 }
@@ -177,10 +191,14 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
   const finalStatuses = new Map<string, { status: Exclude<FakeMessageStatus, 'queued'>; errorCode: number | null }>();
   const timers = new Set<NodeJS.Timeout>();
   const hanging = new Set<http.ServerResponse>();
+  let lateAccepts: Array<() => FakeMessage> = [];
   let pending = 0;
   let idleWaiters: (() => void)[] = [];
   let generation = 0; // bumped by reset(): status progressions of older messages stop
+  let hold: { released: Promise<void>; release: () => void } | null = null;
+  let held = 0;
   let createRequests = 0;
+  const fetches: Array<{ sid: string; at: number }> = [];
   let closed = false;
 
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 50 });
@@ -256,6 +274,11 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     };
     if (m.errorCode !== null) params.ErrorCode = String(m.errorCode);
     const signature = twilio.getExpectedTwilioSignature(authToken, url, params);
+    while (hold && !closed) {
+      held++;
+      await hold.released;
+      held--;
+    }
     let lastError = '';
     for (let attempt = 1; attempt <= callbackAttempts; attempt++) {
       if (closed) return;
@@ -375,6 +398,27 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
       return send(res, 400, errorBody(400, code, PERMANENT_MESSAGES[code](to, from)));
     }
 
+    if (fault === 'accept-later') {
+      hanging.add(res);
+      res.on('close', () => hanging.delete(res));
+      lateAccepts.push(() => accept(params, to, from, body));
+      return;
+    }
+    const m = accept(params, to, from, body);
+    if (fault === 'drop-after-accept') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault === 'timeout-after-accept') {
+      hanging.add(res);
+      res.on('close', () => hanging.delete(res));
+      return;
+    }
+    send(res, 201, JSON.stringify(toJson(m)));
+  }
+
+  /** Records an accepted message and starts its status progression. */
+  function accept(params: Record<string, string>, to: string, from: string, body: string): FakeMessage {
     const at = new Date(now());
     const m: FakeMessage = {
       sid: 'SM' + randomUUID().replace(/-/g, ''),
@@ -397,17 +441,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     if (list) list.push(m);
     else byTo.set(to, [m]);
     void progress(m, generation);
-
-    if (fault === 'drop-after-accept') {
-      req.socket.destroy();
-      return;
-    }
-    if (fault === 'timeout-after-accept') {
-      hanging.add(res);
-      res.on('close', () => hanging.delete(res));
-      return;
-    }
-    send(res, 201, JSON.stringify(toJson(m)));
+    return m;
   }
 
   function list(res: http.ServerResponse, url: URL) {
@@ -507,6 +541,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
       if (path === '/Messages.json' && req.method === 'GET') return list(res, url);
       const one = /^\/Messages\/(SM[0-9a-f]{32})\.json$/.exec(path);
       if (one && req.method === 'GET') {
+        fetches.push({ sid: one[1]!, at: now() });
         const found = bySid.get(one[1]!);
         if (found) return send(res, 200, JSON.stringify(toJson(found)));
       }
@@ -535,6 +570,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     get createRequests() {
       return createRequests;
     },
+    fetches,
     countsByTo() {
       const counts = new Map<string, number>();
       for (const [to, list] of byTo) counts.set(to, list.length);
@@ -542,6 +578,11 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     },
     failNext(n, fault) {
       if (n > 0) nextFaults.push({ fault: normalize(fault), remaining: n });
+    },
+    acceptLate() {
+      const pendingAccepts = lateAccepts;
+      lateAccepts = [];
+      return pendingAccepts.map((f) => f());
     },
     failFor(to, fault, times = Infinity) {
       if (times > 0) faultsByTo.set(to, { fault: normalize(fault), remaining: times });
@@ -551,6 +592,20 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     },
     idle() {
       return pending === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
+    },
+    holdCallbacks() {
+      if (hold) return;
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      hold = { released, release };
+    },
+    resumeCallbacks() {
+      const h = hold;
+      hold = null;
+      h?.release();
+    },
+    get heldCallbacks() {
+      return held;
     },
     reset() {
       generation++;
@@ -563,11 +618,15 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
       nextFaults.length = 0;
       finalStatuses.clear();
       createRequests = 0;
+      fetches.length = 0;
+      lateAccepts = [];
       for (const res of hanging) res.socket?.destroy();
       hanging.clear();
     },
     async close() {
       closed = true;
+      hold?.release();
+      hold = null;
       for (const t of timers) clearTimeout(t);
       timers.clear();
       // waiters of idle() must not hang on progressions that will never finish

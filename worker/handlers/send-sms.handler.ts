@@ -1,10 +1,12 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Db } from '../../src/db/client.js';
+import { providerOutcome } from '../../src/delivery/status.js';
 import { sendSmsJob } from '../../src/jobs/definitions/send-sms.js';
 import type { Logger } from '../../src/lib/logger.js';
 import { isInsideWindow, nextSendTime, type SendWindow } from '../../src/modules/message/quiet-hours.js';
 import * as r from '../../src/modules/message/recipient.queries.js';
 import type { ProgressPublisher } from '../../src/realtime/publisher.js';
+import { callbackUrl, type CallbackTag } from '../../src/sms/callback-tag.js';
 import { SendError, type SmsProvider } from '../sms/provider.js';
 
 export interface SendSmsDeps {
@@ -23,8 +25,9 @@ export interface SendSmsDeps {
 /**
  * Sends one text, exactly once, whatever happens to this process:
  * 1. claim the recipient (queued → sending, with a lease) in one UPDATE; no claim, no send;
- * 2. if an earlier attempt left it 'sending' without a provider id, ask the provider whether that
- *    text exists before sending again;
+ * 2. if any earlier attempt's outcome is unknown (claim.checkProviderSince), ask the provider whether
+ *    a text exists before sending again; every attempt does, until an outcome is known, however the
+ *    attempts between ended (refused, deferred, failed and retried by an operator);
  * 3. send, then record the provider's id. A crash between 3 and the record is step 2 next time.
  */
 export function createSendSmsHandler(d: SendSmsDeps) {
@@ -53,8 +56,10 @@ export function createSendSmsHandler(d: SendSmsDeps) {
       throw new DelayedError();
     }
 
-    const lookup = () => d.provider.findSent({ to: claim.phone, from: claim.fromNumber, body: claim.body, since: claim.sendingAt });
-    if (claim.previousStatus === 'sending') {
+    // since the first attempt whose outcome is unknown, or (for this attempt's own unknown) this one
+    const since = claim.checkProviderSince ?? claim.sendingAt;
+    const lookup = () => d.provider.findSent({ to: claim.phone, from: claim.fromNumber, body: claim.body, since });
+    if (claim.checkProviderSince) {
       const found = await lookup();
       if (found) {
         await r.markSent(d.db, claim.id, found.sid, found.status);
@@ -65,10 +70,11 @@ export function createSendSmsHandler(d: SendSmsDeps) {
     }
 
     try {
-      // the callback names the recipient and attempt: a status that arrives before the provider
-      // id is recorded (it can) still finds its row
-      const statusCallback = d.statusCallback && `${d.statusCallback}?rid=${claim.id}&n=${claim.attempts}`;
-      const sent = await d.provider.send({ to: claim.phone, from: claim.fromNumber, body: claim.body, statusCallback });
+      // the report names the recipient, attempt and episode: a status that arrives before the
+      // provider id is recorded (it can) still finds its row
+      const tag: CallbackTag = { recipientId: claim.id, attempt: claim.attempts, episode: claim.episode };
+      const statusCallback = d.statusCallback && callbackUrl(d.statusCallback, tag);
+      const sent = await d.provider.send({ to: claim.phone, from: claim.fromNumber, body: claim.body, statusCallback, tag });
       await r.markSent(d.db, claim.id, sent.sid, sent.status);
       return 'sent';
     } catch (e) {
@@ -81,12 +87,18 @@ export function createSendSmsHandler(d: SendSmsDeps) {
           await r.markFailed(d.db, claim.id, code, err.message);
           throw new UnrecoverableError(err.message);
         case 'unsubscribed':
-          await r.markFailed(d.db, claim.id, code, err.message);
-          await r.optOutPhone(d.db, claim.churchId, claim.phone, `error:${code ?? 'unsubscribed'}`);
+          // one transaction: nobody may see the text failed as unsubscribed while the number is
+          // still open to the next message (or a reader, to the member's status)
+          await d.db.transaction(async (tx) => {
+            await r.optOutPhone(tx, claim.churchId, claim.phone, `error:${code ?? 'unsubscribed'}`);
+            await r.markFailed(tx, claim.id, code, err.message);
+          });
           await d.onOptOut?.(claim.churchId);
           throw new UnrecoverableError(err.message);
         case 'retry':
           if (last) {
+            // refused now, but an earlier attempt's text may have turned up meanwhile
+            if (claim.checkProviderSince && (await reconcileFound(d, claim.id, lookup))) return 'reconciled';
             await r.markFailed(d.db, claim.id, code, err.message);
             throw err;
           }
@@ -94,13 +106,8 @@ export function createSendSmsHandler(d: SendSmsDeps) {
           throw err;
         case 'unknown': {
           if (last) {
-            const found = await lookup().catch(() => null);
-            if (found) {
-              await r.markSent(d.db, claim.id, found.sid, found.status);
-              await applyKnownStatus(d, found.sid, found.status);
-              return 'reconciled';
-            }
-            await r.markFailed(d.db, claim.id, code, `outcome unknown after ${claim.attempts} attempts: ${err.message}`);
+            if (await reconcileFound(d, claim.id, lookup)) return 'reconciled';
+            await r.markFailed(d.db, claim.id, code, `outcome unknown after ${claim.attempts} attempts: ${err.message}`, true);
             throw err;
           }
           await r.releaseUnknown(d.db, claim.id, code, err.message);
@@ -113,15 +120,17 @@ export function createSendSmsHandler(d: SendSmsDeps) {
   };
 }
 
-const PROVIDER_FINAL: Record<string, 'delivered' | 'undelivered' | 'failed' | undefined> = {
-  delivered: 'delivered',
-  read: 'delivered',
-  undelivered: 'undelivered',
-  failed: 'failed',
-};
+/** The last look before giving up: a text found at the provider is the outcome (a failed look is not). */
+async function reconcileFound(d: SendSmsDeps, id: number, lookup: () => Promise<{ sid: string; status: string } | null>): Promise<boolean> {
+  const found = await lookup().catch(() => null);
+  if (!found) return false;
+  await r.markSent(d.db, id, found.sid, found.status);
+  await applyKnownStatus(d, found.sid, found.status);
+  return true;
+}
 
 /** A text found at the provider may be further along than 'sent' (its callbacks went unheard). */
 async function applyKnownStatus(d: SendSmsDeps, sid: string, providerStatus: string): Promise<void> {
-  const status = PROVIDER_FINAL[providerStatus];
+  const status = providerOutcome(providerStatus);
   if (status) await r.applyProviderStatus(d.db, sid, status, providerStatus, null);
 }

@@ -1,3 +1,5 @@
+import type { CallbackTag } from '../../src/sms/callback-tag.js';
+
 /**
  * What the worker needs from an SMS provider. Implementations: twilio.ts (the twilio SDK) and
  * log.ts (development: writes the text to the log and reports it delivered).
@@ -8,6 +10,8 @@ export interface OutgoingSms {
   body: string;
   /** absolute URL the provider POSTs delivery statuses to; undefined: no callbacks */
   statusCallback?: string;
+  /** whom and which attempt the text is for: a provider that reports in-process (log) hands it back */
+  tag?: CallbackTag;
 }
 
 export interface ProviderMessage {
@@ -49,4 +53,10 @@ export interface SmsProvider {
    * `since`. Used before resending when an earlier attempt's outcome is unknown.
    */
   findSent(q: { to: string; from: string; body: string; since: Date }): Promise<ProviderMessage | null>;
+  /**
+   * The provider's current word on a text it accepted (by its id), or null when it knows no such
+   * text. Used by the reconciler (worker/reconciler.ts) for texts whose status callbacks never came.
+   * Throws SendError (classified) when the provider cannot be asked.
+   */
+  fetchStatus(sid: string): Promise<ProviderMessage | null>;
 }

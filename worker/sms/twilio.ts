@@ -9,6 +9,7 @@ import http from 'node:http';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type * as TwilioHttpResponse from 'twilio/lib/http/response.js';
+import { RETRYABLE_CARRIER_CODES } from '../../src/delivery/status.js';
 import { SendError, type ProviderMessage, type SendErrorKind, type SmsProvider } from './provider.js';
 
 export const TWILIO_API_URL = 'https://api.twilio.com';
@@ -16,9 +17,7 @@ export const TWILIO_API_URL = 'https://api.twilio.com';
 /** Twilio error codes: nothing was sent, trying again later may work */
 export const TWILIO_RETRY_CODES: readonly number[] = [
   20429, // Too Many Requests
-  30001, // Queue overflow
-  30003, // Unreachable destination handset (off, out of coverage)
-  30008, // Unknown error (carrier)
+  ...RETRYABLE_CARRIER_CODES, // the carrier's hiccups (src/delivery/status.ts)
 ];
 /** Twilio error code: the recipient replied STOP (or is blocked at Twilio): record the opt-out */
 export const TWILIO_UNSUBSCRIBED_CODES: readonly number[] = [21610];
@@ -151,6 +150,17 @@ export function createTwilioProvider(opts: TwilioProviderOptions): SmsProvider {
         });
         return toProviderMessage(m);
       } catch (err) {
+        throw classifyTwilioError(err);
+      }
+    },
+
+    async fetchStatus(sid) {
+      try {
+        return toProviderMessage(await client.messages(sid).fetch());
+      } catch (err) {
+        // 404 (Twilio 20404): no such message on this account
+        const e = (err ?? {}) as { status?: unknown; code?: unknown };
+        if (e.status === 404 || e.code === 20404) return null;
         throw classifyTwilioError(err);
       }
     },

@@ -4,3 +4,4 @@ export * from './member.js';
 export * from './group.js';
 export * from './auth.js';
 export * from './message.js';
+export * from './consent.js';

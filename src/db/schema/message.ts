@@ -12,6 +12,7 @@ import {
   unique,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import { FAILED_STATUSES, NEVER_HANDED_OVER_STATUSES, statusList } from '../../delivery/status.js';
 import { users } from './auth.js';
 import { churches } from './church.js';
 import { messageStatus, recipientStatus, smsEncoding } from './enums.js';
@@ -74,11 +75,26 @@ export const messageRecipients = pgTable(
     leaseUntil: timestamp({ withTimezone: true }),
     /** when the current attempt started: a retry looks for a text created since */
     sendingAt: timestamp({ withTimezone: true }),
+    /**
+     * Set when an attempt's outcome became unknown (timeout, dropped connection, killed worker):
+     * from then on every attempt first asks the provider for a text created since this time, until
+     * an outcome is known (a provider id is recorded). Kept through a refused attempt, quiet hours
+     * and an operator's retry, which put the recipient back to queued (worker/handlers/send-sms.handler.ts).
+     */
+    providerCheckSince: timestamp({ withTimezone: true }),
     sentAt: timestamp({ withTimezone: true }),
     deliveredAt: timestamp({ withTimezone: true }),
     failedAt: timestamp({ withTimezone: true }),
     errorCode: text(),
     errorMessage: text(),
+    /**
+     * The reconciler (worker/reconciler.ts) asks the provider about a SENT recipient at this time;
+     * null: never asked yet (first due SMS_RECONCILE_AFTER_S after sent_at). While one worker asks,
+     * it is pushed ahead as a lease, so no other worker asks too.
+     */
+    reconcileAt: timestamp({ withTimezone: true }),
+    /** how often the reconciler has asked (its backoff doubles with each) */
+    reconcileChecks: integer().notNull().default(0),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
@@ -94,7 +110,7 @@ export const messageRecipients = pgTable(
     // failedSends(churchId): a church's failed texts, newest first
     index('message_recipients_church_failed_idx')
       .on(t.churchId, t.id.desc())
-      .where(sql`status IN ('failed', 'undelivered')`),
+      .where(sql`status IN ${statusList(FAILED_STATUSES)}`),
     // a member's recent messages
     index('message_recipients_member_idx').on(t.memberId, t.id.desc()),
     // analytics textsSent (src/modules/analytics/analytics.queries.ts, messagingTotals): texts
@@ -102,7 +118,10 @@ export const messageRecipients = pgTable(
     // from message_recipients_message_status_idx; only provider_sid is not in that index.
     index('message_recipients_sent_idx')
       .on(t.messageId)
-      .where(sql`provider_sid IS NOT NULL AND status IN ('sent', 'delivered', 'undelivered', 'failed')`),
+      .where(sql`provider_sid IS NOT NULL AND status NOT IN ${statusList(NEVER_HANDED_OVER_STATUSES)}`),
+    // the reconciler: SENT recipients never asked about, oldest first, and those due again
+    index('message_recipients_reconcile_new_idx').on(t.sentAt).where(sql`status = 'sent' AND reconcile_at IS NULL`),
+    index('message_recipients_reconcile_due_idx').on(t.reconcileAt).where(sql`status = 'sent' AND reconcile_at IS NOT NULL`),
     foreignKey({
       name: 'message_recipients_message_same_church_fk',
       columns: [t.churchId, t.messageId],

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
+import { FAILED_STATUSES, NEVER_HANDED_OVER_STATUSES, statusList } from '../../delivery/status.js';
 
 /** Inclusive calendar dates (YYYY-MM-DD) in the church's time zone. */
 export interface DateRange {
@@ -83,6 +84,7 @@ export type MessagingTotals = {
   textsSent: number;
   delivered: number;
   failed: number;
+  unconfirmed: number;
   segments: number;
   /** numeric, as text: a sum of 4-decimal amounts stays exact until the service rounds it */
   estimatedCost: string;
@@ -103,21 +105,23 @@ export async function messagingTotals(db: Queryable, churchId: number, r: DateRa
            coalesce(sum(y.texts_sent), 0)::int AS "textsSent",
            coalesce(sum(x.delivered), 0)::int AS "delivered",
            coalesce(sum(x.failed), 0)::int AS "failed",
+           coalesce(sum(x.unconfirmed), 0)::int AS "unconfirmed",
            coalesce(sum(y.texts_sent * m.segments), 0)::int AS "segments",
            coalesce(sum(m.estimated_cost), 0)::text AS "estimatedCost"
     FROM messages m
     CROSS JOIN LATERAL (
       SELECT count(*) FILTER (WHERE r.status <> 'skipped') AS recipients,
              count(*) FILTER (WHERE r.status = 'delivered') AS delivered,
-             count(*) FILTER (WHERE r.status IN ('undelivered', 'failed')) AS failed
+             count(*) FILTER (WHERE r.status IN ${statusList(FAILED_STATUSES)}) AS failed,
+             count(*) FILTER (WHERE r.status = 'unconfirmed') AS unconfirmed
       FROM message_recipients r
       WHERE r.message_id = m.id
     ) x
     CROSS JOIN LATERAL (
-      -- the predicate of message_recipients_sent_idx, word for word
+      -- the predicate of message_recipients_sent_idx, word for word (both from src/delivery/status.ts)
       SELECT count(*) AS texts_sent
       FROM message_recipients r
-      WHERE r.message_id = m.id AND r.provider_sid IS NOT NULL AND r.status IN ('sent', 'delivered', 'undelivered', 'failed')
+      WHERE r.message_id = m.id AND r.provider_sid IS NOT NULL AND r.status NOT IN ${statusList(NEVER_HANDED_OVER_STATUSES)}
     ) y
     WHERE m.church_id = ${churchId}
       AND m.send_at >= (${r.from}::date::timestamp AT TIME ZONE ${timeZone}::text)

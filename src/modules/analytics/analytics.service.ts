@@ -109,6 +109,7 @@ export async function getAnalytics({
       textsSent: texts.textsSent,
       delivered: texts.delivered,
       failed: texts.failed,
+      unconfirmed: texts.unconfirmed,
       deliveryRate: outcomes ? texts.delivered / outcomes : null,
       segments: texts.segments,
       estimatedCost: Math.round(Number(texts.estimatedCost) * 10_000) / 10_000,

@@ -43,7 +43,11 @@ export class MessagingStats {
   @Field(() => Int, { description: 'Texts handed to the provider (they have a provider id).' }) textsSent!: number;
   @Field(() => Int) delivered!: number;
   @Field(() => Int, { description: 'Undelivered or failed.' }) failed!: number;
-  @Field(() => Float, { nullable: true, description: 'delivered / (delivered + failed); null before any outcome.' })
+  @Field(() => Int, { description: 'Sent, but the provider never confirmed an outcome by the reconcile horizon.' }) unconfirmed!: number;
+  @Field(() => Float, {
+    nullable: true,
+    description: 'delivered / (delivered + failed): known outcomes only (not SENT, not UNCONFIRMED); null before any outcome.',
+  })
   deliveryRate!: number | null;
   @Field(() => Int, { description: 'Segments of the texts sent (a long text is billed per segment).' }) segments!: number;
   @Field(() => Float, { description: 'Sum of the messages’ cost estimates at send time.' }) estimatedCost!: number;

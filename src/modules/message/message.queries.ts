@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { messageRecipients, messages, type MemberStatus, type RecipientStatus } from '../../db/schema/index.js';
 import { intArray } from '../../db/sql.js';
+import { phoneOptedOutSql } from '../member/consent.queries.js';
 
 export type MessageRow = typeof messages.$inferSelect;
 export type NewMessageRow = typeof messages.$inferInsert;
@@ -32,7 +33,8 @@ export async function audienceMembers(db: Queryable, churchId: number, a: Audien
     : sql`FALSE`;
   const ids = a.memberIds.length ? sql`m.id = ANY(${intArray(a.memberIds)})` : sql`FALSE`;
   const rows = await db.execute<{ id: number; phone: string | null; opted_out: boolean }>(sql`
-    SELECT m.id, m.phone, m.sms_opted_out_at IS NOT NULL AS opted_out
+    SELECT m.id, m.phone,
+           (m.sms_opted_out_at IS NOT NULL OR (m.phone IS NOT NULL AND ${phoneOptedOutSql(sql`m.church_id`, sql`m.phone`)})) AS opted_out
     FROM members m
     WHERE m.church_id = ${churchId} AND m.archived_at IS NULL
       AND ((${a.everyone} AND m.status <> 'inactive') OR ${statuses} OR ${groups} OR ${ids})

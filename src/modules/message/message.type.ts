@@ -13,6 +13,7 @@ export class DeliveryCounts {
   @Field(() => Int) failed!: number;
   @Field(() => Int) skipped!: number;
   @Field(() => Int) cancelled!: number;
+  @Field(() => Int, { description: 'Sent, but the provider never confirmed an outcome (final).' }) unconfirmed!: number;
   @Field(() => Int) total!: number;
 }
 
@@ -65,7 +66,7 @@ export class Message {
   @Field(() => String) fromNumber!: string;
   @Field(() => DateTime) createdAt!: Date;
   @Field(() => DateTime, { nullable: true }) cancelledAt!: Date | null;
-  @Field(() => DateTime, { nullable: true, description: 'When nothing was left queued or sending.' }) completedAt!: Date | null;
+  @Field(() => DateTime, { nullable: true, description: 'When no recipient could still change (none queued, sending or sent).' }) completedAt!: Date | null;
 }
 
 export const { Conn: MessageConnection } = connectionTypes('Message', Message);
@@ -93,7 +94,7 @@ export class MessageProgress {
   @Field(() => ID) messageId!: number;
   @Field(() => MessageStatus) status!: string;
   @Field(() => DeliveryCounts) counts!: DeliveryCounts;
-  @Field(() => Boolean, { description: 'Nothing is left queued or sending.' }) done!: boolean;
+  @Field(() => Boolean, { description: 'No recipient can still change (none queued, sending or sent).' }) done!: boolean;
   @Field(() => DateTime) at!: Date;
 }
 

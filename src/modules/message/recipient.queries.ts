@@ -2,6 +2,9 @@ import { sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import type { RecipientStatus } from '../../db/schema/index.js';
 import { intArray } from '../../db/sql.js';
+import type { CallbackTag } from '../../sms/callback-tag.js';
+import { FINAL_STATUSES, OPEN_STATUSES, rankSql, statusList } from '../../delivery/status.js';
+import { phoneOptedOutSql } from '../member/consent.queries.js';
 
 /**
  * The recipient state machine, shared by the worker (sending) and the API (status callbacks,
@@ -10,11 +13,17 @@ import { intArray } from '../../db/sql.js';
  *   queued ─claim─► sending ─provider accepted─► sent ─callback─► delivered | undelivered | failed
  *     │                │ (outcome unknown: lease ends, next claim asks the provider first)
  *     └─cancel─► cancelled      └─permanent error─► failed        skipped: decided at send time
+ *                                 sent ─no word from the provider by the horizon─► unconfirmed
+ *
+ * "Ask the provider first" is remembered in provider_check_since, not in the status: a refused
+ * attempt (429), quiet hours and an operator's retry send the recipient back to queued, and the
+ * text of the attempt whose outcome was unknown may still turn up at the provider after that. Only
+ * a known outcome (a provider id recorded: markSent, applyProviderStatus) clears it.
  */
-export const FINAL: RecipientStatus[] = ['delivered', 'undelivered', 'failed', 'skipped', 'cancelled'];
+// which statuses are final (SENT is not: worker/reconciler.ts asks the provider, UNCONFIRMED ends it)
+export const FINAL: readonly RecipientStatus[] = FINAL_STATUSES;
 
-const RANK_SQL = (col: string) =>
-  sql.raw(`(CASE ${col} WHEN 'queued' THEN 0 WHEN 'sending' THEN 1 WHEN 'sent' THEN 2 ELSE 3 END)`);
+const RANK_SQL = rankSql;
 
 export interface ClaimedRecipient {
   id: number;
@@ -25,9 +34,16 @@ export interface ClaimedRecipient {
   attempts: number;
   /** the status before this claim: 'sending' means an earlier attempt's outcome is unknown */
   previousStatus: RecipientStatus;
+  /**
+   * An earlier attempt's outcome is unknown: look at the provider for a text created since then
+   * before sending (null: no attempt since the last known outcome may have reached the provider).
+   */
+  checkProviderSince: Date | null;
   /** someone holding this number opted out since the message was written: do not send */
   optedOut: boolean;
   sendingAt: Date;
+  /** sending_at in µs: the sending episode this attempt belongs to (src/sms/callback-tag.ts) */
+  episode: string;
   body: string;
   fromNumber: string;
   urgent: boolean;
@@ -51,12 +67,15 @@ export async function claimRecipient(db: Queryable, id: number, leaseS: number):
       attempts = r.attempts + 1,
       lease_until = now() + make_interval(secs => ${leaseS}),
       sending_at = CASE WHEN prev.status = 'queued' THEN now() ELSE coalesce(r.sending_at, now()) END,
+      -- still 'sending' with its lease gone: that attempt was killed mid-send, its outcome unknown
+      provider_check_since = CASE WHEN prev.status = 'sending' THEN coalesce(r.provider_check_since, r.sending_at, now())
+                                  ELSE r.provider_check_since END,
       updated_at = now()
     FROM prev, messages m, churches c
     WHERE r.id = prev.id AND m.id = r.message_id AND c.id = r.church_id
-    RETURNING r.id, r.message_id, r.church_id, r.member_id, r.phone, r.attempts, prev.status AS previous_status,
-              r.sending_at, m.body, m.from_number, m.urgent, c.time_zone,
-              EXISTS (SELECT 1 FROM members o WHERE o.church_id = r.church_id AND o.phone = r.phone AND o.sms_opted_out_at IS NOT NULL) AS opted_out`);
+    RETURNING r.id, r.message_id, r.church_id, r.member_id, r.phone, r.attempts, prev.status AS previous_status, r.provider_check_since,
+              r.sending_at, (extract(epoch FROM r.sending_at) * 1000000)::bigint::text AS episode, m.body, m.from_number, m.urgent, c.time_zone,
+              ${phoneOptedOutSql(sql.raw('r.church_id'), sql.raw('r.phone'))} AS opted_out`);
   const r = rows[0];
   if (!r) return null;
   return {
@@ -67,8 +86,10 @@ export async function claimRecipient(db: Queryable, id: number, leaseS: number):
     phone: r.phone as string,
     attempts: r.attempts as number,
     previousStatus: r.previous_status as RecipientStatus,
+    checkProviderSince: r.provider_check_since ? new Date(r.provider_check_since as string) : null,
     optedOut: r.opted_out as boolean,
     sendingAt: new Date(r.sending_at as string),
+    episode: r.episode as string,
     body: r.body as string,
     fromNumber: r.from_number as string,
     urgent: r.urgent as boolean,
@@ -101,15 +122,17 @@ export async function recipientState(db: Queryable, id: number): Promise<Recipie
 export async function markSent(db: Queryable, id: number, sid: string, providerStatus: string): Promise<boolean> {
   const rows = await db.execute(sql`
     UPDATE message_recipients SET status = 'sent', provider_sid = ${sid}, provider_status = ${providerStatus},
-      sent_at = now(), lease_until = NULL, error_code = NULL, error_message = NULL, updated_at = now()
+      sent_at = now(), lease_until = NULL, error_code = NULL, error_message = NULL, provider_check_since = NULL, updated_at = now()
     WHERE id = ${id} AND status = 'sending'
     RETURNING id`);
   return rows.length > 0;
 }
 
-export async function markFailed(db: Queryable, id: number, code: string | null, message: string): Promise<boolean> {
+/** outcomeUnknown: this attempt may have reached the provider, so a retry of it asks first (see the top) */
+export async function markFailed(db: Queryable, id: number, code: string | null, message: string, outcomeUnknown = false): Promise<boolean> {
+  const check = outcomeUnknown ? sql`coalesce(provider_check_since, sending_at, now())` : sql`provider_check_since`;
   const rows = await db.execute(sql`
-    UPDATE message_recipients SET status = 'failed', failed_at = now(), lease_until = NULL,
+    UPDATE message_recipients SET status = 'failed', failed_at = now(), lease_until = NULL, provider_check_since = ${check},
       error_code = ${code}, error_message = ${message.slice(0, 500)}, updated_at = now()
     WHERE id = ${id} AND status IN ('queued', 'sending')
     RETURNING id`);
@@ -123,7 +146,10 @@ export async function markSkipped(db: Queryable, id: number, reason: string): Pr
     WHERE id = ${id} AND status = 'sending'`);
 }
 
-/** An operator retries a failed send: the recipient is queued again (only if it is still failed). */
+/**
+ * An operator retries a failed send: the recipient is queued again (only if it is still failed).
+ * provider_check_since stays: a send that failed with an unknown outcome is looked for first.
+ */
 export async function requeueFailed(db: Queryable, ids: number[]): Promise<number[]> {
   if (!ids.length) return [];
   const rows = await db.execute<{ id: number }>(sql`
@@ -133,7 +159,10 @@ export async function requeueFailed(db: Queryable, ids: number[]): Promise<numbe
   return rows.map((r) => r.id);
 }
 
-/** Nothing reached the provider: back to queued, for the queue's next attempt. */
+/**
+ * Nothing reached the provider in this attempt: back to queued, for the queue's next attempt.
+ * provider_check_since stays: an earlier attempt's text may still turn up.
+ */
 export async function releaseUnsent(db: Queryable, id: number, code: string | null, message: string): Promise<void> {
   await db.execute(sql`
     UPDATE message_recipients SET status = 'queued', lease_until = NULL, sending_at = NULL,
@@ -141,14 +170,17 @@ export async function releaseUnsent(db: Queryable, id: number, code: string | nu
     WHERE id = ${id} AND status = 'sending'`);
 }
 
-/** The outcome is unknown: keep 'sending' but end the lease, so the next attempt asks the provider first. */
+/**
+ * The outcome is unknown: keep 'sending' but end the lease, and remember since when the provider
+ * must be asked first (by every attempt, until an outcome is known).
+ */
 export async function releaseUnknown(db: Queryable, id: number, code: string | null, message: string): Promise<void> {
   await db.execute(sql`
-    UPDATE message_recipients SET lease_until = now(), error_code = ${code}, error_message = ${message.slice(0, 500)}, updated_at = now()
+    UPDATE message_recipients SET lease_until = now(), provider_check_since = coalesce(provider_check_since, sending_at, now()), error_code = ${code}, error_message = ${message.slice(0, 500)}, updated_at = now()
     WHERE id = ${id} AND status = 'sending'`);
 }
 
-/** Outside the sending window: back to queued, untouched attempts (the claim is undone). */
+/** Outside the sending window: back to queued, untouched attempts (the claim is undone; provider_check_since stays). */
 export async function deferRecipient(db: Queryable, id: number): Promise<void> {
   await db.execute(sql`
     UPDATE message_recipients SET status = 'queued', attempts = greatest(attempts - 1, 0), lease_until = NULL,
@@ -168,6 +200,11 @@ export interface StatusUpdate {
 /**
  * A provider status report, applied only forward (a late 'sent' never overwrites 'delivered') and
  * idempotently (a repeat changes nothing and returns null).
+ *
+ * Which row it is for: the one holding that provider id, whichever attempt sent it (the attempt that
+ * found an earlier attempt's text at the provider records that text's id, and its reports carry the
+ * earlier attempt's number). Before any id is recorded (the report beat the worker), the row the tag
+ * names, while it is still being sent in the same episode by that attempt or a later one.
  */
 export async function applyProviderStatus(
   db: Queryable,
@@ -175,12 +212,15 @@ export async function applyProviderStatus(
   status: 'sent' | 'delivered' | 'undelivered' | 'failed',
   providerStatus: string,
   errorCode: string | null,
-  /** from the callback URL: the recipient and attempt the text was sent for */
-  attempt?: { recipientId: number; attempts: number },
+  /** from the callback URL (or the log provider): whom the text was sent to, by which attempt */
+  tag?: CallbackTag,
 ): Promise<StatusUpdate | null> {
-  // By provider id; or, before the worker has recorded that id, by recipient and attempt.
-  const match = attempt
-    ? sql`r.id = ${attempt.recipientId} AND r.attempts = ${attempt.attempts} AND (r.provider_sid = ${sid} OR (r.provider_sid IS NULL AND r.status = 'sending'))`
+  const sameEpisode = tag?.episode != null
+    ? sql`(extract(epoch FROM r.sending_at) * 1000000)::bigint = ${tag.episode}::bigint`
+    : sql`r.attempts = ${tag?.attempt ?? 0}`; // URLs made before episodes: that very attempt only
+  const match = tag
+    ? sql`r.id = ${tag.recipientId} AND (r.provider_sid = ${sid}
+        OR (r.provider_sid IS NULL AND r.status = 'sending' AND r.attempts >= ${tag.attempt} AND ${sameEpisode}))`
     : sql`r.provider_sid = ${sid}`;
   const rows = await db.execute<Record<string, unknown>>(sql`
     UPDATE message_recipients r SET
@@ -191,8 +231,12 @@ export async function applyProviderStatus(
       sent_at = coalesce(r.sent_at, now()),
       delivered_at = CASE WHEN ${status} = 'delivered' THEN now() ELSE r.delivered_at END,
       failed_at = CASE WHEN ${status} IN ('undelivered', 'failed') THEN now() ELSE r.failed_at END,
-      error_code = coalesce(${errorCode}, r.error_code),
+      -- the error of this text, or none: an earlier attempt's (ECONNRESET, 20429) is no longer true
+      error_code = ${errorCode},
+      error_message = NULL,
       lease_until = NULL,
+      -- the provider knows this text: the outcome is known
+      provider_check_since = NULL,
       updated_at = now()
     WHERE ${match} AND ${RANK_SQL('r.status')} < ${RANK_SQL(`'${status}'`)}
     RETURNING r.id, r.message_id, r.church_id, r.member_id, r.status, r.attempts`);
@@ -252,7 +296,7 @@ export async function pendingRecipients(db: Queryable, olderThanS: number, limit
 export type DeliveryCounts = Record<RecipientStatus, number> & { total: number };
 
 export function emptyCounts(): DeliveryCounts {
-  return { queued: 0, sending: 0, sent: 0, delivered: 0, undelivered: 0, failed: 0, skipped: 0, cancelled: 0, total: 0 };
+  return { queued: 0, sending: 0, sent: 0, delivered: 0, undelivered: 0, failed: 0, skipped: 0, cancelled: 0, unconfirmed: 0, total: 0 };
 }
 
 /** Delivery counts of several messages in one statement (message_recipients_message_status_idx). */
@@ -269,28 +313,46 @@ export async function countsByMessage(db: Queryable, messageIds: readonly number
   return out;
 }
 
-/** Messages with nothing left queued or sending become completed; scheduled ones that started, sending. */
+/**
+ * Messages with no recipient that can still change (src/delivery/status.ts: SENT can) become
+ * completed; scheduled ones that started, sending.
+ */
 export async function settleMessages(db: Queryable, messageIds: readonly number[]): Promise<void> {
+  const open = sql`EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.status IN ${statusList(OPEN_STATUSES)})`;
   await db.execute(sql`
     UPDATE messages m SET
-      status = CASE WHEN EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.status IN ('queued', 'sending'))
-                    THEN 'sending'::message_status ELSE 'completed'::message_status END,
-      completed_at = CASE WHEN EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.status IN ('queued', 'sending'))
-                    THEN NULL ELSE coalesce(m.completed_at, now()) END
+      status = CASE WHEN ${open} THEN 'sending'::message_status ELSE 'completed'::message_status END,
+      completed_at = CASE WHEN ${open} THEN NULL ELSE coalesce(m.completed_at, now()) END
     WHERE m.id = ANY(${intArray(messageIds)}) AND m.status IN ('scheduled', 'sending', 'completed') AND m.send_at <= now()`);
 }
 
-/** Records an opt-out for every member of a church holding a phone number (STOP, or Twilio 21610). */
+/**
+ * STOP (or Twilio 21610) from a number: the number is opted out in that church (sms_consents, which
+ * holds for whoever has or later gets the number) and so is every member holding it now. One
+ * statement, so the two cannot disagree. Returns the members newly marked.
+ */
 export async function optOutPhone(db: Queryable, churchId: number, phone: string, via: string): Promise<number[]> {
   const rows = await db.execute<{ id: number }>(sql`
+    WITH consent AS (
+      INSERT INTO sms_consents (church_id, phone, opted_out_at, via, updated_at) VALUES (${churchId}, ${phone}, now(), ${via}, now())
+      ON CONFLICT (church_id, phone) DO UPDATE SET
+        via = CASE WHEN sms_consents.opted_out_at IS NULL THEN EXCLUDED.via ELSE sms_consents.via END,
+        opted_out_at = coalesce(sms_consents.opted_out_at, EXCLUDED.opted_out_at),
+        updated_at = now()
+    )
     UPDATE members SET sms_opted_out_at = coalesce(sms_opted_out_at, now()), sms_opt_out_via = coalesce(sms_opt_out_via, ${via}), updated_at = now()
     WHERE church_id = ${churchId} AND phone = ${phone} AND sms_opted_out_at IS NULL
     RETURNING id`);
   return rows.map((r) => r.id);
 }
 
-export async function optInPhone(db: Queryable, churchId: number, phone: string): Promise<number[]> {
+/** START from a number: the number may be texted again, and so may every member holding it. */
+export async function optInPhone(db: Queryable, churchId: number, phone: string, via = 'keyword:START'): Promise<number[]> {
   const rows = await db.execute<{ id: number }>(sql`
+    WITH consent AS (
+      INSERT INTO sms_consents (church_id, phone, opted_out_at, via, updated_at) VALUES (${churchId}, ${phone}, NULL, ${via}, now())
+      ON CONFLICT (church_id, phone) DO UPDATE SET opted_out_at = NULL, via = EXCLUDED.via, updated_at = now()
+    )
     UPDATE members SET sms_opted_out_at = NULL, sms_opt_out_via = NULL, updated_at = now()
     WHERE church_id = ${churchId} AND phone = ${phone} AND sms_opted_out_at IS NOT NULL
     RETURNING id`);

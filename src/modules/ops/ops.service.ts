@@ -11,6 +11,8 @@ import { requeueFailed } from '../message/recipient.queries.js';
 import { getChurch } from '../church/church.service.js';
 import { requireChurchRole, requirePlatformAdmin } from '../auth/viewer.js';
 import { HealthStatus } from './ops.type.js';
+import { countWorkerProcesses } from './worker-count.js';
+import { FAILED_STATUSES, statusList } from '../../delivery/status.js';
 
 export const FAILED_PAGE_MAX = 50;
 export const RETRY_MAX = 1000;
@@ -32,7 +34,7 @@ export async function queueMetrics({ ctx }: { ctx: Context }) {
     const [counts, paused, workers, oldest, sent] = await Promise.all([
       q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
       q.isPaused(),
-      q.getWorkersCount(),
+      q.getWorkers().then((connections) => countWorkerProcesses(connections)),
       q.getJobs(['waiting'], 0, 0, true),
       ctx.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM message_recipients WHERE sent_at > now() - interval '1 minute'`),
     ]);
@@ -251,7 +253,7 @@ export async function failedSends({ ctx, churchId, first: f, after: a }: { ctx: 
         .where(
           and(
             eq(messageRecipients.churchId, church.id),
-            inArray(messageRecipients.status, ['failed', 'undelivered']),
+            inArray(messageRecipients.status, [...FAILED_STATUSES]),
             after ? lt(messageRecipients.id, after[0] as number) : undefined,
           ),
         )
@@ -264,7 +266,7 @@ export async function failedSends({ ctx, churchId, first: f, after: a }: { ctx: 
     cursorEdge('FAILED', (r: { id: number }) => [r.id]),
     async () => {
       const [n] = await ctx.db.execute<{ n: number }>(
-        sql`SELECT count(*)::int AS n FROM message_recipients WHERE church_id = ${church.id} AND status IN ('failed', 'undelivered')`,
+        sql`SELECT count(*)::int AS n FROM message_recipients WHERE church_id = ${church.id} AND status IN ${statusList(FAILED_STATUSES)}`,
       );
       return n?.n ?? 0;
     },

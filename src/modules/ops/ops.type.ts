@@ -18,7 +18,7 @@ export class QueueMetrics {
   @Field(() => Int, { description: 'Kept for an hour (at most 20,000).' }) completed!: number;
   @Field(() => Int) failed!: number;
   @Field(() => Boolean) paused!: boolean;
-  @Field(() => Int, { description: 'Worker connections to the queue.' }) workers!: number;
+  @Field(() => Int, { description: 'Worker processes serving the queue (not connections: one process may hold several).' }) workers!: number;
   @Field(() => Int, { nullable: true, description: 'Age of the oldest waiting job, in seconds.' }) oldestWaitingSeconds!: number | null;
   @Field(() => Int, { description: 'Texts handed to the provider in the last minute (all processes).' }) sentLastMinute!: number;
 }

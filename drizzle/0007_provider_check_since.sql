@@ -1,0 +1,1 @@
+ALTER TABLE "message_recipients" ADD COLUMN "provider_check_since" timestamp with time zone;
