@@ -10,6 +10,8 @@ import { LoginLimiter } from '../modules/auth/login-limit.js';
 import { createPasswordHasher } from '../modules/auth/password.js';
 import { SessionStore } from '../modules/auth/sessions.js';
 import { ProgressPublisher } from '../realtime/publisher.js';
+import { redisAuthzBus } from '../realtime/authz-bus.js';
+import { channelPrefix } from '../realtime/topics.js';
 import { invalidateMessagingEvents } from '../cache/invalidate.js';
 import { RedisResponseCache } from '../cache/store.js';
 
@@ -34,7 +36,10 @@ export function buildDeps(config: Config, db: Db, redis: Redis, log: Logger, red
     const original = subscriber[m].bind(subscriber) as (...a: unknown[]) => Promise<unknown>;
     (subscriber as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => original(...a).catch(() => 0);
   }
-  const progress = new ProgressPublisher(db, publisher, config.redis.keyPrefix, log);
+  // pub/sub channels are global to the Redis server: prefix and db number keep deployments apart
+  const channels = channelPrefix(config.redis.keyPrefix, redisUrl);
+  const progress = new ProgressPublisher(db, publisher, channels, log);
+  const pubsub = new RedisPubSub({ publisher, subscriber });
   const smsQueue = createQueue(sendSmsJob.queue, producer, config.redis.keyPrefix);
   // the cache may live in a Redis of its own (REDIS_CACHE_URL): it should evict, the queue must not
   const cache = config.cache.enabled
@@ -47,7 +52,7 @@ export function buildDeps(config: Config, db: Db, redis: Redis, log: Logger, red
     db,
     log,
     redis,
-    sessions: new SessionStore(redis, config.auth.sessionTtlS),
+    sessions: new SessionStore(redis, config.auth.sessionTtlS, redisAuthzBus(pubsub, channels, log)),
     limiter: new LoginLimiter(redis, {
       maxFailures: config.auth.loginMaxFailures,
       ipMaxAttempts: config.auth.loginIpMaxAttempts,
@@ -56,7 +61,7 @@ export function buildDeps(config: Config, db: Db, redis: Redis, log: Logger, red
     hasher: createPasswordHasher(config.auth.argon2),
     smsQueue,
     progress,
-    pubsub: new RedisPubSub({ publisher, subscriber }),
+    pubsub,
     cache,
     async close() {
       await cache?.close();

@@ -3,9 +3,29 @@ import { AppError, Problems } from '../../lib/errors.js';
 import * as v from '../../lib/validate.js';
 import { rolesOf, updateUser, userByEmail, userById, type UserRow } from './auth.queries.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from './password.js';
+import { withAuthzChange } from './authz-change.js';
+import type { SessionData } from './sessions.js';
 import { requireViewer } from './viewer.js';
 
 const INVALID = 'Invalid email or password';
+
+/**
+ * What a new session records: the authz version first, then the user and roles as committed now.
+ * Every change to roles or activation bumps the version after it commits (users.service.ts
+ * withAuthzChange), so whatever this reads, either the roles are current or the version is already
+ * stale and the session is refused on first use: a session never carries roles older than its
+ * version. Null when the account was deactivated or deleted in the meantime, or (checkedHash) when
+ * its password changed after the sign-in checked it.
+ */
+async function openSession(ctx: Context, userId: number, checkedHash?: string): Promise<Omit<SessionData, 'createdAt'> | null> {
+  const version = await ctx.sessions.currentVersion(userId);
+  await ctx.sessions.seams.betweenReads?.(userId);
+  const [user, roles] = await Promise.all([userById(ctx.db, userId), rolesOf(ctx.db, userId)]);
+  if (!user || user.deactivatedAt) return null;
+  // the password was changed while this sign-in checked the old one
+  if (checkedHash !== undefined && user.passwordHash !== checkedHash) return null;
+  return { userId: user.id, email: user.email, name: user.name, platformAdmin: user.isPlatformAdmin, roles, version };
+}
 
 /**
  * Signs in: rate-limited per email+IP and per IP (counted before the password is checked), a
@@ -14,6 +34,7 @@ const INVALID = 'Invalid email or password';
 export async function login({ ctx, email, password }: { ctx: Context; email: string; password: string }): Promise<UserRow> {
   const p = new Problems();
   const addr = v.email(p, 'email', email);
+  if (addr === null) p.add('email', 'cannot be blank');
   if (typeof password !== 'string' || password.length === 0 || password.length > PASSWORD_MAX) {
     p.add('password', `must be 1-${PASSWORD_MAX} characters`);
   }
@@ -25,19 +46,10 @@ export async function login({ ctx, email, password }: { ctx: Context; email: str
   if (!user || !ok || user.deactivatedAt) throw new AppError('UNAUTHENTICATED', INVALID, { field: 'password' });
   await ctx.limiter.succeeded(addr!, ctx.http.ip);
 
-  // the version is read before the roles: a role change racing this login bumps it afterwards,
-  // and the new session is then refused on first use instead of carrying stale roles
-  const version = await ctx.sessions.currentVersion(user.id);
-  const roles = await rolesOf(ctx.db, user.id);
-  if (ctx.auth.viewer?.sessionId) await ctx.sessions.destroy(ctx.auth.viewer.sessionId);
-  const id = await ctx.sessions.create({
-    userId: user.id,
-    email: user.email,
-    name: user.name,
-    platformAdmin: user.isPlatformAdmin,
-    roles,
-    version,
-  });
+  const session = await openSession(ctx, user.id, user.passwordHash);
+  if (!session) throw new AppError('UNAUTHENTICATED', INVALID, { field: 'password' });
+  if (ctx.auth.viewer?.sessionId) await ctx.sessions.destroy(ctx.auth.viewer.sessionId, ctx.auth.viewer.userId);
+  const id = await ctx.sessions.create(session);
   ctx.http.setSessionCookie(id);
   ctx.log.info({ userId: user.id }, 'signed in');
   return user;
@@ -45,7 +57,7 @@ export async function login({ ctx, email, password }: { ctx: Context; email: str
 
 export async function logout({ ctx }: { ctx: Context }): Promise<boolean> {
   const sid = ctx.auth.viewer?.sessionId;
-  if (sid) await ctx.sessions.destroy(sid);
+  if (sid) await ctx.sessions.destroy(sid, ctx.auth.viewer!.userId);
   ctx.http.clearSessionCookie();
   return Boolean(sid);
 }
@@ -84,19 +96,15 @@ export async function changePassword({ ctx, currentPassword, newPassword }: { ct
     throw new AppError('UNAUTHENTICATED', 'The current password is not correct', { field: 'currentPassword' });
   }
   await ctx.limiter.succeeded(viewer.email, ctx.http.ip);
-  await updateUser(ctx.db, user.id, { passwordHash: await ctx.hasher.hash(newPassword), passwordChangedAt: new Date() });
-  await ctx.sessions.revokeUser(user.id);
+  const passwordHash = await ctx.hasher.hash(newPassword);
+  await withAuthzChange(ctx, async (tx) => {
+    await updateUser(tx, user.id, { passwordHash, passwordChangedAt: new Date() });
+    return { result: null, userIds: [user.id] };
+  });
   if (viewer.via === 'session') {
-    const roles = await rolesOf(ctx.db, user.id);
-    const id = await ctx.sessions.create({
-      userId: user.id,
-      email: user.email,
-      name: user.name,
-      platformAdmin: user.isPlatformAdmin,
-      roles,
-      version: await ctx.sessions.currentVersion(user.id),
-    });
-    ctx.http.setSessionCookie(id);
+    const session = await openSession(ctx, user.id);
+    if (session) ctx.http.setSessionCookie(await ctx.sessions.create(session));
+    else ctx.http.clearSessionCookie(); // deactivated meanwhile: no new session
   }
   return true;
 }

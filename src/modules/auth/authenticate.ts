@@ -22,13 +22,15 @@ export interface AuthRequest {
 export async function authenticate(
   req: AuthRequest,
   deps: { db: Db; sessions: SessionStore; cookieName: string; log: Logger },
+  /** false: check a session without extending its lifetime (an open socket rechecking) */
+  opts: { slide?: boolean } = {},
 ): Promise<AuthState> {
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.authorization ?? '')?.[1];
   if (bearer) {
     if (!bearer.startsWith(TOKEN_PREFIX) || bearer.length > 200) return { viewer: null, authError: 'Invalid API token' };
     const p = await tokenPrincipal(deps.db, hashToken(bearer));
     if (!p) return { viewer: null, authError: 'Invalid, expired or revoked API token' };
-    if (!p.token.lastUsedAt || Date.now() - p.token.lastUsedAt.getTime() > 60_000) {
+    if (opts.slide !== false && (!p.token.lastUsedAt || Date.now() - p.token.lastUsedAt.getTime() > 60_000)) {
       touchToken(deps.db, p.token.id).catch((e) => deps.log.warn({ err: e }, 'could not record token use'));
     }
     return {
@@ -45,7 +47,7 @@ export async function authenticate(
   }
   const sid = req.cookieHeader ? parseCookies(req.cookieHeader)[deps.cookieName] : undefined;
   if (!sid) return { viewer: null };
-  const s = await deps.sessions.touch(sid);
+  const s = opts.slide === false ? await deps.sessions.peek(sid) : await deps.sessions.touch(sid);
   if (!s) return { viewer: null, authError: 'Your session has ended; sign in again' };
   return {
     viewer: {

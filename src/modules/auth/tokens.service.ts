@@ -57,5 +57,8 @@ export async function revokeApiToken({ ctx, id }: { ctx: Context; id: string }) 
   const tokenId = parseId(id, 'ApiToken');
   const t = await q.revokeToken(ctx.db, tokenId, viewer.userId);
   if (!t) throw new NotFoundError('ApiToken', tokenId);
+  // sockets opened with this token close (every API process re-authenticates that user's sockets)
+  // (best effort: the token is already refused on HTTP, and the sockets' periodic recheck follows)
+  await ctx.sessions.changed(viewer.userId).catch((e) => ctx.log.warn({ err: e }, 'could not announce a token revocation'));
   return t;
 }

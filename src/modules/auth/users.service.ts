@@ -9,8 +9,12 @@ import { parseId } from '../../lib/ids.js';
 import * as v from '../../lib/validate.js';
 import { getChurch } from '../church/church.service.js';
 import * as q from './auth.queries.js';
+import { withAuthzChange } from './authz-change.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from './password.js';
 import { requirePlatformAdmin, requireViewer, ROLE_RANK } from './viewer.js';
+
+/** Whether the email is taken elsewhere or not, a church admin cannot tell from this. */
+const CANNOT_ADD = 'cannot be added as a new account here; if this person already uses Steeple, ask a platform admin to add them';
 
 /** User management in a church: its ADMINs and OWNERs, or a platform admin. */
 function requireUserAdmin(ctx: Context, churchId: number): void {
@@ -63,32 +67,39 @@ export async function addChurchUser({
   if (!email) p.add('input.email', 'is required');
   p.throwIfAny();
 
-  return ctx.db.transaction(async (tx) => {
+  const platformAdmin = requireViewer(ctx.auth).platformAdmin;
+  return withAuthzChange(ctx, async (tx) => {
     let user = await q.userByEmail(tx, email!);
-    if (!user) {
+    if (user && (await q.roleIn(tx, user.id, churchId))) {
+      // this church's own users are no secret to its admins
+      throw new BadInputError({ field: 'input.email', message: 'already has a role in this church; use setChurchUserRole' });
+    }
+    if (!user || !platformAdmin) {
+      // A church admin gets the same answers whether or not the email has an account in another
+      // church: name and password are always required, and the hash is always computed.
       const name = v.text(p, 'input.name', input.name, { max: v.LIMITS.personName, required: true });
       const pw = input.password ?? '';
       if (pw.length < PASSWORD_MIN || pw.length > PASSWORD_MAX) p.add('input.password', `must be ${PASSWORD_MIN}-${PASSWORD_MAX} characters for a new account`);
       p.throwIfAny();
+      const passwordHash = await ctx.hasher.hash(pw);
+      if (user) {
+        // The account serves another church. Attaching it would show this church its details, end
+        // its sessions and grant a role without its consent: operators (platform admins) do that.
+        throw new BadInputError({ field: 'input.email', message: CANNOT_ADD });
+      }
       try {
-        user = await q.insertUser(tx, { email: email!, name: name!, passwordHash: await ctx.hasher.hash(pw) });
+        user = await q.insertUser(tx, { email: email!, name: name!, passwordHash });
       } catch (e) {
-        if (pgError(e)?.code === PG.uniqueViolation) throw new BadInputError({ field: 'input.email', message: 'was just registered; try again' });
+        // registered meanwhile (elsewhere, or by a concurrent call): the same answer as above
+        if (pgError(e)?.code === PG.uniqueViolation) {
+          throw new BadInputError({ field: 'input.email', message: platformAdmin ? 'was just registered; try again' : CANNOT_ADD });
+        }
         throw e;
       }
-    } else if (await q.roleIn(tx, user.id, churchId)) {
-      throw new BadInputError({ field: 'input.email', message: 'already has a role in this church; use setChurchUserRole' });
-    } else if (!requireViewer(ctx.auth).platformAdmin) {
-      // The account serves another church. Attaching it would show this church its details, end
-      // its sessions and grant a role without its consent: operators (platform admins) do that.
-      throw new BadInputError({
-        field: 'input.email',
-        message: 'an account with this email already exists; ask a platform admin to add it to this church',
-      });
     }
     await q.setRole(tx, user.id, churchId, input.role);
-    await ctx.sessions.revokeUser(user.id); // their sessions carry their roles: sign in again to get this one
-    return { user, role: input.role };
+    // their sessions carry their roles: sign in again to get this one
+    return { result: { user, role: input.role }, userIds: [user.id] };
   });
 }
 
@@ -105,13 +116,11 @@ async function changeRole<T>(
   const churchId = await churchIdOf(ctx, cid);
   requireUserAdmin(ctx, churchId);
   const userId = parseId(uid, 'User', 'userId');
-  return ctx.db.transaction(async (tx) => {
+  return withAuthzChange(ctx, async (tx) => {
     const owners = await q.lockOwners(tx, churchId);
     const current = await q.roleIn(tx, userId, churchId);
     if (!current) throw new NotFoundError('User', userId, 'userId');
-    const result = await apply({ tx, churchId, userId, current, owners });
-    await ctx.sessions.revokeUser(userId);
-    return result;
+    return { result: await apply({ tx, churchId, userId, current, owners }), userIds: [userId] };
   });
 }
 
@@ -143,8 +152,9 @@ export async function setUserActive({ ctx, userId: uid, active }: { ctx: Context
   const viewer = requirePlatformAdmin(ctx.auth);
   const userId = parseId(uid, 'User', 'userId');
   if (!active && userId === viewer.userId) throw new BadInputError({ field: 'userId', message: 'you cannot deactivate yourself' });
-  const user = await q.updateUser(ctx.db, userId, { deactivatedAt: active ? null : new Date() });
-  if (!user) throw new NotFoundError('User', userId, 'userId');
-  await ctx.sessions.revokeUser(userId);
-  return user;
+  return withAuthzChange(ctx, async (tx) => {
+    const user = await q.updateUser(tx, userId, { deactivatedAt: active ? null : new Date() });
+    if (!user) throw new NotFoundError('User', userId, 'userId');
+    return { result: user, userIds: [userId] };
+  });
 }
