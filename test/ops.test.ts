@@ -42,9 +42,13 @@ const send = (ids: string[], body: string) =>
     b: body,
   });
 
+// /metrics on the API port answers only the bearer of METRICS_TOKEN (metrics-labels.test.ts)
+const OPS_METRICS_TOKEN = 'ops-test-metrics-token-0123456789';
+
 beforeAll(async () => {
   fake = await startFakeTwilio();
   s = await startTestServer('ops', {
+    METRICS_TOKEN: OPS_METRICS_TOKEN,
     SMS_PROVIDER: 'twilio',
     TWILIO_ACCOUNT_SID: fake.accountSid,
     TWILIO_AUTH_TOKEN: fake.authToken,
@@ -224,7 +228,7 @@ describe('health, readiness and metrics', () => {
   it('/metrics speaks Prometheus with the named series', async () => {
     await s.gql('query MetricsProbe { me { user { id } } }');
     await s.gql('{ member(id: "abc") { id } }');
-    const res = await fetch(`${s.url}/metrics`);
+    const res = await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${OPS_METRICS_TOKEN}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/plain/);
     const text = await res.text();

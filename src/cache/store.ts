@@ -29,6 +29,11 @@ end
 return n`;
 
 const MAX_PENDING_INVALIDATIONS = 10_000;
+/**
+ * One per HTTP request (the cache fast path opens it): once a read or write of this request has
+ * failed, its others skip Redis, so a request waits on the cache's timeout at most once.
+ */
+export const cacheAttempt = new AsyncLocalStorage<{ failed: boolean }>();
 
 /**
  * The response cache's Redis store (envelop's Cache interface), written for what the published
@@ -36,7 +41,9 @@ const MAX_PENDING_INVALIDATIONS = 10_000;
  * member), no KEYS anywhere, one prefix for everything, and it fails open: a slow or absent Redis
  * (commandTimeout, no offline queue) makes a read a miss and a write a no-op, never an error.
  * Invalidations that could not reach Redis are kept and replayed when it answers again, so an
- * outage cannot leave a stale answer behind.
+ * outage cannot leave a stale answer behind. Once a read or write failed, the rest of that request
+ * skips Redis (cacheAttempt), so a miss never waits on the timeout twice (the fast path's peek,
+ * then envelop's get).
  */
 export class RedisResponseCache implements Cache {
   readonly redis: Redis;
@@ -71,6 +78,10 @@ export class RedisResponseCache implements Cache {
 
   async get(id: string): Promise<ExecutionResult | undefined> {
     const op = cacheRequest.getStore()?.operation ?? 'anonymous';
+    if (this.resting) {
+      this.metrics.count('misses', op);
+      return undefined;
+    }
     try {
       const raw = await this.redis.get(this.responseKey(id));
       this.metrics.count(raw ? 'hits' : 'misses', op);
@@ -87,6 +98,7 @@ export class RedisResponseCache implements Cache {
    * counted here, because the full path that follows counts it.
    */
   async peek(id: string, operation: string): Promise<string | null> {
+    if (this.resting) return null;
     try {
       const raw = await this.redis.get(this.responseKey(id));
       if (raw) this.metrics.count('hits', operation);
@@ -99,6 +111,7 @@ export class RedisResponseCache implements Cache {
 
   /** Never rejects: envelop does not await it. */
   set(id: string, data: ExecutionResult, entities: Iterable<CacheEntityRecord>, ttl: number): Promise<void> {
+    if (this.resting) return Promise.resolve();
     const ms = Number.isFinite(ttl) ? Math.max(1, Math.floor(ttl)) : 60_000;
     const key = this.responseKey(id);
     const tags = new Set(cacheRequest.getStore()?.tags ?? []);
@@ -184,7 +197,13 @@ export class RedisResponseCache implements Cache {
     }
   }
 
+  private get resting(): boolean {
+    return cacheAttempt.getStore()?.failed === true;
+  }
+
   private fail(what: string, e: unknown) {
+    const attempt = cacheAttempt.getStore();
+    if (attempt && (what === 'get' || what === 'set')) attempt.failed = true;
     this.metrics.count('errors');
     this.log.warn({ err: (e as Error).message, op: what }, 'response cache unavailable; serving uncached');
   }

@@ -1,7 +1,9 @@
-import { pino, type Logger as PinoLogger } from 'pino';
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 
 export type Logger = PinoLogger;
 
-export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
-  return pino({ level, base: { pid: process.pid, ...bindings } });
+/** JSON lines to stdout; a destination stream instead where a test reads what was logged. */
+export function createLogger(level: string, bindings: Record<string, unknown> = {}, destination?: DestinationStream): Logger {
+  const options = { level, base: { pid: process.pid, ...bindings } };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -9,6 +9,9 @@ import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefault
  */
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
+// prom-client's cluster workers answer the primary with the registries set here, by default only
+// its global registry (which nothing here uses): without this the cluster's text was empty
+AggregatorRegistry.setRegistries([registry]);
 
 export const requestDuration = new Histogram({
   name: 'steeple_graphql_request_duration_seconds',
@@ -32,6 +35,13 @@ export const cacheEvents = new Counter({
   registers: [registry],
 });
 
+export const httpRequests = new Counter({
+  name: 'steeple_http_requests_total',
+  help: 'HTTP requests by route and status code',
+  labelNames: ['route', 'status'] as const,
+  registers: [registry],
+});
+
 export const poolRejected = new Counter({
   name: 'steeple_db_pool_acquire_timeouts_total',
   help: 'Requests that found no free database connection in time',
@@ -39,12 +49,17 @@ export const poolRejected = new Counter({
 });
 
 const OPERATION = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const MAX_OPERATION_LABELS = 200;
 const seen = new Set<string>();
-/** Operation names become labels: bounded, and only names a client could not use to flood them. */
-export function operationLabel(name: string | null | undefined): string {
+/**
+ * Operation names become labels, at most 200 of them. A name is claimed only by an operation that
+ * validated, passed the limits and ran for a signed-in viewer (`claim`); anything else uses a name
+ * already claimed or counts as `other`, so strangers sending junk names cannot use up the labels.
+ */
+export function operationLabel(name: string | null | undefined, claim = false): string {
   if (!name || !OPERATION.test(name)) return 'anonymous';
   if (seen.has(name)) return name;
-  if (seen.size >= 200) return 'other';
+  if (!claim || seen.size >= MAX_OPERATION_LABELS) return 'other';
   seen.add(name);
   return name;
 }
@@ -52,9 +67,12 @@ export function operationLabel(name: string | null | undefined): string {
 const aggregator = new AggregatorRegistry();
 let nextId = 0;
 const waiting = new Map<number, (text: string) => void>();
+/** this process is a cluster primary whose workers hold the metrics (serveClusterMetrics ran) */
+let clustered = false;
 
 /** The metrics text for /metrics: this process's, or the whole cluster's when a primary exists. */
 export async function metricsText(): Promise<{ contentType: string; text: string }> {
+  if (clustered) return { contentType: registry.contentType, text: await aggregator.clusterMetrics() };
   if (cluster.isWorker && process.send) {
     const id = ++nextId;
     const text = await new Promise<string>((resolve, reject) => {
@@ -82,6 +100,7 @@ export function listenForClusterMetrics(): void {
 
 /** In the primary: answers a worker's request with every worker's metrics aggregated. */
 export function serveClusterMetrics(): void {
+  clustered = true;
   cluster.on('message', (worker, m: { type?: string; id?: number }) => {
     if (m?.type !== 'steeple:metrics-request') return;
     aggregator

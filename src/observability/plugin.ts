@@ -10,12 +10,20 @@ export function observabilityPlugin(slowMs = 1000): ApolloServerPlugin<Context> 
   return {
     async requestDidStart({ request }) {
       const started = process.hrtime.bigint();
-      let operation = operationLabel(request.operationName);
+      let name = request.operationName;
+      let operation = operationLabel(name);
       let type = 'unknown';
       return {
         async didResolveOperation({ operation: op, operationName }) {
-          operation = operationLabel(operationName ?? op?.name?.value);
+          name = operationName ?? op?.name?.value;
+          operation = operationLabel(name);
           type = op?.operation ?? 'unknown';
+        },
+        // called once every didResolveOperation (validation, the limits) has passed, just before the
+        // operation runs (or the response cache answers it): only now may its name claim a label
+        async responseForOperation({ contextValue }) {
+          operation = operationLabel(name, Boolean(contextValue.auth.viewer));
+          return null;
         },
         async willSendResponse({ response, contextValue }) {
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;

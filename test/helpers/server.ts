@@ -69,7 +69,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startTestServer(tag: string, env: Record<string, string> = {}): Promise<TestServer> {
+export interface TestServerOptions {
+  /** where the server's pino lines go (a test reads them); LOG_LEVEL still decides which */
+  logDestination?: { write(line: string): void };
+}
+
+export async function startTestServer(tag: string, env: Record<string, string> = {}, opts: TestServerOptions = {}): Promise<TestServer> {
   const testDb = await createTestDatabase(tag);
   const listenPort = await freePort();
   const config = loadConfig({
@@ -88,7 +93,7 @@ export async function startTestServer(tag: string, env: Record<string, string> =
     LOGIN_IP_MAX_ATTEMPTS: '100000',
     ...env,
   });
-  const log = createLogger(config.log.level);
+  const log = createLogger(config.log.level, {}, opts.logDestination);
   const database = createDatabase(testDb.url, config.db.pool, log);
   const redis = new Redis(config.redis.url!, { keyPrefix: config.redis.keyPrefix, maxRetriesPerRequest: 1 });
   const deps = buildDeps(config, database.db, redis, log, config.redis.url!);

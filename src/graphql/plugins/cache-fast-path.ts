@@ -2,7 +2,7 @@ import { defaultBuildResponseCacheKey } from '@envelop/response-cache';
 import type { RequestHandler } from 'express';
 import { Kind, parse, validate, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { policyFor } from '../../cache/policy.js';
-import type { RedisResponseCache } from '../../cache/store.js';
+import { cacheAttempt, type RedisResponseCache } from '../../cache/store.js';
 import type { AppDeps } from '../context.js';
 import { authenticate } from '../../modules/auth/authenticate.js';
 import { operationLabel, requestDuration } from '../../observability/metrics.js';
@@ -43,7 +43,10 @@ export function cacheFastPath(deps: AppDeps & { cache: RedisResponseCache }, sch
     return doc;
   };
 
-  return async (req, res, next) => {
+  // the rest of the request (Apollo, envelop's cache reads) runs inside this request's attempt
+  return (req, res, next) => cacheAttempt.run({ failed: false }, () => handle(req, res, next));
+
+  async function handle(...[req, res, next]: Parameters<RequestHandler>) {
     const started = process.hrtime.bigint();
     const body = req.body as { query?: unknown; variables?: unknown; operationName?: unknown } | undefined;
     if (req.method !== 'POST' || !body || Array.isArray(body) || typeof body.query !== 'string' || !req.is('application/json')) return next();
@@ -59,10 +62,17 @@ export function cacheFastPath(deps: AppDeps & { cache: RedisResponseCache }, sch
       };
       const isKnown = known.has(body.query);
       if (isKnown && !cacheable(known.get(body.query)!)) return next();
-      const auth = await authenticate(
-        { cookieHeader: req.headers.cookie, authorization: req.headers.authorization },
-        { db: deps.db, sessions: deps.sessions, cookieName: deps.config.auth.cookieName, log: deps.log },
-      );
+      let auth: Awaited<ReturnType<typeof authenticate>>;
+      try {
+        auth = await authenticate(
+          { cookieHeader: req.headers.cookie, authorization: req.headers.authorization },
+          { db: deps.db, sessions: deps.sessions, cookieName: deps.config.auth.cookieName, log: deps.log },
+        );
+      } catch (e) {
+        // Apollo answers it (503 when Redis or PostgreSQL is down) without waiting on them again
+        res.locals.authFailure = e;
+        return next();
+      }
       res.locals.auth = auth; // a miss goes on to Apollo without authenticating again
       if (!auth.viewer) return next();
       const op = cacheable(isKnown ? known.get(body.query)! : lookup(body.query));
@@ -94,5 +104,5 @@ export function cacheFastPath(deps: AppDeps & { cache: RedisResponseCache }, sch
     } catch {
       next();
     }
-  };
+  }
 }

@@ -1,24 +1,20 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { unwrapResolverError } from '@apollo/server/errors';
-import { findAppError } from '../../lib/errors.js';
 import type { Context } from '../context.js';
+import { logGraphQLError, RETRY_AFTER_S } from '../errors.js';
 
 /**
- * Logs every unexpected error in full with the request id (the client only sees a masked one,
- * carrying that id so support can find the log line), and answers 503 + Retry-After when the
- * request failed only because the service was overloaded.
+ * Logs each error once with the request id: the client's mistakes (parse, validation, variables,
+ * NOT_FOUND, FORBIDDEN, BAD_USER_INPUT …) at info without a stack, an unavailable dependency as a
+ * warning, and only unexpected errors at error level with their stack (the client sees those
+ * masked, carrying the request id so support can find the line). Answers 503 + Retry-After when
+ * the request failed only because the service was overloaded or a dependency was down.
  */
 export function errorsPlugin(): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
         async didEncounterErrors({ contextValue, errors, operationName }) {
-          for (const e of errors) {
-            const original = unwrapResolverError(e);
-            if (findAppError(original)) continue;
-            if (!e.originalError && e.extensions?.code) continue; // parse/validation: the client's mistake
-            contextValue.log.error({ err: original, path: e.path, operationName }, 'internal error');
-          }
+          for (const e of errors) logGraphQLError(contextValue.log, e, operationName);
         },
         async willSendResponse({ contextValue, response }) {
           if (response.body.kind !== 'single') return;
@@ -30,9 +26,11 @@ export function errorsPlugin(): ApolloServerPlugin<Context> {
             if (code === 'INTERNAL_SERVER_ERROR') (e.extensions as Record<string, unknown>).requestId = contextValue.requestId;
             if (code === 'SERVICE_UNAVAILABLE') unavailable = true;
           }
-          if (unavailable && !response.body.singleResult.data) {
+          // nothing was answered (no data, or every root field null): the whole request is retryable
+          const data = response.body.singleResult.data;
+          if (unavailable && (!data || Object.values(data).every((v) => v === null))) {
             response.http.status = 503;
-            response.http.headers.set('retry-after', '1');
+            response.http.headers.set('retry-after', String(RETRY_AFTER_S));
           }
         },
       };

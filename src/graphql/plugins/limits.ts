@@ -33,13 +33,20 @@ export interface QueryMeasure {
   cost: number;
   /** the largest `first` asked for anywhere, with its path */
   first: { value: number; path: string } | null;
+  /** `__schema` / `__type` selections: each answers with a large part of the schema */
+  introspection: number;
 }
 
+const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
+
 /**
- * Measures an operation with its variables: depth (introspection fields excluded), aliases, and a
- * cost where a field costs 1 plus its children, times the page size (`first`) of a paginated field
- * or an estimate for another list. Fragment cycles are impossible in a validated document, but the
- * walk is bounded anyway.
+ * Measures an operation with its variables: depth, aliases, and a cost where a field costs 1 plus
+ * its children, times the page size (`first`) of a paginated field or an estimate for another
+ * list. Every field and alias counts, `__typename` and introspection included (1,600 aliased
+ * `__typename`s are as much work to answer as any other 1,600 fields); only the depth inside an
+ * introspection selection is left out, because the standard introspection query nests `ofType`
+ * deeper than any data query may go. Fragment cycles are impossible in a validated document, but
+ * the walk is bounded anyway.
  */
 export function measure(
   schema: GraphQLSchema,
@@ -47,28 +54,30 @@ export function measure(
   fragments: Record<string, FragmentDefinitionNode>,
   variables: Record<string, unknown>,
 ): QueryMeasure {
-  const m: QueryMeasure = { depth: 0, aliases: 0, cost: 0, first: null };
+  const m: QueryMeasure = { depth: 0, aliases: 0, cost: 0, first: null, introspection: 0 };
   const root = schema.getRootType(operation.operation);
   if (!root) return m;
   let visits = 0;
 
-  const walk = (set: SelectionSetNode, type: GraphQLObjectType | null, depth: number, path: string): number => {
+  // depth is not counted inside an introspection selection (inMeta)
+  const walk = (set: SelectionSetNode, type: GraphQLObjectType | null, depth: number, path: string, inMeta = false): number => {
     let cost = 0;
     for (const sel of set.selections) {
       if (++visits > 100_000) return cost + 1_000_000;
       if (sel.kind === Kind.FRAGMENT_SPREAD) {
         const frag = fragments[sel.name.value];
-        if (frag) cost += walk(frag.selectionSet, typeOf(schema, frag.typeCondition.name.value) ?? type, depth, path);
+        if (frag) cost += walk(frag.selectionSet, typeOf(schema, frag.typeCondition.name.value) ?? type, depth, path, inMeta);
         continue;
       }
       if (sel.kind === Kind.INLINE_FRAGMENT) {
-        cost += walk(sel.selectionSet, sel.typeCondition ? (typeOf(schema, sel.typeCondition.name.value) ?? type) : type, depth, path);
+        cost += walk(sel.selectionSet, sel.typeCondition ? (typeOf(schema, sel.typeCondition.name.value) ?? type) : type, depth, path, inMeta);
         continue;
       }
       const name = sel.name.value;
-      if (name.startsWith('__')) continue; // introspection and __typename: bounded by the schema itself
       if (sel.alias) m.aliases++;
-      m.depth = Math.max(m.depth, depth);
+      const meta = inMeta || INTROSPECTION_ROOTS.has(name);
+      if (INTROSPECTION_ROOTS.has(name)) m.introspection++;
+      if (!meta) m.depth = Math.max(m.depth, depth);
       const field: GraphQLField<unknown, unknown> | undefined = type?.getFields()[name];
       const fieldPath = `${path}${path ? '.' : ''}${sel.alias?.value ?? name}`;
       let multiplier = 1;
@@ -82,7 +91,7 @@ export function measure(
       } else if (field && isListType(getNullableType(field.type)) && type && !type.name.endsWith('Connection')) {
         multiplier = LIST_ESTIMATES[`${type.name}.${name}`] ?? DEFAULT_LIST_ESTIMATE;
       }
-      const child = sel.selectionSet ? walk(sel.selectionSet, objectTypeOf(field), depth + 1, fieldPath) : 0;
+      const child = sel.selectionSet ? walk(sel.selectionSet, objectTypeOf(field), depth + 1, fieldPath, meta) : 0;
       cost += (1 + child) * multiplier;
     }
     return cost;
@@ -114,7 +123,7 @@ export function limitsPlugin(limits: Config['graphql']): ApolloServerPlugin<Cont
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, document, request, schema }) {
+        async didResolveOperation({ operation, document, request, schema, contextValue }) {
           if (!operation) return;
           const fragments: Record<string, FragmentDefinitionNode> = {};
           for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
@@ -126,6 +135,14 @@ export function limitsPlugin(limits: Config['graphql']): ApolloServerPlugin<Cont
           }
           if (m.depth > limits.maxDepth) reject(`Query is ${m.depth} levels deep; the limit is ${limits.maxDepth}`, { limit: 'depth', max: limits.maxDepth, actual: m.depth });
           if (m.aliases > limits.maxAliases) reject(`Query uses ${m.aliases} aliases; the limit is ${limits.maxAliases}`, { limit: 'aliases', max: limits.maxAliases, actual: m.aliases });
+          // a stranger gets enough introspection for the sandbox (one __schema), not a multiplier on it
+          if (!contextValue.auth.viewer && m.introspection > limits.anonIntrospection) {
+            reject(`Anonymous operations may select __schema / __type at most ${limits.anonIntrospection} time(s); sign in for more`, {
+              limit: 'introspection',
+              max: limits.anonIntrospection,
+              actual: m.introspection,
+            });
+          }
           if (m.cost > limits.maxCost) reject(`Query cost ${m.cost} exceeds the limit of ${limits.maxCost} (page sizes multiply)`, { limit: 'cost', max: limits.maxCost, actual: m.cost });
         },
       };

@@ -4,9 +4,8 @@ import { useResponseCache } from '@envelop/response-cache';
 import { execute, parse, print, specifiedRules, subscribe, validate, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { cacheRequest, type RedisResponseCache } from '../../cache/store.js';
 import { policyFor, type OperationPolicy } from '../../cache/policy.js';
-import { findAppError } from '../../lib/errors.js';
 import type { Context } from '../context.js';
-import { formatError } from '../errors.js';
+import { formatError, logGraphQLError } from '../errors.js';
 
 const POLICY = Symbol('cachePolicy');
 
@@ -76,7 +75,11 @@ export function responseCachePlugin(cache: RedisResponseCache, schema: GraphQLSc
           );
           if ('errors' in result && result.errors?.length) {
             // Apollo formats and logs only the results it executes itself
-            for (const e of result.errors as GraphQLError[]) if (!findAppError(e) && !e.extensions?.code) ctx.log.error({ err: e.originalError ?? e, path: e.path }, 'internal error');
+            for (const e of result.errors as GraphQLError[]) {
+              // no path and no code: the variables did not coerce (see coded), the caller's mistake
+              if (!e.path && !e.extensions?.code) ctx.log.info({ code: 'BAD_USER_INPUT', message: e.message, operationName: request.operationName }, 'client error');
+              else logGraphQLError(ctx.log, e, request.operationName);
+            }
           }
           return {
             http: { status: undefined, headers: new HeaderMap() },
