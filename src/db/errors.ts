@@ -15,3 +15,27 @@ export function pgError(e: unknown): PgErrorInfo | undefined {
 }
 
 export const PG = { uniqueViolation: '23505', foreignKeyViolation: '23503', checkViolation: '23514' } as const;
+
+/**
+ * PostgreSQL data exceptions (class 22) that input causes: a value the column or parameter type
+ * cannot hold. Validation at the GraphQL boundary should refuse such values first, naming the
+ * argument; these codes are the safety net for any that still get through.
+ */
+export const INPUT_DATA_ERRORS: Readonly<Record<string, string>> = {
+  '22001': 'a text value is too long',
+  '22003': 'a number is out of range',
+  '22007': 'a date or time is malformed',
+  '22008': 'a date or time is out of range',
+  '22021': 'a text value contains a character the database cannot store',
+  '22P02': 'a value has the wrong format',
+  '22P05': 'a text value contains a character the database cannot store',
+  '22023': 'a value is invalid',
+  '22025': 'a text value has an invalid escape sequence',
+  '2201B': 'a pattern is invalid',
+};
+
+/** What is wrong with the input behind a PostgreSQL data exception, or undefined for any other error. */
+export function inputDataError(e: unknown): string | undefined {
+  const pg = pgError(e);
+  return pg ? INPUT_DATA_ERRORS[pg.code] : undefined;
+}

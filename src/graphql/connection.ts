@@ -1,7 +1,7 @@
 import type { ClassType } from 'type-graphql';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { BadInputError } from '../lib/errors.js';
-import { decodeCursor, encodeCursor } from '../lib/cursor.js';
+import { decodeCursor, encodeCursor, type KeyKind } from '../lib/cursor.js';
 
 export const PAGE = { default: 20, max: 100 } as const;
 
@@ -22,12 +22,14 @@ export function pageSize(first: number | null | undefined, field = 'first'): num
   return n;
 }
 
+/** Decoded keys of an `after` cursor (validated: see decodeCursor), or undefined without one. */
 export function cursorKeys(
   after: string | null | undefined,
   order: string,
-  shape: Array<'string' | 'number' | 'date'>,
+  shape: KeyKind[],
+  field = 'after',
 ): Array<string | number | null> | undefined {
-  return after ? decodeCursor(after, order, shape) : undefined;
+  return after ? decodeCursor(after, order, shape, field) : undefined;
 }
 
 export interface Connection<E, N> {

@@ -1,6 +1,9 @@
 import { BadInputError } from './errors.js';
+import { MAX_INT4 } from './ids.js';
+import { unstorable } from './validate.js';
 
 type Key = string | number | null;
+export type KeyKind = 'string' | 'number' | 'date';
 
 /**
  * Opaque keyset cursors: base64url of [order, ...sort key values]. The order tag makes a cursor
@@ -10,7 +13,25 @@ export function encodeCursor(order: string, keys: Key[]): string {
   return Buffer.from(JSON.stringify([order, ...keys])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string, order: string, shape: Array<'string' | 'number' | 'date'>, field = 'after'): Key[] {
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** A calendar date PostgreSQL's date type accepts (years 1-9999), or the -infinity the keys use for none. */
+function isCursorDate(k: string): boolean {
+  if (k === '-infinity') return true;
+  const m = DATE.exec(k);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const dt = new Date(Date.UTC(2000, mo - 1, d));
+  dt.setUTCFullYear(y);
+  return y >= 1 && dt.getUTCFullYear() === y && dt.getUTCMonth() === mo - 1 && dt.getUTCDate() === d;
+}
+
+/**
+ * A cursor is client input like any other: every key is checked against what its SQL parameter
+ * can hold (ids are int4, dates real calendar dates, strings storable text) so a crafted cursor
+ * is BAD_USER_INPUT naming the argument, never a database error.
+ */
+export function decodeCursor(cursor: string, order: string, shape: KeyKind[], field = 'after'): Key[] {
   const bad = () => new BadInputError({ field, message: 'is not a valid cursor for this list and ordering' });
   if (cursor.length > 2000) throw bad();
   let parsed: unknown;
@@ -25,10 +46,10 @@ export function decodeCursor(cursor: string, order: string, shape: Array<'string
     const want = shape[i];
     const ok =
       want === 'number'
-        ? Number.isSafeInteger(k)
+        ? Number.isSafeInteger(k) && (k as number) >= 0 && (k as number) <= MAX_INT4
         : want === 'date'
-          ? typeof k === 'string' && /^(-infinity|\d{4}-\d{2}-\d{2})$/.test(k)
-          : typeof k === 'string';
+          ? typeof k === 'string' && isCursorDate(k)
+          : typeof k === 'string' && unstorable(k) === undefined;
     if (!ok) throw bad();
   });
   return keys as Key[];

@@ -1,6 +1,7 @@
 import { BadInputError, NotFoundError } from './errors.js';
 
-const MAX_INT4 = 2_147_483_647;
+/** Row ids are PostgreSQL integer (int4). */
+export const MAX_INT4 = 2_147_483_647;
 
 /** Parses a GraphQL ID into a row id: malformed is bad input, out of range cannot exist. */
 export function parseId(value: string | number, type: string, field = 'id'): number {

@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { parsePhoneNumberFromString, validatePhoneNumberLength, type CountryCode } from 'libphonenumber-js/max';
 import type { Problems } from './errors.js';
 
 /** Field length limits, shared by the GraphQL inputs, the import and the README. */
@@ -19,7 +19,28 @@ const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 const SLUG = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/** Trims, checks required/length; returns the cleaned value or undefined after recording a problem. */
+// PostgreSQL text cannot hold NUL; a lone UTF-16 surrogate has no UTF-8 form (the driver would
+// store U+FFFD instead, silently changing the value).
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this looks for
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why a string cannot reach PostgreSQL as it is, or undefined when it can. */
+export function unstorable(value: string): string | undefined {
+  const m = UNSTORABLE.exec(value);
+  if (!m) return undefined;
+  return m[0] === '\u0000' ? 'contains a NUL character (U+0000)' : 'contains an unpaired UTF-16 surrogate (invalid Unicode)';
+}
+
+/** Records a problem unless `value` is storable text of at most `max` characters (UTF-16 units). */
+export function storable(p: Problems, field: string, value: string, max: number): boolean {
+  const why = unstorable(value);
+  if (why) p.add(field, why);
+  else if (value.length > max) p.add(field, `must be at most ${max} characters`);
+  else return true;
+  return false;
+}
+
+/** Trims, checks required/length/storability; returns the cleaned value or undefined after recording a problem. */
 export function text(
   p: Problems,
   field: string,
@@ -33,6 +54,11 @@ export function text(
   if (value === null) {
     if (opts.required) p.add(field, 'cannot be null');
     return null;
+  }
+  const why = unstorable(value);
+  if (why) {
+    p.add(field, why);
+    return undefined;
   }
   const v = value.trim();
   if (v.length === 0) {
@@ -62,10 +88,36 @@ export function phone(
   if (p.list.length > before) return undefined; // too long: not worth parsing
   const parsed = parsePhoneNumberFromString(v, defaultRegion as CountryCode);
   if (!parsed || !parsed.isValid()) {
-    p.add(field, `is not a valid phone number (region ${defaultRegion} assumed without a +country code)`);
+    p.add(field, phoneProblem(v, defaultRegion));
     return undefined;
   }
   return parsed.number;
+}
+
+/**
+ * What is wrong with a number that did not validate, in libphonenumber's terms (too short, too
+ * long, unknown +code …), naming the numbering plan it was checked against: the one of its
+ * +country code, or the default region when it has none.
+ */
+export function phoneProblem(value: string, defaultRegion: string): string {
+  const international = value.trim().startsWith('+');
+  const code = parsePhoneNumberFromString(value, defaultRegion as CountryCode)?.countryCallingCode;
+  const plan = international ? (code ? `+${code} numbers` : 'numbers with that +country code') : `${defaultRegion} numbers`;
+  const assumed = international ? '' : ` (no +country code was given, so ${defaultRegion} was assumed)`;
+  switch (validatePhoneNumberLength(value, defaultRegion as CountryCode)) {
+    case 'NOT_A_NUMBER':
+      return 'is not a phone number';
+    case 'INVALID_COUNTRY':
+      return international ? 'starts with a +country code that does not exist' : `has no +country code and ${defaultRegion} is not a known region`;
+    case 'TOO_SHORT':
+      return `is too short for ${plan}${assumed}`;
+    case 'TOO_LONG':
+      return `is too long for ${plan}${assumed}`;
+    case 'INVALID_LENGTH':
+      return `has a number of digits no ${plan.replace(/ numbers$/, '')} number has${assumed}`;
+    default:
+      return `is not a valid number in the numbering plan of ${plan}${assumed}`;
+  }
 }
 
 export function isoDate(p: Problems, field: string, value: string | null | undefined): string | null | undefined {

@@ -6,6 +6,7 @@ import { getChurch } from '../church/church.service.js';
 import { requireChurchRole } from '../auth/viewer.js';
 import { insertHouseholds } from '../household/household.queries.js';
 import type { ImportMemberRow } from './member.input.js';
+import { optedOutPhones } from './consent.queries.js';
 import { insertMembers, type NewMemberRow } from './member.queries.js';
 import { invalidatePeople } from '../../cache/invalidate.js';
 
@@ -81,7 +82,16 @@ export async function importMembers({ ctx, churchId, rows }: { ctx: Context; chu
       );
       chunk.forEach((h) => created.set(h.name, h.id));
     }
-    const members = valid.map((x) => ({ ...x.member, householdId: x.household ? (created.get(x.household) ?? null) : null }));
+    // a number that replied STOP stays opted out for whoever is imported with it
+    const stopped = await optedOutPhones(tx, church.id, valid.flatMap((x) => (x.member.phone ? [x.member.phone] : [])));
+    const members = valid.map((x) => {
+      const optOut = x.member.phone ? stopped.get(x.member.phone) : undefined;
+      return {
+        ...x.member,
+        householdId: x.household ? (created.get(x.household) ?? null) : null,
+        ...(optOut ? { smsOptedOutAt: optOut.optedOutAt, smsOptOutVia: optOut.via } : {}),
+      };
+    });
     let imported = 0;
     for (let i = 0; i < members.length; i += INSERT_CHUNK) {
       imported += (await insertMembers(tx, members.slice(i, i + INSERT_CHUNK))).length;

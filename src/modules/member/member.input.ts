@@ -53,7 +53,13 @@ export class UpdateMemberInput {
     nullable: true,
     description: 'true records an opt-out from texts made through staff. Only the person can opt back in (texting START).',
   })
-  smsOptOut?: boolean;
+  smsOptedOut?: boolean | null;
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'The former name of smsOptedOut (same meaning).',
+    deprecationReason: 'Use smsOptedOut, named like Member.smsOptedOut, smsOptedOutAt and smsOptedOutVia.',
+  })
+  smsOptOut?: boolean | null;
 }
 
 @InputType({ description: 'One row of a member import. Dates are YYYY-MM-DD; status is a MemberStatus name.' })

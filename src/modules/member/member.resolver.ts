@@ -52,9 +52,14 @@ export class MemberResolver {
     return `${m.firstName} ${m.lastName}`;
   }
 
-  @FieldResolver(() => Boolean)
+  @FieldResolver(() => Boolean, { description: 'True when the person has opted out of texts (see smsOptedOutAt, smsOptedOutVia).' })
   smsOptedOut(@Root() m: MemberRow): boolean {
     return m.smsOptedOutAt !== null;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'How they opted out: keyword:STOP, error:21610, staff…' })
+  smsOptedOutVia(@Root() m: MemberRow): string | null {
+    return m.smsOptOutVia;
   }
 
   @FieldResolver(() => Church)

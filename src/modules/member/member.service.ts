@@ -8,6 +8,7 @@ import { getChurch } from '../church/church.service.js';
 import { requireChurchRole, requireViewer } from '../auth/viewer.js';
 import type { ChurchRow } from '../church/church.queries.js';
 import type { CreateMemberInput, MembersPageArgs, UpdateMemberInput } from './member.input.js';
+import { optedOutPhones } from './consent.queries.js';
 import * as q from './member.queries.js';
 import type { MemberRow, NewMemberRow } from './member.queries.js';
 import { invalidatePeople } from '../../cache/invalidate.js';
@@ -23,6 +24,17 @@ export async function getMember({ ctx, id, field = 'id' }: { ctx: Context; id: s
   const member = await ctx.loaders.member.load(memberId);
   if (!member) throw new NotFoundError('Member', memberId, field);
   return member;
+}
+
+/**
+ * A number that replied STOP stays opted out for whoever gets it (sms_consents): a member created
+ * or given that number is marked opted out too. The worker and audiences check the number itself
+ * as well, so a STOP that lands between this read and the write still holds.
+ */
+async function numberOptOut(ctx: Context, churchId: number, phone: string | null): Promise<Partial<NewMemberRow>> {
+  if (!phone) return {};
+  const found = (await optedOutPhones(ctx.db, churchId, [phone])).get(phone);
+  return found ? { smsOptedOutAt: found.optedOutAt, smsOptOutVia: found.via } : {};
 }
 
 /** A household id from input, checked to belong to the church (another church's answers NOT_FOUND). */
@@ -129,10 +141,24 @@ export async function createMember({ ctx, input }: { ctx: Context; input: Create
     householdId,
     householdRole: householdId ? (input.householdRole ?? null) : null,
     ...stampStatusDates(status, undefined, input, v.todayIn(church.timeZone)),
+    ...(await numberOptOut(ctx, church.id, person.phone ?? null)),
   };
   const [member] = await q.insertMembers(ctx.db, [row]);
   await invalidatePeople(ctx.cache, church.id);
   return member!;
+}
+
+/**
+ * The opt-out asked for: smsOptedOut, or its deprecated name smsOptOut (both accepted; given
+ * both, they must agree). Null means not given, like an omitted field.
+ */
+function optOutOf(p: Problems, input: UpdateMemberInput): { value: boolean; field: string } | undefined {
+  const given = ([['smsOptedOut', input.smsOptedOut], ['smsOptOut', input.smsOptOut]] as const).filter(([, val]) => val != null);
+  if (given.length === 2 && given[0]![1] !== given[1]![1]) {
+    p.add('input.smsOptedOut', 'contradicts smsOptOut (its deprecated name): give only smsOptedOut');
+  }
+  const [first] = given;
+  return first ? { value: first[1]!, field: `input.${first[0]}` } : undefined;
 }
 
 export async function updateMember({ ctx, id, input }: { ctx: Context; id: string; input: UpdateMemberInput }): Promise<MemberRow> {
@@ -141,8 +167,9 @@ export async function updateMember({ ctx, id, input }: { ctx: Context; id: strin
   const church = await getChurch({ ctx, id: current.churchId });
   const p = new Problems();
   const person = validatePerson(ctx, p, input, false);
-  if (input.smsOptOut === false && current.smsOptedOutAt) {
-    p.add('input.smsOptOut', 'only the person can opt back in to texts, by replying START');
+  const optOut = optOutOf(p, input);
+  if (optOut?.value === false && current.smsOptedOutAt) {
+    p.add(optOut.field, 'only the person can opt back in to texts, by replying START');
   }
   const householdGone = input.householdId === null;
   if (input.householdRole && (householdGone || (input.householdId === undefined && !current.householdId))) {
@@ -160,9 +187,12 @@ export async function updateMember({ ctx, id, input }: { ctx: Context; id: strin
     patch.status = input.status;
     Object.assign(patch, stampStatusDates(input.status, current, input, v.todayIn(church.timeZone)));
   }
-  if (input.smsOptOut === true && !current.smsOptedOutAt) {
+  if (optOut?.value === true && !current.smsOptedOutAt) {
     patch.smsOptedOutAt = new Date();
     patch.smsOptOutVia = 'staff';
+  }
+  if (patch.phone && patch.phone !== current.phone && !current.smsOptedOutAt && !patch.smsOptedOutAt) {
+    Object.assign(patch, await numberOptOut(ctx, church.id, patch.phone));
   }
   const row = await q.updateMember(ctx.db, church.id, current.id, patch);
   if (!row) throw new NotFoundError('Member', current.id);

@@ -21,7 +21,11 @@ export class Member {
   @Field(() => LocalDate, { nullable: true }) birthDate!: string | null;
   @Field(() => DateTime, { nullable: true, description: 'Set when the person opted out of texts.' })
   smsOptedOutAt!: Date | null;
-  @Field(() => String, { nullable: true, description: 'How they opted out: keyword:STOP, error:21610, staff…' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'How they opted out: keyword:STOP, error:21610, staff…',
+    deprecationReason: 'Use smsOptedOutVia, named like smsOptedOut and smsOptedOutAt.',
+  })
   smsOptOutVia!: string | null;
   @Field(() => DateTime, { nullable: true, description: 'Archived (soft-deleted) members leave every list.' })
   archivedAt!: Date | null;

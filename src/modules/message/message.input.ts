@@ -2,6 +2,9 @@ import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
 import { MemberStatus, RecipientStatus } from '../../graphql/enums.js';
 import { DateTime } from '../../graphql/scalars.js';
 
+/** How far in the past a scheduleAt may be and still mean "now": a client's clock may run a little behind. */
+export const SCHEDULE_SKEW_MS = 60_000;
+
 @InputType({ description: 'Who gets a text: the union of the parts given (at least one).' })
 export class AudienceInput {
   @Field(() => Boolean, { nullable: true, description: 'Everyone active: visitors, regulars and members.' })
@@ -16,7 +19,12 @@ export class SendMessageArgs {
   @Field(() => ID) churchId!: string;
   @Field(() => String, { description: '1-1,600 characters.' }) body!: string;
   @Field(() => AudienceInput) audience!: AudienceInput;
-  @Field(() => DateTime, { nullable: true, description: 'Send later (within a year). Quiet hours still apply unless urgent.' })
+  @Field(() => DateTime, {
+    nullable: true,
+    description:
+      `Send later (within a year). Quiet hours still apply unless urgent. A time in the past is refused (BAD_USER_INPUT) ` +
+      `unless it is at most ${SCHEDULE_SKEW_MS / 1000} s ago (clock skew), which sends now; omit it to send now.`,
+  })
   scheduleAt?: Date | null;
   @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'Ignore quiet hours.' }) urgent?: boolean;
 }

@@ -8,7 +8,8 @@ import { parseId, parseIds } from '../../lib/ids.js';
 import { requireChurchRole, requireViewer } from '../auth/viewer.js';
 import type { ChurchRow } from '../church/church.queries.js';
 import { getChurch } from '../church/church.service.js';
-import type { AudienceInput, RecipientsArgs, SendMessageArgs } from './message.input.js';
+import { SCHEDULE_SKEW_MS, type AudienceInput, type RecipientsArgs, type SendMessageArgs } from './message.input.js';
+import * as v from '../../lib/validate.js';
 import * as q from './message.queries.js';
 import { nextSendTime, parseWindow } from './quiet-hours.js';
 import { countsByMessage } from './recipient.queries.js';
@@ -41,6 +42,7 @@ async function plan(ctx: Context, churchId: string, body: string, input: Audienc
   requireChurchRole(ctx.auth, church.id, 'staff');
   const p = new Problems();
   if (typeof body !== 'string' || body.trim().length === 0) p.add('body', 'cannot be blank');
+  else if (v.unstorable(body)) p.add('body', v.unstorable(body)!);
   else if ([...body].length > BODY_MAX) p.add('body', `must be at most ${BODY_MAX} characters`);
   const statuses = [...new Set(input.statuses ?? [])];
   const everyone = input.everyone ?? false;
@@ -48,6 +50,10 @@ async function plan(ctx: Context, churchId: string, body: string, input: Audienc
     p.add('audience', 'needs at least one of everyone, statuses, groupIds or memberIds');
   }
   if (scheduleAt && scheduleAt.getTime() > Date.now() + MAX_SCHEDULE_AHEAD_MS) p.add('scheduleAt', 'must be within a year');
+  // a time already past would send at once: refuse it, allowing for a client clock a little behind
+  if (scheduleAt && scheduleAt.getTime() < Date.now() - SCHEDULE_SKEW_MS) {
+    p.add('scheduleAt', `is in the past (more than ${SCHEDULE_SKEW_MS / 1000} s ago); omit it to send now`);
+  }
   if (!church.smsFromNumber) p.add('churchId', 'this church has no SMS number yet (updateChurch smsFromNumber)');
   p.throwIfAny();
   const groupIds = parseIds(input.groupIds ?? [], 'Group', 'audience.groupIds', MAX_GROUPS);
