@@ -10,6 +10,9 @@ export default defineConfig({
     globalSetup: ['test/helpers/global-setup.ts'],
     setupFiles: ['reflect-metadata'],
     pool: 'forks',
+    // a developer's own .env must not reach the tests (nor the servers they spawn): point the
+    // loader at a file that does not exist (a missing file is fine)
+    env: { STEEPLE_ENV_FILE: '/nonexistent/steeple-tests-read-no-env-file' },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // 2 cores: two test files at a time, each on its own database

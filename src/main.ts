@@ -2,9 +2,9 @@ import 'reflect-metadata';
 import cluster, { type Worker } from 'node:cluster';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { ConfigError, loadConfig, type Config } from './config/env.js';
+import { clusterHandoff, clusterHandoffEnv } from './config/process.js';
 import { bootstrapDatabase } from './db/bootstrap.js';
 import { createDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
@@ -14,8 +14,10 @@ import { buildDeps } from './http/deps.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { hasDemoUsers, seedDemoUsers } from './modules/auth/bootstrap.js';
 import { createPasswordHasher } from './modules/auth/password.js';
+import { startMetricsListener } from './observability/http.js';
 import { listenForClusterMetrics, observe, serveClusterMetrics } from './observability/metrics.js';
 import { bootstrapRedis, RedisUnavailableError } from './redis/bootstrap.js';
+import { createRequestRedis, redisReady } from './redis/client.js';
 import { superviseWorker } from './worker-process.js';
 
 /**
@@ -25,12 +27,12 @@ import { superviseWorker } from './worker-process.js';
  * this process). It restarts a crashed API process with backoff and, on SIGTERM/SIGINT, passes the
  * signal on, waits for every process to drain and stops what it started. Nothing is left behind.
  */
-function workerCount(): number {
+function workerCount(config: Config): number {
   const { values } = parseArgs({ options: { workers: { type: 'string' } }, strict: false });
-  const raw = (values.workers as string | undefined) ?? process.env.API_WORKERS;
-  if (raw === undefined || raw === '') return os.availableParallelism();
+  const raw = values.workers as string | undefined;
+  if (raw === undefined || raw === '') return config.apiWorkers ?? os.availableParallelism();
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new ConfigError([`--workers / API_WORKERS must be 1-256, got "${raw}"`]);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new ConfigError([`--workers must be 1-256, got "${raw}"`]);
   return n;
 }
 
@@ -42,8 +44,9 @@ interface Urls {
 /** One API process: serves until told to stop, then drains (readyz 503, in-flight requests finish). */
 async function runApi(config: Config, urls: Urls, log: Logger, afterDrain?: () => Promise<void>) {
   const database = createDatabase(urls.db, config.db.pool, log);
-  const redis = new Redis(urls.redis, { keyPrefix: config.redis.keyPrefix, maxRetriesPerRequest: 2 });
-  redis.on('error', (e) => log.warn({ err: e.message }, 'redis error'));
+  // sessions and limits: a bounded wait, 503 when Redis is down (src/redis/client.ts)
+  const redis = createRequestRedis(urls.redis, { keyPrefix: config.redis.keyPrefix, timeoutMs: config.redis.timeoutMs }, log);
+  await redisReady(redis, 5000);
   const deps = buildDeps(config, database.db, redis, log, urls.redis);
   observe({ gate: database.gate, queue: deps.smsQueue });
   const handle = await createApp(deps, [() => database.sql`SELECT 1`, () => redis.ping()]);
@@ -82,7 +85,8 @@ async function runApi(config: Config, urls: Urls, log: Logger, afterDrain?: () =
 }
 
 async function runPrimary(config: Config, workers: number, log: Logger) {
-  const pgEndpoint = await bootstrapDatabase(config, log);
+  // announce: the CLIs (db:migrate, db:seed, user:create) find and use this embedded server
+  const pgEndpoint = await bootstrapDatabase(config, log, { announce: true });
   const redisEndpoint = await bootstrapRedis(config, log).catch(async (e) => {
     await pgEndpoint.stop();
     throw e;
@@ -106,7 +110,11 @@ async function runPrimary(config: Config, workers: number, log: Logger) {
 
   let stopping = false;
   const live = new Set<Worker>();
+  // the metrics listener lives where every API process's metrics are seen: here
+  if (workers > 1) serveClusterMetrics();
+  const metricsListener = await startMetricsListener(config.metrics, log);
   const stopRest = async () => {
+    await metricsListener?.close();
     await smsWorker?.stop();
     await redisEndpoint.stop();
     await pgEndpoint.stop();
@@ -115,10 +123,9 @@ async function runPrimary(config: Config, workers: number, log: Logger) {
     // the API in this process: it drains on SIGTERM, then the SMS worker and servers stop
     await runApi(config, urls, log, stopRest);
   } else {
-    serveClusterMetrics();
     const failures = new Map<number, { count: number; since: number }>();
     const fork = (slot: number) => {
-      const w = cluster.fork({ STEEPLE_API_SLOT: String(slot), STEEPLE_DATABASE_URL: urls.db, STEEPLE_REDIS_URL: urls.redis });
+      const w = cluster.fork(clusterHandoffEnv({ slot, databaseUrl: urls.db, redisUrl: urls.redis }));
       live.add(w);
       w.once('exit', (code, signal) => {
         live.delete(w);
@@ -145,10 +152,17 @@ async function runPrimary(config: Config, workers: number, log: Logger) {
     if (await hasDemoUsers(database.db).finally(() => database.close())) {
       process.stdout.write(
         `  Demo sign-in (password "${config.auth.demoPassword}" unless changed): owner@grace.example, staff@grace.example,\n` +
-          `  admin@stmarks.example, ops@steeple.example (platform admin). In the sandbox run:\n` +
+          `  owner@stmarks.example, admin@stmarks.example, ops@steeple.example (platform admin). In the sandbox run:\n` +
           `    mutation { login(email: "owner@grace.example", password: "${config.auth.demoPassword}") { name } }\n`,
       );
     }
+  }
+  if (pgEndpoint.embedded) {
+    // the URL in the data directory lets the CLIs use this server while it runs
+    process.stdout.write(
+      `  Embedded PostgreSQL (npm run db:migrate, db:seed and user:create use it while this runs):\n` +
+        `    psql "${pgEndpoint.url}"\n`,
+    );
   }
   process.stdout.write('\n');
 
@@ -180,13 +194,14 @@ async function runPrimary(config: Config, workers: number, log: Logger) {
 async function main() {
   const config = loadConfig();
   if (cluster.isWorker) {
-    const log = createLogger(config.log.level, { slot: Number(process.env.STEEPLE_API_SLOT) });
+    const handoff = clusterHandoff();
+    const log = createLogger(config.log.level, { slot: handoff.slot });
     listenForClusterMetrics();
-    await runApi(config, { db: process.env.STEEPLE_DATABASE_URL!, redis: process.env.STEEPLE_REDIS_URL! }, log);
+    await runApi(config, { db: handoff.databaseUrl, redis: handoff.redisUrl }, log);
     return;
   }
   const log = createLogger(config.log.level, { role: 'primary' });
-  await runPrimary(config, workerCount(), log);
+  await runPrimary(config, workerCount(config), log);
 }
 
 main().catch((e) => {

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { DotEnvError, loadDotEnv } from './dotenv.js';
+import { parseTrustProxy, trustProxyProblems, type TrustProxy } from './trust-proxy.js';
+import { originProblems, parseOrigins } from './origins.js';
 
 /**
  * The only reader of process.env. Every variable is parsed once, at start, and every problem is
@@ -20,7 +23,14 @@ const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).optional().default('development'),
   HOST: z.string().optional().default('0.0.0.0'),
-  TRUST_PROXY: z.string().optional().default('loopback'),
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .default('loopback')
+    .superRefine((v, ctx) => {
+      for (const message of trustProxyProblems(v)) ctx.addIssue({ code: 'custom', message });
+    })
+    .transform(parseTrustProxy),
   PORT: int(4000, 0, 65535),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
 
@@ -39,6 +49,11 @@ const schema = z.object({
   EMBEDDED_REDIS_DIR: z.string().optional().default('./.data/redis'),
   EMBEDDED_REDIS_PORT: int(6479, 1, 65535),
   REDIS_KEY_PREFIX: z.string().optional().default('steeple:'),
+  REDIS_TIMEOUT_MS: int(500, 10, 60_000),
+
+  METRICS_PORT: int(9464, 0, 65535),
+  METRICS_HOST: z.string().optional().default('127.0.0.1'),
+  METRICS_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
 
   PHONE_DEFAULT_REGION: z
     .string()
@@ -62,8 +77,19 @@ const schema = z.object({
   GRAPHQL_MAX_ALIASES: int(30, 0, 10_000),
   GRAPHQL_MAX_TOKENS: int(5000, 100, 1_000_000),
   GRAPHQL_MAX_COST: int(50_000, 10, 100_000_000),
+  GRAPHQL_ANON_INTROSPECTION: int(1, 0, 100),
 
   PUBLIC_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  // browser origins allowed to open WebSockets (and, later, to call over CORS)
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .default('')
+    .superRefine((v, ctx) => {
+      for (const message of originProblems(v)) ctx.addIssue({ code: 'custom', message });
+    })
+    .transform(parseOrigins),
+  WS_AUTH_RECHECK_S: int(30, 1, 3600),
   SMS_PROVIDER: z.enum(['log', 'twilio']).optional().default('log'),
   TWILIO_ACCOUNT_SID: z.preprocess(emptyToUndefined, z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits').optional()),
   TWILIO_AUTH_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16).optional()),
@@ -77,11 +103,21 @@ const schema = z.object({
   SMS_SEND_TIMEOUT_MS: int(10_000, 100, 120_000),
   SMS_LEASE_S: int(30, 1, 3600),
   SMS_SWEEP_INTERVAL_S: int(15, 1, 3600),
+  // texts SENT whose status callbacks never came: asked about at the provider (worker/reconciler.ts)
+  SMS_RECONCILE_AFTER_S: int(600, 1, 7 * 86_400),
+  SMS_UNCONFIRMED_AFTER_S: int(72 * 3600, 2, 30 * 86_400),
+  SMS_RECONCILE_INTERVAL_S: int(30, 1, 3600),
+  SMS_RECONCILE_BATCH: int(100, 1, 10_000),
+  SMS_RECONCILE_RATE_PER_S: int(10, 1, 1000),
+  SMS_RECONCILE_MAX_BACKOFF_S: int(6 * 3600, 1, 7 * 86_400),
   WORKER: bool(true),
 
   CACHE_ENABLED: bool(true),
   REDIS_CACHE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
   CACHE_TIMEOUT_MS: int(150, 5, 10_000),
+
+  // unset: one API process per core (main.ts; `--workers N` overrides)
+  API_WORKERS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(256).optional()),
 }).superRefine((e, ctx) => {
   if (e.SMS_PROVIDER === 'twilio') {
     for (const key of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'PUBLIC_URL'] as const) {
@@ -90,6 +126,9 @@ const schema = z.object({
   }
   if (e.SMS_WINDOW_START >= e.SMS_WINDOW_END) {
     ctx.addIssue({ code: 'custom', path: ['SMS_WINDOW_START'], message: 'must be before SMS_WINDOW_END' });
+  }
+  if (e.SMS_UNCONFIRMED_AFTER_S <= e.SMS_RECONCILE_AFTER_S) {
+    ctx.addIssue({ code: 'custom', path: ['SMS_UNCONFIRMED_AFTER_S'], message: 'must be more than SMS_RECONCILE_AFTER_S' });
   }
   // the lease must outlast one provider call, or a slow send could be taken over and sent twice
   if (e.SMS_LEASE_S * 1000 <= e.SMS_SEND_TIMEOUT_MS * 2) {
@@ -102,7 +141,17 @@ export type Env = z.output<typeof schema>;
 export interface Config {
   env: Env['NODE_ENV'];
   isProduction: boolean;
-  http: { host: string; port: number; sandbox: boolean; shutdownGraceMs: number; trustProxy: string };
+  http: {
+    host: string;
+    port: number;
+    sandbox: boolean;
+    shutdownGraceMs: number;
+    trustProxy: TrustProxy;
+    /** CORS_ORIGINS; outside production the API's own origin is allowed as well (src/http/origin.ts) */
+    corsOrigins: string[];
+    /** open WebSockets re-authenticate at least this often (besides at once on a change) */
+    wsAuthRecheckS: number;
+  };
   log: { level: Env['LOG_LEVEL'] };
   db: {
     url: string | undefined;
@@ -117,7 +166,10 @@ export interface Config {
       slowQueryMs: number;
     };
   };
-  redis: { url: string | undefined; embedded: { dir: string; port: number }; keyPrefix: string };
+  /** timeoutMs: how long a request waits for Redis (sessions, limits) before it answers 503 */
+  redis: { url: string | undefined; embedded: { dir: string; port: number }; keyPrefix: string; timeoutMs: number };
+  /** the /metrics listener (port 0: none) and the bearer token that opens /metrics anywhere */
+  metrics: { host: string; port: number; token: string | undefined };
   phone: { defaultRegion: string };
   seedDemo: boolean;
   auth: {
@@ -130,7 +182,8 @@ export interface Config {
     argon2: { memoryKib: number; timeCost: number };
     demoPassword: string;
   };
-  graphql: { maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number };
+  /** anonIntrospection: how many __schema/__type selections an anonymous operation may make */
+  graphql: { maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number; anonIntrospection: number };
   /** where Twilio reaches this API (status callbacks; signature checks) */
   publicUrl: string;
   sms: {
@@ -144,9 +197,12 @@ export interface Config {
     sendTimeoutMs: number;
     leaseS: number;
     sweepIntervalS: number;
+    reconcile: { afterS: number; unconfirmedAfterS: number; intervalS: number; batch: number; ratePerS: number; maxBackoffS: number };
   };
   /** npm start also runs the SMS worker process */
   runWorker: boolean;
+  /** API processes npm start runs (API_WORKERS); undefined: one per core */
+  apiWorkers: number | undefined;
   cache: { enabled: boolean; url: string | undefined; timeoutMs: number };
 }
 
@@ -157,8 +213,20 @@ export class ConfigError extends Error {
   }
 }
 
-export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
-  const parsed = schema.safeParse(source);
+/**
+ * Without a source: the process environment, after loading the `.env` beside package.json into it
+ * (the real environment wins; see dotenv.ts). Tests pass a source and read no file.
+ */
+export function loadConfig(source?: Record<string, string | undefined>): Config {
+  if (source === undefined) {
+    try {
+      loadDotEnv();
+    } catch (e) {
+      if (e instanceof DotEnvError) throw new ConfigError(e.problems.map((p) => `${e.file} ${p}`));
+      throw e;
+    }
+  }
+  const parsed = schema.safeParse(source ?? process.env);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
@@ -176,6 +244,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       sandbox: !isProduction && e.SANDBOX,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
       trustProxy: e.TRUST_PROXY,
+      corsOrigins: e.CORS_ORIGINS,
+      wsAuthRecheckS: e.WS_AUTH_RECHECK_S,
     },
     log: { level: e.LOG_LEVEL },
     db: {
@@ -195,7 +265,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       url: e.REDIS_URL,
       embedded: { dir: e.EMBEDDED_REDIS_DIR, port: e.EMBEDDED_REDIS_PORT },
       keyPrefix: e.REDIS_KEY_PREFIX,
+      timeoutMs: e.REDIS_TIMEOUT_MS,
     },
+    metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT, token: e.METRICS_TOKEN },
     phone: { defaultRegion: e.PHONE_DEFAULT_REGION },
     seedDemo: e.SEED_DEMO,
     auth: {
@@ -224,14 +296,24 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       sendTimeoutMs: e.SMS_SEND_TIMEOUT_MS,
       leaseS: e.SMS_LEASE_S,
       sweepIntervalS: e.SMS_SWEEP_INTERVAL_S,
+      reconcile: {
+        afterS: e.SMS_RECONCILE_AFTER_S,
+        unconfirmedAfterS: e.SMS_UNCONFIRMED_AFTER_S,
+        intervalS: e.SMS_RECONCILE_INTERVAL_S,
+        batch: e.SMS_RECONCILE_BATCH,
+        ratePerS: e.SMS_RECONCILE_RATE_PER_S,
+        maxBackoffS: e.SMS_RECONCILE_MAX_BACKOFF_S,
+      },
     },
     runWorker: e.WORKER,
+    apiWorkers: e.API_WORKERS,
     cache: { enabled: e.CACHE_ENABLED, url: e.REDIS_CACHE_URL, timeoutMs: e.CACHE_TIMEOUT_MS },
     graphql: {
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
       maxCost: e.GRAPHQL_MAX_COST,
+      anonIntrospection: e.GRAPHQL_ANON_INTROSPECTION,
     },
   };
 }

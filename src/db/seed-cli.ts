@@ -48,9 +48,14 @@ const churches = intArg('churches', values.churches, 10, 1, MAX);
 const membersPerChurch = intArg('members-per-church', values['members-per-church'], 400, 1, MAX);
 const seed = intArg('seed', values.seed, 1, 0, 2_147_483_647);
 
-const config = loadConfig();
-const log = createLogger(config.log.level);
-const endpoint = await bootstrapDatabase(config, log);
+let endpoint: Awaited<ReturnType<typeof bootstrapDatabase>>;
+try {
+  const config = loadConfig();
+  endpoint = await bootstrapDatabase(config, createLogger(config.log.level), { reuseRunning: true });
+} catch (e) {
+  console.error(`db:seed failed: ${(e as Error).message}`);
+  process.exit(1);
+}
 let exitCode = 0;
 try {
   await runMigrations(endpoint.url);

@@ -16,17 +16,20 @@ import http from 'node:http';
 import { createContext, type AppDeps, type Context, type HttpExchange } from '../graphql/context.js';
 import { authenticate } from '../modules/auth/authenticate.js';
 import type { AuthState } from '../modules/auth/viewer.js';
-import { formatError } from '../graphql/errors.js';
+import { contextFailure, formatError } from '../graphql/errors.js';
 import { errorsPlugin } from '../graphql/plugins/errors.js';
 import { limitsPlugin } from '../graphql/plugins/limits.js';
 import { responseCachePlugin } from '../graphql/plugins/response-cache.js';
 import { cacheFastPath } from '../graphql/plugins/cache-fast-path.js';
-import { metricsText } from '../observability/metrics.js';
+import { countRequests, publicMetrics } from '../observability/http.js';
 import { observabilityPlugin } from '../observability/plugin.js';
 import { getSchema } from '../graphql/schema.js';
 import { WebSocketServer } from 'ws';
 import { useSubscriptions } from './subscriptions.js';
+import { soleCookie } from './cookie.js';
+import { originGuard } from './origin.js';
 import { twilioWebhooks } from './webhooks.js';
+import { requestErrors } from './request-errors.js';
 
 export interface AppHandle {
   app: express.Express;
@@ -47,13 +50,16 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
   const app = express();
   app.disable('x-powered-by');
   // whose X-Forwarded-For to believe (the client IP feeds the sign-in rate limit)
-  app.set('trust proxy', config.http.trustProxy === 'false' ? false : config.http.trustProxy);
+  // (parsed in src/config/trust-proxy.ts into a boolean, a hop count or a list: express reads a
+  // string as an address list)
+  app.set('trust proxy', config.http.trustProxy);
   const httpServer = http.createServer(app);
   // keep-alive longer than typical load balancer idle timeouts, so they close first
   httpServer.keepAliveTimeout = 65_000;
 
   const schema = await getSchema();
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  // a cross-site page must not open a socket with the user's cookie: Origin is checked (origin.ts)
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', verifyClient: originGuard(config) });
   const wsCleanup = useSubscriptions(schema, wsServer, deps);
 
   const apollo = new ApolloServer<Context>({
@@ -108,6 +114,8 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
     next();
   });
 
+  app.use(countRequests());
+
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -124,14 +132,8 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
     }
   });
 
-  app.get('/metrics', async (_req, res) => {
-    try {
-      const { contentType, text } = await metricsText();
-      res.type(contentType).send(text);
-    } catch (e) {
-      res.status(503).type('text/plain').send(`metrics unavailable: ${(e as Error).message}`);
-    }
-  });
+  // served on the metrics listener (main.ts); here only with METRICS_TOKEN (404 without one)
+  app.get('/metrics', publicMetrics(config.metrics));
 
   app.use('/webhooks/twilio', twilioWebhooks(deps));
 
@@ -144,12 +146,16 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
         const given = req.get('x-request-id');
         const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
         res.setHeader('x-request-id', requestId);
+        // the cache fast path may have authenticated (or failed to) already: not twice
+        if (res.locals.authFailure !== undefined) throw contextFailure(res.locals.authFailure, deps.log, requestId);
         const auth =
           (res.locals.auth as AuthState | undefined) ??
           (await authenticate(
             { cookieHeader: req.headers.cookie, authorization: req.headers.authorization },
             { db: deps.db, sessions: deps.sessions, cookieName: auth_.cookieName, log: deps.log },
-          ));
+          ).catch((e: unknown) => {
+            throw contextFailure(e, deps.log, requestId);
+          }));
         const cookieOptions = {
           httpOnly: true,
           sameSite: 'lax' as const,
@@ -158,8 +164,10 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
         };
         const http: HttpExchange = {
           ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
-          setSessionCookie: (id) => res.cookie(auth_.cookieName, id, { ...cookieOptions, maxAge: auth_.sessionTtlS * 1000 }),
-          clearSessionCookie: () => res.clearCookie(auth_.cookieName, cookieOptions),
+          // one Set-Cookie per answer: the renewal below and a login/logout do not both go out
+          setSessionCookie: (id) =>
+            soleCookie(res, auth_.cookieName, () => res.cookie(auth_.cookieName, id, { ...cookieOptions, maxAge: auth_.sessionTtlS * 1000 })),
+          clearSessionCookie: () => soleCookie(res, auth_.cookieName, () => res.clearCookie(auth_.cookieName, cookieOptions)),
         };
         // sliding lifetime: a used session's cookie is renewed along with its Redis expiry
         if (auth.viewer?.via === 'session' && auth.viewer.sessionId) http.setSessionCookie(auth.viewer.sessionId);
@@ -168,6 +176,8 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
       },
     }),
   );
+  // a body that never became a request (not JSON, too large): GraphQL-shaped JSON, one log line
+  app.use(requestErrors(deps.log));
   return {
     app,
     httpServer,

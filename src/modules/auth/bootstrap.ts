@@ -42,6 +42,8 @@ export async function ensureUser(db: Db, hasher: PasswordHasher, spec: NewUserSp
 export const DEMO_USERS = (password: string): NewUserSpec[] => [
   { email: 'owner@grace.example', name: 'Olivia Owner', password, roles: [{ church: 'grace', role: 'owner' }] },
   { email: 'staff@grace.example', name: 'Sam Staff', password, roles: [{ church: 'grace', role: 'staff' }] },
+  // every church keeps an OWNER (the product's rule), the demo ones too
+  { email: 'owner@stmarks.example', name: 'Morgan Owner', password, roles: [{ church: 'st-marks', role: 'owner' }] },
   { email: 'admin@stmarks.example', name: 'Alex Admin', password, roles: [{ church: 'st-marks', role: 'admin' }] },
   { email: 'ops@steeple.example', name: 'Pat Platform', password, platformAdmin: true },
 ];

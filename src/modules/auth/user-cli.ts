@@ -1,12 +1,14 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/env.js';
+import { cliPassword } from '../../config/process.js';
 import { bootstrapDatabase } from '../../db/bootstrap.js';
 import { createDatabase } from '../../db/client.js';
 import { runMigrations } from '../../db/migrate.js';
 import { ROLE_RANK } from './viewer.js';
 import { createLogger } from '../../lib/logger.js';
 import { ensureUser } from './bootstrap.js';
+import { endSessionsOf } from './cli-sessions.js';
 import { createPasswordHasher, PASSWORD_MAX, PASSWORD_MIN } from './password.js';
 import type { ChurchRole } from '../../db/schema/index.js';
 
@@ -44,7 +46,7 @@ if (values.help) {
 }
 const email = values.email ?? fail('--email is required');
 if (!/^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(email)) fail('--email is not an email address');
-const password = values.password ?? process.env.STEEPLE_PASSWORD ?? fail('--password (or STEEPLE_PASSWORD) is required');
+const password = values.password ?? cliPassword() ?? fail('--password (or STEEPLE_PASSWORD) is required');
 if (password.length < PASSWORD_MIN || password.length > PASSWORD_MAX) fail(`the password must be ${PASSWORD_MIN}-${PASSWORD_MAX} characters`);
 const roles = (values.role ?? []).map((r) => {
   const [church, role] = r.split(':');
@@ -52,9 +54,17 @@ const roles = (values.role ?? []).map((r) => {
   return { church: church!, role: role!.toLowerCase() as ChurchRole };
 });
 
-const config = loadConfig();
-const log = createLogger(config.log.level);
-const endpoint = await bootstrapDatabase(config, log);
+let config: ReturnType<typeof loadConfig>;
+let log: ReturnType<typeof createLogger>;
+let endpoint: Awaited<ReturnType<typeof bootstrapDatabase>>;
+try {
+  config = loadConfig();
+  log = createLogger(config.log.level);
+  endpoint = await bootstrapDatabase(config, log, { reuseRunning: true });
+} catch (e) {
+  console.error(`user:create: ${(e as Error).message}`);
+  process.exit(1);
+}
 try {
   await runMigrations(endpoint.url);
   const database = createDatabase(endpoint.url, config.db.pool, log);
@@ -67,6 +77,12 @@ try {
       roles,
     });
     console.log(`${r.created ? 'created' : 'updated'} user ${email} (id ${r.id})${roles.length ? ` with ${roles.map((x) => `${x.church}:${x.role}`).join(', ')}` : ''}`);
+    // sessions carry roles: an existing user's end now, so a lowered role does not live on in them
+    if (!r.created && (roles.length || values['platform-admin'])) {
+      await endSessionsOf(config, log, [r.id]).catch((e: Error) => {
+        throw new Error(`the roles are saved, but signed-in sessions could not be ended (sign the user out another way): ${e.message}`);
+      });
+    }
   } catch (e) {
     console.error(`user:create: ${(e as Error).message}`);
     process.exitCode = 1;
