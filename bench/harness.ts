@@ -483,19 +483,14 @@ export function markdown(rows: LoadResult[], sms: SmsResult | null, meta: { comm
 
 /** A 10,000-recipient send drained by the real worker against the fake Twilio. */
 export async function smsDrain(f: Fixture, o: BenchOptions): Promise<SmsResult> {
-  const { startFakeTwilio } = await import('../test/helpers/fake-twilio.js');
+  const { startFakeTwilio, twilioEnv } = await import('../test/helpers/fake-twilio.js');
   const fake = await startFakeTwilio({ callbackDelaysMs: [50, 100] });
   const api = await startApi(f, o, {
     workers: 1,
     cache: true,
     env: {
       WORKER: 'true',
-      SMS_PROVIDER: 'twilio',
-      TWILIO_ACCOUNT_SID: fake.accountSid,
-      TWILIO_AUTH_TOKEN: fake.authToken,
-      TWILIO_API_URL: fake.url,
-      SMS_WINDOW_START: '00:00',
-      SMS_WINDOW_END: '24:00',
+      ...twilioEnv(fake),
       SMS_WORKER_CONCURRENCY: '100',
       SMS_RATE_LIMIT_PER_S: '10000',
     },

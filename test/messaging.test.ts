@@ -4,7 +4,7 @@ import { createQueue, bullConnection } from '../src/jobs/queues.js';
 import { createLogger } from '../src/lib/logger.js';
 import { twilioSignature } from '../src/sms/signature.js';
 import { startWorker, type RunningWorker } from '../worker/worker.js';
-import { startFakeTwilio, type FakeTwilio } from './helpers/fake-twilio.js';
+import { startFakeTwilio, type FakeTwilio, twilioEnv } from './helpers/fake-twilio.js';
 import { seedChurch, type SeededChurch } from './helpers/factories.js';
 import { startTestServer, TEST_REDIS_URL, type TestServer } from './helpers/server.js';
 import { subscribe } from './helpers/ws.js';
@@ -78,13 +78,8 @@ const nextPhone = () => `+1312555${String(2000 + phoneSeq++).padStart(4, '0')}`;
 beforeAll(async () => {
   fake = await startFakeTwilio();
   s = await startTestServer('messaging', {
-    SMS_PROVIDER: 'twilio',
-    TWILIO_ACCOUNT_SID: fake.accountSid,
-    TWILIO_AUTH_TOKEN: fake.authToken,
-    TWILIO_API_URL: fake.url,
-    // always open, except where a test says otherwise through scheduleAt/preview
-    SMS_WINDOW_START: '00:00',
-    SMS_WINDOW_END: '24:00',
+    // quiet hours always open, except where a test says otherwise through scheduleAt/preview
+    ...twilioEnv(fake),
     SMS_SEND_TIMEOUT_MS: '500',
     SMS_LEASE_S: '2',
     SMS_SWEEP_INTERVAL_S: '1',

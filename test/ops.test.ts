@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/lib/logger.js';
 import { startWorker, type RunningWorker } from '../worker/worker.js';
-import { startFakeTwilio, type FakeTwilio } from './helpers/fake-twilio.js';
+import { startFakeTwilio, type FakeTwilio, twilioEnv } from './helpers/fake-twilio.js';
 import { seedChurch, type SeededChurch } from './helpers/factories.js';
 import { startTestServer, TEST_REDIS_URL, type TestServer } from './helpers/server.js';
 
@@ -49,12 +49,7 @@ beforeAll(async () => {
   fake = await startFakeTwilio();
   s = await startTestServer('ops', {
     METRICS_TOKEN: OPS_METRICS_TOKEN,
-    SMS_PROVIDER: 'twilio',
-    TWILIO_ACCOUNT_SID: fake.accountSid,
-    TWILIO_AUTH_TOKEN: fake.authToken,
-    TWILIO_API_URL: fake.url,
-    SMS_WINDOW_START: '00:00',
-    SMS_WINDOW_END: '24:00',
+    ...twilioEnv(fake),
     SMS_LEASE_S: '2',
     SMS_SEND_TIMEOUT_MS: '500',
     SMS_SWEEP_INTERVAL_S: '1',

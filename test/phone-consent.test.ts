@@ -2,7 +2,7 @@ import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/lib/logger.js';
 import { startWorker, type RunningWorker } from '../worker/worker.js';
-import { startFakeTwilio, type FakeTwilio } from './helpers/fake-twilio.js';
+import { startFakeTwilio, type FakeTwilio, twilioEnv } from './helpers/fake-twilio.js';
 import { seedChurch, type SeededChurch } from './helpers/factories.js';
 import { startTestServer, TEST_REDIS_URL, type TestServer } from './helpers/server.js';
 
@@ -93,12 +93,7 @@ const textsTo = (phone: string) => fake.messages.filter((m) => m.to === phone).l
 beforeAll(async () => {
   fake = await startFakeTwilio();
   s = await startTestServer('consent', {
-    SMS_PROVIDER: 'twilio',
-    TWILIO_ACCOUNT_SID: fake.accountSid,
-    TWILIO_AUTH_TOKEN: fake.authToken,
-    TWILIO_API_URL: fake.url,
-    SMS_WINDOW_START: '00:00',
-    SMS_WINDOW_END: '24:00',
+    ...twilioEnv(fake),
     SMS_SEND_TIMEOUT_MS: '500',
     SMS_LEASE_S: '2',
     SMS_SWEEP_INTERVAL_S: '1',

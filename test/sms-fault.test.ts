@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeTwilio, type FakeTwilio } from './helpers/fake-twilio.js';
+import { startFakeTwilio, type FakeTwilio, twilioEnv } from './helpers/fake-twilio.js';
 import { seedChurch } from './helpers/factories.js';
 import { freePort, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -59,13 +59,8 @@ function startWorker(): ChildProcess {
       DATABASE_URL: s.config.db.url,
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
       REDIS_KEY_PREFIX: prefix,
-      SMS_PROVIDER: 'twilio',
-      TWILIO_ACCOUNT_SID: fake.accountSid,
-      TWILIO_AUTH_TOKEN: fake.authToken,
-      TWILIO_API_URL: fake.url,
+      ...twilioEnv(fake),
       PUBLIC_URL: s.config.publicUrl,
-      SMS_WINDOW_START: '00:00',
-      SMS_WINDOW_END: '24:00',
       SMS_SEND_TIMEOUT_MS: '1000',
       SMS_LEASE_S: '3',
       SMS_SWEEP_INTERVAL_S: '2',
@@ -93,12 +88,7 @@ beforeAll(async () => {
   s = await startTestServer('fault', {
     REDIS_URL: `redis://127.0.0.1:${redisPort}`,
     REDIS_KEY_PREFIX: prefix,
-    SMS_PROVIDER: 'twilio',
-    TWILIO_ACCOUNT_SID: fake.accountSid,
-    TWILIO_AUTH_TOKEN: fake.authToken,
-    TWILIO_API_URL: fake.url,
-    SMS_WINDOW_START: '00:00',
-    SMS_WINDOW_END: '24:00',
+    ...twilioEnv(fake),
   });
 }, 60_000);
 

@@ -7,7 +7,7 @@ import { createLogProvider } from '../worker/sms/log.js';
 import { SendError } from '../worker/sms/provider.js';
 import { createTwilioProvider } from '../worker/sms/twilio.js';
 import { startWorker, type RunningWorker } from '../worker/worker.js';
-import { startFakeTwilio, type FakeTwilio } from './helpers/fake-twilio.js';
+import { startFakeTwilio, type FakeTwilio, twilioEnv } from './helpers/fake-twilio.js';
 import { seedChurch, type SeededChurch } from './helpers/factories.js';
 import { freePort, startTestServer, TEST_REDIS_URL, type TestServer } from './helpers/server.js';
 
@@ -99,12 +99,7 @@ const settings = (over: Partial<ReconcilerSettings> = {}): ReconcilerSettings =>
 beforeAll(async () => {
   fake = await startFakeTwilio();
   s = await startTestServer('reconcile', {
-    SMS_PROVIDER: 'twilio',
-    TWILIO_ACCOUNT_SID: fake.accountSid,
-    TWILIO_AUTH_TOKEN: fake.authToken,
-    TWILIO_API_URL: fake.url,
-    SMS_WINDOW_START: '00:00',
-    SMS_WINDOW_END: '24:00',
+    ...twilioEnv(fake),
     // the fake answers at once: no send may time out here (a retry would find the text at the fake
     // and record its status itself, which is not the lost-callback case under test)
     SMS_SEND_TIMEOUT_MS: '5000',

@@ -172,6 +172,21 @@ function parseDateFilter(v: string): { day: string } | { ms: number } | null {
   return Number.isNaN(ms) ? null : { ms };
 }
 
+/**
+ * The settings that point a server (or worker) at this fake through the real twilio SDK, with quiet
+ * hours always open: the texts of a test go out when the test sends them.
+ */
+export function twilioEnv(fake: Pick<FakeTwilio, 'accountSid' | 'authToken' | 'url'>): Record<string, string> {
+  return {
+    SMS_PROVIDER: 'twilio',
+    TWILIO_ACCOUNT_SID: fake.accountSid,
+    TWILIO_AUTH_TOKEN: fake.authToken,
+    TWILIO_API_URL: fake.url,
+    SMS_WINDOW_START: '00:00',
+    SMS_WINDOW_END: '24:00',
+  };
+}
+
 export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<FakeTwilio> {
   const accountSid = options.accountSid ?? DEFAULT_ACCOUNT_SID;
   const authToken = options.authToken ?? DEFAULT_AUTH_TOKEN;
