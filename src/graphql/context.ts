@@ -10,7 +10,7 @@ import type { LoginLimiter } from '../modules/auth/login-limit.js';
 import type { PasswordHasher } from '../modules/auth/password.js';
 import type { SessionStore } from '../modules/auth/sessions.js';
 import { churchScope, dataScope, type AuthState } from '../modules/auth/viewer.js';
-import { createLoaders, type Loaders } from './loaders.js';
+import { createLoaders, type Loaders } from '../modules/loaders.js';
 
 export interface AppDeps {
   config: Config;

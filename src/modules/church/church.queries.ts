@@ -6,10 +6,6 @@ import { churches } from '../../db/schema/index.js';
 export type ChurchRow = typeof churches.$inferSelect;
 export type NewChurchRow = typeof churches.$inferInsert;
 
-export async function churchesByIds(db: Queryable, ids: readonly number[]): Promise<ChurchRow[]> {
-  return db.select().from(churches).where(sql`${churches.id} = ANY(${intArray(ids)})`);
-}
-
 /** Which churches a list may show: all of them (platform admin) or the viewer's. */
 export interface ChurchScope {
   all: boolean;
@@ -18,6 +14,12 @@ export interface ChurchScope {
 
 function scopeSql(scope: ChurchScope) {
   return scope.all ? undefined : sql`${churches.id} = ANY(${intArray(scope.ids)})`;
+}
+
+/** Churches by id, only those the scope may read (the statement itself carries the scope). */
+export async function churchesByIds(db: Queryable, ids: readonly number[], scope: ChurchScope): Promise<ChurchRow[]> {
+  if (!scope.all && !scope.ids.length) return [];
+  return db.select().from(churches).where(and(sql`${churches.id} = ANY(${intArray(ids)})`, scopeSql(scope)));
 }
 
 /** `churches` list in name order, keyset on (lower(name), id): churches_name_id_idx. */

@@ -1,0 +1,31 @@
+import type { Queryable } from '../db/client.js';
+import type { LoaderScope } from '../lib/loader-kit.js';
+import { churchLoaders } from './church/church.loaders.js';
+import { groupLoaders, MEMBER_GROUPS_CAP } from './group/group.loaders.js';
+import { householdLoaders } from './household/household.loaders.js';
+import { HOUSEHOLD_MEMBERS_CAP, memberLoaders } from './member/member.loaders.js';
+import { messageLoaders } from './message/message.loaders.js';
+
+export type { LoaderScope } from '../lib/loader-kit.js';
+
+/** Per-relation caps for lists that are not paginated (a household or a member's groups). */
+export const RELATION_CAPS = { householdMembers: HOUSEHOLD_MEMBERS_CAP, memberGroups: MEMBER_GROUPS_CAP } as const;
+
+/**
+ * Built per request (context factory) for one viewer from each module's loaders: caches never
+ * outlive a request, and every module builds its loaders from the same viewer scope, whose church
+ * ids every statement carries, so a resolver that forgot its permission check still cannot load
+ * another church's rows (test/loaders-scope.test.ts walks every key). Every relation in the schema
+ * resolves through these.
+ */
+export function createLoaders(db: Queryable, scope: LoaderScope) {
+  return {
+    ...churchLoaders(db, scope),
+    ...memberLoaders(db, scope),
+    ...householdLoaders(db, scope),
+    ...groupLoaders(db, scope),
+    ...messageLoaders(db, scope),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;
