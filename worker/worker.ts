@@ -9,7 +9,7 @@ import { parseWindow } from '../src/modules/message/quiet-hours.js';
 import { ProgressPublisher } from '../src/realtime/publisher.js';
 import { channelPrefix } from '../src/realtime/topics.js';
 import { invalidateMessagingEvents, invalidatePeople } from '../src/cache/invalidate.js';
-import { RedisResponseCache } from '../src/cache/store.js';
+import { RedisTagStore } from '../src/cache/tag-store.js';
 import { createSendSmsHandler } from './handlers/send-sms.handler.js';
 import { buildRegistry } from './registry.js';
 import { createLogProvider, logDeliveryRecorder } from './sms/log.js';
@@ -49,7 +49,7 @@ export async function startWorker(
   const progress = new ProgressPublisher(database.db, publisher, channelPrefix(config.redis.keyPrefix, urls.redis), log);
   // deliveries change the dashboard's messaging figures: drop them as progress is published
   const cache = config.cache.enabled
-    ? new RedisResponseCache(config.cache.url ?? urls.redis, `${config.redis.keyPrefix}rc:`, log, config.cache.timeoutMs)
+    ? new RedisTagStore(config.cache.url ?? urls.redis, `${config.redis.keyPrefix}rc:`, log, config.cache.timeoutMs)
     : null;
   progress.onFlush.push((events) => invalidateMessagingEvents(cache, events));
 

@@ -1,5 +1,5 @@
-import { entityTag, type RedisResponseCache } from './store.js';
-import { tags } from './policy.js';
+import { entityTag, type RedisTagStore } from './tag-store.js';
+import { tags } from './tags.js';
 
 /**
  * Named invalidators, called after commit by services, webhooks and the worker. Each drops the
@@ -8,29 +8,29 @@ import { tags } from './policy.js';
  */
 type Entity = [typename: string, id: number | string];
 
-async function drop(cache: RedisResponseCache | null, list: string[], entities: Entity[] = []): Promise<void> {
+async function drop(cache: RedisTagStore | null, list: string[], entities: Entity[] = []): Promise<void> {
   if (!cache) return;
   await cache.invalidateTags([...list, ...entities.map(([t, id]) => entityTag(t, String(id)))]);
 }
 
 /** People changed (created, edited, archived, imported, joined or left a group): lists and dashboard. */
-export const invalidatePeople = (cache: RedisResponseCache | null, churchId: number, entities: Entity[] = []) =>
+export const invalidatePeople = (cache: RedisTagStore | null, churchId: number, entities: Entity[] = []) =>
   drop(cache, [tags.roster(churchId), tags.analytics(churchId)], entities);
 
 /** A household or group itself changed (renamed…): answers showing it, and the lists. */
-export const invalidateStructure = (cache: RedisResponseCache | null, churchId: number, entities: Entity[]) =>
+export const invalidateStructure = (cache: RedisTagStore | null, churchId: number, entities: Entity[]) =>
   drop(cache, [tags.roster(churchId)], entities);
 
 /** The church record changed. */
-export const invalidateChurch = (cache: RedisResponseCache | null, churchId: number) =>
+export const invalidateChurch = (cache: RedisTagStore | null, churchId: number) =>
   drop(cache, [tags.roster(churchId), tags.analytics(churchId)], [['Church', churchId]]);
 
 /** Messaging figures changed (a send, a cancel, deliveries reported). */
-export const invalidateMessaging = (cache: RedisResponseCache | null, churchId: number, messageIds: number[] = []) =>
+export const invalidateMessaging = (cache: RedisTagStore | null, churchId: number, messageIds: number[] = []) =>
   drop(cache, [tags.analytics(churchId)], messageIds.map((id) => ['Message', id] as Entity));
 
 /** After published progress (worker, webhooks, cancel): the messaging figures of those churches. */
-export async function invalidateMessagingEvents(cache: RedisResponseCache | null, events: Array<{ churchId: number; messageId: number }>): Promise<void> {
+export async function invalidateMessagingEvents(cache: RedisTagStore | null, events: Array<{ churchId: number; messageId: number }>): Promise<void> {
   const byChurch = new Map<number, number[]>();
   for (const e of events) byChurch.set(e.churchId, [...(byChurch.get(e.churchId) ?? []), e.messageId]);
   await Promise.all([...byChurch].map(([churchId, ids]) => invalidateMessaging(cache, churchId, ids)));

@@ -1,5 +1,6 @@
 import { Kind, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import { valueFromASTUntyped } from 'graphql';
+import { tags } from './tags.js';
 
 /**
  * THE cache policy: which root fields are served from the response cache, for how long, and
@@ -16,10 +17,7 @@ export interface RootFieldPolicy {
   tags(args: Record<string, unknown>): string[] | null;
 }
 
-export const tags = {
-  roster: (churchId: number | string) => `roster:${churchId}`,
-  analytics: (churchId: number | string) => `analytics:${churchId}`,
-};
+export { tags };
 
 const churchIdOf = (args: Record<string, unknown>): number | null => {
   const n = Number(args.churchId);

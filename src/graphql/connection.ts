@@ -1,73 +1,17 @@
 import type { ClassType } from 'type-graphql';
 import { Field, Int, ObjectType } from 'type-graphql';
-import { BadInputError } from '../lib/errors.js';
-import { decodeCursor, encodeCursor, type KeyKind } from '../lib/cursor.js';
+import type { PageInfoShape } from '../lib/paging.js';
 
-export const PAGE = { default: 20, max: 100 } as const;
+// Paging itself is GraphQL-free (services use it); re-exported so resolvers keep one import.
+export { PAGE, pageSize, cursorKeys, toConnection, cursorEdge, type Connection } from '../lib/paging.js';
 
 @ObjectType({ description: 'Relay page information. Pagination is forward-only (first/after).' })
-export class PageInfo {
+export class PageInfo implements PageInfoShape {
   @Field(() => Boolean) hasNextPage!: boolean;
   @Field(() => Boolean, { description: 'True when this page was requested with a cursor (after).' })
   hasPreviousPage!: boolean;
   @Field(() => String, { nullable: true }) startCursor!: string | null;
   @Field(() => String, { nullable: true }) endCursor!: string | null;
-}
-
-/** Validates `first` against the cap before any SQL runs. */
-export function pageSize(first: number | null | undefined, field = 'first'): number {
-  const n = first ?? PAGE.default;
-  if (!Number.isInteger(n) || n < 0) throw new BadInputError({ field, message: 'must be 0 or more' });
-  if (n > PAGE.max) throw new BadInputError({ field, message: `must be at most ${PAGE.max}` });
-  return n;
-}
-
-/** Decoded keys of an `after` cursor (validated: see decodeCursor), or undefined without one. */
-export function cursorKeys(
-  after: string | null | undefined,
-  order: string,
-  shape: KeyKind[],
-  field = 'after',
-): Array<string | number | null> | undefined {
-  return after ? decodeCursor(after, order, shape, field) : undefined;
-}
-
-export interface Connection<E, N> {
-  edges: E[];
-  nodes: N[];
-  pageInfo: PageInfo;
-  readonly totalCount: Promise<number>;
-}
-
-/**
- * Builds a connection from `first + 1` fetched rows. totalCount is a getter, so its COUNT query
- * runs only when a client selects the field.
- */
-export function toConnection<R, N, E extends { cursor: string; node: N }>(
-  rows: R[],
-  first: number,
-  hasCursor: boolean,
-  edgeOf: (row: R) => E,
-  count: () => Promise<number>,
-): Connection<E, N> {
-  const edges = rows.slice(0, first).map(edgeOf);
-  return {
-    edges,
-    nodes: edges.map((e) => e.node),
-    pageInfo: {
-      hasNextPage: rows.length > first,
-      hasPreviousPage: hasCursor,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
-    },
-    get totalCount() {
-      return count();
-    },
-  };
-}
-
-export function cursorEdge<N>(order: string, keysOf: (n: N) => Array<string | number>) {
-  return (node: N) => ({ cursor: encodeCursor(order, keysOf(node)), node });
 }
 
 /** Edge and connection object types for a node type. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../../graphql/context.js';
-import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../graphql/connection.js';
+import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
 import { AppError, BadInputError, NotFoundError, Problems } from '../../lib/errors.js';
 import { parseId } from '../../lib/ids.js';
 import * as v from '../../lib/validate.js';

@@ -1,5 +1,5 @@
 import type { Context } from '../../graphql/context.js';
-import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../graphql/connection.js';
+import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
 import { ChurchRole } from '../../graphql/enums.js';
 import { PG, pgError } from '../../db/errors.js';
 import type { ChurchRole as DbChurchRole } from '../../db/schema/index.js';

@@ -5,7 +5,7 @@ import { parseId } from '../../lib/ids.js';
 import { churchScope, requireChurchRole, requirePlatformAdmin, requireViewer } from '../auth/viewer.js';
 import * as v from '../../lib/validate.js';
 import type { CreateChurchInput, UpdateChurchInput } from './church.input.js';
-import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../graphql/connection.js';
+import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
 import { countChurches, insertChurch, pageChurches, updateChurch as updateChurchRow, type ChurchRow } from './church.queries.js';
 import { invalidateChurch } from '../../cache/invalidate.js';
 

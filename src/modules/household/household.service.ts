@@ -1,5 +1,5 @@
 import type { Context } from '../../graphql/context.js';
-import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../graphql/connection.js';
+import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
 import { NotFoundError, Problems } from '../../lib/errors.js';
 import { parseId } from '../../lib/ids.js';
 import * as v from '../../lib/validate.js';

@@ -56,8 +56,8 @@ export function memberFromRaw(r: Record<string, unknown>): MemberRow {
   };
 }
 
-/** Member.groups' cap (see RELATION_CAPS); the directory query embeds the same list. */
-const GROUPS_CAP = 100;
+/** Member.groups' cap (the memberGroups loader's too); the directory query embeds the same list. */
+export const GROUPS_CAP = 100;
 
 /** What the one-statement directory page carries besides the member. */
 export interface PageExtras {

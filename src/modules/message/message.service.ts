@@ -1,5 +1,5 @@
 import type { Context } from '../../graphql/context.js';
-import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../graphql/connection.js';
+import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
 import { MemberStatus, type RecipientStatus } from '../../graphql/enums.js';
 import { enqueueSms } from '../../jobs/enqueue.js';
 import { sendSmsJob } from '../../jobs/definitions/send-sms.js';

@@ -314,6 +314,34 @@ export async function countsByMessage(db: Queryable, messageIds: readonly number
 }
 
 /**
+ * Delivery counts of several messages, only of messages in `churchIds` (the loader's scope): a
+ * message of another church has no entry at all, one of the scope without recipients has zeros.
+ * One statement (messages PK, then message_recipients_message_status_idx).
+ */
+export async function countsByMessageInChurches(
+  db: Queryable,
+  messageIds: readonly number[],
+  churchIds: readonly number[],
+): Promise<Map<number, DeliveryCounts>> {
+  const out = new Map<number, DeliveryCounts>();
+  if (!messageIds.length || !churchIds.length) return out;
+  const rows = await db.execute<{ message_id: number; status: RecipientStatus | null; n: number }>(sql`
+    SELECT m.id AS message_id, r.status, count(r.id)::int AS n
+    FROM messages m LEFT JOIN message_recipients r ON r.message_id = m.id AND r.church_id = m.church_id
+    WHERE m.id = ANY(${intArray(messageIds)}) AND m.church_id = ANY(${intArray(churchIds)})
+    GROUP BY m.id, r.status`);
+  for (const r of rows) {
+    let c = out.get(r.message_id);
+    if (!c) out.set(r.message_id, (c = emptyCounts()));
+    if (r.status) {
+      c[r.status] = r.n;
+      c.total += r.n;
+    }
+  }
+  return out;
+}
+
+/**
  * Messages with no recipient that can still change (src/delivery/status.ts: SENT can) become
  * completed; scheduled ones that started, sending.
  */

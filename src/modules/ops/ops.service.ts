@@ -1,10 +1,10 @@
 import type { Job } from 'bullmq';
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
-import { tags } from '../../cache/policy.js';
-import { entityTag } from '../../cache/store.js';
+import { tags } from '../../cache/tags.js';
+import { entityTag } from '../../cache/tag-store.js';
 import { churches, messageRecipients } from '../../db/schema/index.js';
 import type { Context } from '../../graphql/context.js';
-import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../graphql/connection.js';
+import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
 import { sendSmsJob } from '../../jobs/definitions/send-sms.js';
 import { AppError, BadInputError } from '../../lib/errors.js';
 import { requeueFailed } from '../message/recipient.queries.js';
