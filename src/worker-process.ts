@@ -3,7 +3,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from './lib/logger.js';
 
-const WORKER_ENTRY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../worker/main.ts');
+const HERE = fileURLToPath(import.meta.url);
+// built (dist/src/worker-process.js) the worker is dist/worker/main.js run by plain node; from
+// the sources it is worker/main.ts through tsx, like this process
+const BUILT = HERE.endsWith('.js');
+const WORKER_ENTRY = path.resolve(path.dirname(HERE), BUILT ? '../worker/main.js' : '../worker/main.ts');
+const WORKER_ARGS = BUILT ? [WORKER_ENTRY] : ['--import', 'tsx', WORKER_ENTRY];
 
 /**
  * Runs the SMS worker as a child process beside the API (npm start): it gets the resolved
@@ -36,7 +41,7 @@ export function superviseWorker(env: Record<string, string>, log: Logger) {
     const startedAt = Date.now();
     // an IPC channel: if this process dies without stopping the worker (SIGKILL), the worker sees
     // the channel close and stops too, instead of living on as an orphan
-    child = spawn(process.execPath, ['--import', 'tsx', WORKER_ENTRY], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child = spawn(process.execPath, WORKER_ARGS, { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.once('exit', (code, signal) => {
       child = undefined;
       if (stopping) {

@@ -31,3 +31,13 @@ describe('configuration', () => {
     expect(loadConfig({ NODE_ENV: 'development', SANDBOX: 'false' }).http.sandbox).toBe(false);
   });
 });
+
+describe('SEED_DEMO', () => {
+  it('seeds the demo (known passwords) by default in development only; an explicit value wins', () => {
+    expect(loadConfig({}).seedDemo).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', PUBLIC_URL: 'https://api.example.org' }).seedDemo).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', PUBLIC_URL: 'https://api.example.org', SEED_DEMO: 'true' }).seedDemo).toBe(true);
+    expect(loadConfig({ SEED_DEMO: 'no' }).seedDemo).toBe(false);
+    expect(() => loadConfig({ SEED_DEMO: 'maybe' })).toThrow(ConfigError);
+  });
+});

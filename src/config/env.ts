@@ -60,7 +60,8 @@ const schema = z.object({
     .regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166 region code such as US or GB')
     .optional()
     .default('US'),
-  SEED_DEMO: bool(true),
+  // default: on in development, off in production (demo accounts have a known password)
+  SEED_DEMO: z.preprocess(emptyToUndefined, z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional()),
   SANDBOX: z.preprocess(emptyToUndefined, bool(true)),
   SHUTDOWN_GRACE_MS: int(10_000, 0, 600_000),
 
@@ -269,7 +270,7 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
     },
     metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT, token: e.METRICS_TOKEN },
     phone: { defaultRegion: e.PHONE_DEFAULT_REGION },
-    seedDemo: e.SEED_DEMO,
+    seedDemo: e.SEED_DEMO === undefined ? !isProduction : ['true', '1', 'yes'].includes(e.SEED_DEMO),
     auth: {
       sessionTtlS: e.SESSION_TTL_S,
       cookieSecure: e.COOKIE_SECURE === undefined ? isProduction : e.COOKIE_SECURE === 'true',
