@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { watchOutput } from './processes.js';
 import { freePort, TEST_REDIS_URL } from './server.js';
 
 /** `npm start` as a child process (node --import tsx src/main.ts), its output kept and parsed. */
@@ -42,49 +43,20 @@ export async function startMain(opts: MainOptions): Promise<MainProcess> {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: opts.detached ?? false,
   });
-  let out = '';
-  const listeners = new Set<() => void>();
-  const onData = (d: Buffer) => {
-    out += d.toString();
-    for (const l of listeners) l();
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
-  let dead = false;
-  void exited.then(() => {
-    dead = true;
-    for (const l of listeners) l();
-  });
-
-  const waitFor = (pattern: RegExp, ms = 60_000) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        listeners.delete(check);
-        reject(new Error(`timed out waiting for ${pattern}; output:\n${out}`));
-      }, ms);
-      const check = () => {
-        if (pattern.test(out)) {
-          clearTimeout(timer);
-          listeners.delete(check);
-          resolve();
-        } else if (dead) {
-          clearTimeout(timer);
-          listeners.delete(check);
-          reject(new Error(`exited before ${pattern}; output:\n${out}`));
-        }
-      };
-      listeners.add(check);
-      check();
-    });
+  const watched = watchOutput(child);
+  const out = watched.output;
+  const waitFor = async (pattern: RegExp, ms = 60_000) => {
+    await watched.waitFor(pattern, ms);
+  };
 
   return {
     child,
     port,
     url: `http://127.0.0.1:${port}`,
-    output: () => out,
+    output: out,
     lines: () =>
-      out
+      out()
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => {

@@ -17,52 +17,54 @@ export interface Spawned {
   exited: Promise<number | null>;
 }
 
-/** `node --import tsx <entry> ...args` from the repository root, like the npm scripts. */
-export function spawnTs(entry: string, args: string[], env: NodeJS.ProcessEnv): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** What a spawned process writes, kept, and a wait for a pattern in it (rejects on exit or after ms). */
+export function watchOutput(child: ChildProcess): { output(): string; waitFor(pattern: RegExp, ms: number): Promise<RegExpExecArray> } {
   let out = '';
   const listeners = new Set<() => void>();
+  let dead = false;
   const onData = (d: Buffer) => {
     out += d.toString();
     for (const l of listeners) l();
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  child.once('exit', () => {
+    dead = true;
+    for (const l of [...listeners]) l();
+  });
   return {
-    child,
     output: () => out,
-    exited,
-    waitFor(pattern, ms) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const m = pattern.exec(out);
-          if (m) {
-            done();
-            resolve(m);
-          }
+    waitFor: (pattern, ms) =>
+      new Promise((resolve, reject) => {
+        const done = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
         };
         const timer = setTimeout(() => {
           done();
           reject(new Error(`timed out waiting for ${pattern}; output:\n${out}`));
         }, ms);
-        const done = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
+        const check = () => {
+          const m = pattern.exec(out);
+          if (m) {
+            done();
+            resolve(m);
+          } else if (dead) {
+            done();
+            reject(new Error(`exited with ${child.exitCode ?? child.signalCode} before ${pattern}; output:\n${out}`));
+          }
         };
         listeners.add(check);
-        void exited.then((code) => {
-          if (!listeners.has(check)) return;
-          check();
-          if (listeners.has(check)) {
-            done();
-            reject(new Error(`exited with ${code} before ${pattern}; output:\n${out}`));
-          }
-        });
         check();
-      });
-    },
+      }),
   };
+}
+
+/** `node --import tsx <entry> ...args` from the repository root, like the npm scripts. */
+export function spawnTs(entry: string, args: string[], env: NodeJS.ProcessEnv): Spawned {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, exited, ...watchOutput(child) };
 }
 
 /** Runs to completion; resolves with the exit code and output. */
