@@ -9,16 +9,22 @@ export { entityTag } from './tag-store.js';
 export interface CacheRequestScope {
   tags: string[];
   operation: string;
+  /** this HTTP request's cache attempt (see CacheAttempt) */
+  attempt?: CacheAttempt;
 }
 
 /** Set by the response-cache plugin around envelop's execute: the store reads it in get/set. */
 export const cacheRequest = new AsyncLocalStorage<CacheRequestScope>();
 
 /**
- * One per HTTP request (the cache fast path opens it): once a read or write of this request has
- * failed, its others skip Redis, so a request waits on the cache's timeout at most once.
+ * One per HTTP request (the cache fast path makes it; the context carries it to envelop's reads):
+ * once a read or write of this request has failed, its others skip Redis, so a request waits on
+ * the cache's timeout at most once. Passed along explicitly: an AsyncLocalStorage entered for
+ * every request halved the cached answers' throughput.
  */
-export const cacheAttempt = new AsyncLocalStorage<{ failed: boolean }>();
+export interface CacheAttempt {
+  failed: boolean;
+}
 
 /**
  * The response cache's Redis store (envelop's Cache interface), written for what the published
@@ -27,7 +33,7 @@ export const cacheAttempt = new AsyncLocalStorage<{ failed: boolean }>();
  * (commandTimeout, no offline queue) makes a read a miss and a write a no-op, never an error.
  * Invalidations that could not reach Redis are kept and replayed when it answers again, so an
  * outage cannot leave a stale answer behind. Once a read or write failed, the rest of that request
- * skips Redis (cacheAttempt), so a miss never waits on the timeout twice (the fast path's peek,
+ * skips Redis (CacheAttempt), so a miss never waits on the timeout twice (the fast path's peek,
  * then envelop's get).
  */
 export class RedisResponseCache extends RedisTagStore implements Cache {
@@ -36,8 +42,9 @@ export class RedisResponseCache extends RedisTagStore implements Cache {
   }
 
   async get(id: string): Promise<ExecutionResult | undefined> {
-    const op = cacheRequest.getStore()?.operation ?? 'anonymous';
-    if (this.resting) {
+    const scope = cacheRequest.getStore();
+    const op = scope?.operation ?? 'anonymous';
+    if (scope?.attempt?.failed) {
       this.metrics.count('misses', op);
       return undefined;
     }
@@ -46,7 +53,7 @@ export class RedisResponseCache extends RedisTagStore implements Cache {
       this.metrics.count(raw ? 'hits' : 'misses', op);
       return raw ? (JSON.parse(raw) as ExecutionResult) : undefined;
     } catch (e) {
-      this.fail('get', e);
+      this.failed(scope?.attempt, 'get', e);
       this.metrics.count('misses', op);
       return undefined;
     }
@@ -56,24 +63,25 @@ export class RedisResponseCache extends RedisTagStore implements Cache {
    * A hit as the raw JSON text of the cached answer (the fast path sends it as is); a miss is not
    * counted here, because the full path that follows counts it.
    */
-  async peek(id: string, operation: string): Promise<string | null> {
-    if (this.resting) return null;
+  async peek(id: string, operation: string, attempt?: CacheAttempt): Promise<string | null> {
+    if (attempt?.failed) return null;
     try {
       const raw = await this.redis.get(this.responseKey(id));
       if (raw) this.metrics.count('hits', operation);
       return raw;
     } catch (e) {
-      this.fail('get', e);
+      this.failed(attempt, 'get', e);
       return null;
     }
   }
 
   /** Never rejects: envelop does not await it. */
   set(id: string, data: ExecutionResult, entities: Iterable<CacheEntityRecord>, ttl: number): Promise<void> {
-    if (this.resting) return Promise.resolve();
+    const scope = cacheRequest.getStore();
+    if (scope?.attempt?.failed) return Promise.resolve();
     const ms = Number.isFinite(ttl) ? Math.max(1, Math.floor(ttl)) : 60_000;
     const key = this.responseKey(id);
-    const tags = new Set(cacheRequest.getStore()?.tags ?? []);
+    const tags = new Set(scope?.tags ?? []);
     for (const e of entities) {
       tags.add(entityTag(e.typename));
       if (e.id !== undefined) tags.add(entityTag(e.typename, e.id));
@@ -87,7 +95,7 @@ export class RedisResponseCache extends RedisTagStore implements Cache {
     }
     return p.exec().then(
       () => this.metrics.count('writes'),
-      (e) => this.fail('set', e),
+      (e) => this.failed(scope?.attempt, 'set', e),
     );
   }
 
@@ -98,13 +106,8 @@ export class RedisResponseCache extends RedisTagStore implements Cache {
     await this.invalidateTags(tags);
   }
 
-  private get resting(): boolean {
-    return cacheAttempt.getStore()?.failed === true;
-  }
-
-  protected override fail(what: string, e: unknown) {
-    const attempt = cacheAttempt.getStore();
-    if (attempt && (what === 'get' || what === 'set')) attempt.failed = true;
-    super.fail(what, e);
+  private failed(attempt: CacheAttempt | undefined, what: string, e: unknown) {
+    if (attempt) attempt.failed = true;
+    this.fail(what, e);
   }
 }

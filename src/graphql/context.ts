@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { RedisPubSub } from 'graphql-redis-subscriptions';
-import type { RedisResponseCache } from '../cache/store.js';
+import type { CacheAttempt, RedisResponseCache } from '../cache/store.js';
 import type { Redis } from 'ioredis';
 import type { ProgressPublisher } from '../realtime/publisher.js';
 import type { Config } from '../config/env.js';
@@ -34,6 +34,8 @@ export interface HttpExchange {
   ip: string;
   setSessionCookie(id: string): void;
   clearSessionCookie(): void;
+  /** the response cache's attempt for this request, when the cache fast path made one */
+  cacheAttempt?: CacheAttempt;
 }
 
 export interface Context extends AppDeps {

@@ -164,6 +164,7 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
         };
         const http: HttpExchange = {
           ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+          cacheAttempt: res.locals.cacheAttempt as HttpExchange['cacheAttempt'],
           // one Set-Cookie per answer: the renewal below and a login/logout do not both go out
           setSessionCookie: (id) =>
             soleCookie(res, auth_.cookieName, () => res.cookie(auth_.cookieName, id, { ...cookieOptions, maxAge: auth_.sessionTtlS * 1000 })),

@@ -2,7 +2,7 @@ import { defaultBuildResponseCacheKey } from '@envelop/response-cache';
 import type { RequestHandler } from 'express';
 import { Kind, parse, validate, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { policyFor } from '../../cache/policy.js';
-import { cacheAttempt, type RedisResponseCache } from '../../cache/store.js';
+import type { CacheAttempt, RedisResponseCache } from '../../cache/store.js';
 import type { AppDeps } from '../context.js';
 import { authenticate } from '../../modules/auth/authenticate.js';
 import { operationLabel, requestDuration } from '../../observability/metrics.js';
@@ -43,10 +43,7 @@ export function cacheFastPath(deps: AppDeps & { cache: RedisResponseCache }, sch
     return doc;
   };
 
-  // the rest of the request (Apollo, envelop's cache reads) runs inside this request's attempt
-  return (req, res, next) => cacheAttempt.run({ failed: false }, () => handle(req, res, next));
-
-  async function handle(...[req, res, next]: Parameters<RequestHandler>) {
+  return async (req, res, next) => {
     const started = process.hrtime.bigint();
     const body = req.body as { query?: unknown; variables?: unknown; operationName?: unknown } | undefined;
     if (req.method !== 'POST' || !body || Array.isArray(body) || typeof body.query !== 'string' || !req.is('application/json')) return next();
@@ -84,7 +81,10 @@ export function cacheFastPath(deps: AppDeps & { cache: RedisResponseCache }, sch
         sessionId: sessionOf({ auth } as never),
       });
       const name = operationName ?? op.name?.value ?? 'anonymous';
-      const hit = await deps.cache.peek(key, name);
+      // the rest of the request (a miss: envelop's read and write) shares this attempt
+      const attempt: CacheAttempt = { failed: false };
+      res.locals.cacheAttempt = attempt;
+      const hit = await deps.cache.peek(key, name, attempt);
       if (!hit) return next();
       // the same headers the full path sets
       const given = req.get('x-request-id');
@@ -104,5 +104,5 @@ export function cacheFastPath(deps: AppDeps & { cache: RedisResponseCache }, sch
     } catch {
       next();
     }
-  }
+  };
 }

@@ -70,7 +70,7 @@ export function responseCachePlugin(cache: RedisResponseCache, schema: GraphQLSc
           ctx[POLICY] = policy;
           if (request.query) documents.set(document, request.query);
           const { execute: run } = getEnveloped(ctx);
-          const result = await cacheRequest.run({ tags: policy.tags, operation: request.operationName ?? operation.name?.value ?? 'anonymous' }, () =>
+          const result = await cacheRequest.run({ tags: policy.tags, operation: request.operationName ?? operation.name?.value ?? 'anonymous', attempt: ctx.http.cacheAttempt }, () =>
             run({ schema, document, variableValues: request.variables, contextValue: ctx, operationName: request.operationName }),
           );
           if ('errors' in result && result.errors?.length) {
