@@ -4,6 +4,7 @@ import { createLogger } from '../src/lib/logger.js';
 import { parseWindow } from '../src/modules/message/quiet-hours.js';
 import type { ProgressPublisher } from '../src/realtime/publisher.js';
 import { createSendSmsHandler } from '../worker/handlers/send-sms.handler.js';
+import { systemClock } from '../src/lib/clock.js';
 import { createLogProvider, logDeliveryRecorder } from '../worker/sms/log.js';
 import type { SmsProvider } from '../worker/sms/provider.js';
 import { startWorker } from '../worker/worker.js';
@@ -56,7 +57,7 @@ describe('the log provider', () => {
     // the report is made inside send() and finished before send() returns: the worker's own record
     // of the send (markSent) comes strictly after it
     const reports: Promise<void>[] = [];
-    const record = logDeliveryRecorder(s.database.db, noProgress, log);
+    const record = logDeliveryRecorder({ db: s.database.db, smsQueue: s.deps.smsQueue, progress: noProgress, log, clock: systemClock });
     const inner = createLogProvider(log, (sid, tag) => void reports.push(record(sid, tag)), 0, (report) => report());
     const provider: SmsProvider = {
       ...inner,

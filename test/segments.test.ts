@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isInsideWindow, nextSendTime, parseWindow } from '../src/modules/message/quiet-hours.js';
 import { segmentsOf } from '../src/modules/message/segments.js';
-import { keywordOf } from '../src/sms/keywords.js';
+import { keywordOf } from '../src/delivery/keywords.js';
 
 describe('SMS segments and encoding', () => {
   it('GSM-7: 160 characters in one segment, then parts of 153', () => {

@@ -187,6 +187,7 @@ describe('reconciling texts whose callbacks were lost', () => {
       provider: createTwilioProvider({ accountSid: fake.accountSid, authToken: fake.authToken, apiUrl: fake.url, timeoutMs: 1000 }),
       log: silent,
       touched: () => {},
+      queue: s.deps.smsQueue,
       settings: settings({ batch: 10, ratePerS: rate }),
       afterClaim: async (claimed) => void batches.push(claimed.length),
     });
@@ -211,7 +212,8 @@ describe('reconciling texts whose callbacks were lost', () => {
     fake.fetches.length = 0;
     const provider = createTwilioProvider({ accountSid: fake.accountSid, authToken: fake.authToken, apiUrl: fake.url, timeoutMs: 1000 });
     const make = (afterClaim?: () => Promise<void>) =>
-      createReconciler({ db: s.database.db, provider, log: silent, touched: () => {}, settings: settings({ batch: 5 }), afterClaim });
+      createReconciler({ db: s.database.db, provider, log: silent, touched: () => {},
+      queue: s.deps.smsQueue, settings: settings({ batch: 5 }), afterClaim });
     // B runs entirely between A's claim and A's questions: it must find none of A's recipients due
     let bStats: Awaited<ReturnType<ReturnType<typeof make>['runOnce']>> | undefined;
     const b = make();
@@ -251,6 +253,7 @@ describe('reconciling texts whose callbacks were lost', () => {
       provider: createTwilioProvider({ accountSid: fake.accountSid, authToken: fake.authToken, apiUrl: fake.url, timeoutMs: 1000 }),
       log: silent,
       touched: () => {},
+      queue: s.deps.smsQueue,
       settings: settings({ batch: 5 }),
     });
     const other = await s.database.sql.reserve();

@@ -1,9 +1,9 @@
 import type { Queue } from 'bullmq';
 import type { Db } from '../src/db/client.js';
-import { anotherRoundInMs, providerOutcome } from '../src/delivery/status.js';
-import { enqueueSms } from '../src/jobs/enqueue.js';
+import { providerOutcome } from '../src/delivery/status.js';
 import type { Logger } from '../src/lib/logger.js';
-import { applyProviderStatus, requeueForRetry } from '../src/modules/message/recipient.queries.js';
+import { recordProviderReport, type DeliveryScope } from '../src/modules/message/delivery.service.js';
+import { systemClock } from '../src/lib/clock.js';
 import * as q from '../src/modules/message/reconcile.queries.js';
 import type { SmsProvider } from './sms/provider.js';
 
@@ -34,8 +34,8 @@ export interface ReconcilerDeps {
   settings: ReconcilerSettings;
   /** a recipient's status changed: counts, message status and progress follow */
   touched(messageId: number): void;
-  /** for another round when the provider reports a retryable carrier error (as the webhook does) */
-  queue?: Queue;
+  /** for another round when the provider reports a retryable carrier error (the webhook's rule) */
+  queue: Queue;
   /** tests: runs after a batch is claimed and before the provider is asked */
   afterClaim?(claimed: q.ReconcileClaim[]): Promise<void>;
 }
@@ -90,6 +90,7 @@ export function createReconciler(d: ReconcilerDeps) {
   const leaseS = Math.max(60, Math.ceil((2 * s.batch) / s.ratePerS) + 2 * Math.ceil(s.requestTimeoutMs / 1000));
   const backoffS = (checks: number) => Math.min(s.afterS * 2 ** Math.min(checks, 30), s.maxBackoffS);
   let stopping = false;
+  const delivery: DeliveryScope = { db: d.db, smsQueue: d.queue, progress: { touch: d.touched }, log: d.log, clock: systemClock };
 
   async function check(c: q.ReconcileClaim, stats: ReconcileStats): Promise<void> {
     let word: string | null = null;
@@ -109,18 +110,9 @@ export function createReconciler(d: ReconcilerDeps) {
     }
     const outcome = word === null ? null : providerOutcome(word);
     if (outcome) {
-      const u = await applyProviderStatus(d.db, c.providerSid!, outcome, word!, errorCode);
+      // the status webhook's rule (a callback that got there first leaves nothing to change)
+      await recordProviderReport(delivery, { sid: c.providerSid!, outcome, word: word!, errorCode });
       stats.final++;
-      if (!u) return; // a callback got there first
-      d.touched(u.messageId);
-      const inMs = anotherRoundInMs(outcome, errorCode, u.attempts);
-      if (d.queue && inMs !== null) {
-        const round = await requeueForRetry(d.db, u.id);
-        if (round !== null) {
-          const sendAt = new Date(Date.now() + inMs);
-          await enqueueSms(d.queue, [{ recipientId: u.id, messageId: u.messageId, churchId: u.churchId, round, sendAt }], d.log);
-        }
-      }
       return;
     }
     if (c.pastHorizon) {

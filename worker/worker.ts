@@ -6,6 +6,7 @@ import { JOB_DEFINITIONS, bullConnection, bullPrefix, createQueue } from '../src
 import { sendSmsJob } from '../src/jobs/definitions/send-sms.js';
 import type { Logger } from '../src/lib/logger.js';
 import { parseWindow } from '../src/modules/message/quiet-hours.js';
+import { settleProgress } from '../src/modules/message/progress.js';
 import { ProgressPublisher } from '../src/realtime/publisher.js';
 import { channelPrefix } from '../src/realtime/topics.js';
 import { invalidateMessagingEvents, invalidatePeople } from '../src/cache/invalidate.js';
@@ -16,6 +17,7 @@ import { createLogProvider, logDeliveryRecorder } from './sms/log.js';
 import type { SmsProvider } from './sms/provider.js';
 import { sweep } from './sweeper.js';
 import { workerProcessName } from '../src/modules/ops/worker-count.js';
+import { systemClock } from '../src/lib/clock.js';
 import { createReconciler, type ReconcileStats } from './reconciler.js';
 
 export interface RunningWorker {
@@ -46,19 +48,24 @@ export async function startWorker(
   const publisher = new Redis(urls.redis, { maxRetriesPerRequest: 2 });
   publisher.on('error', (e) => log.warn({ err: e.message }, 'redis error'));
   // the same channels the API subscribes to (prefix and db number: see realtime/topics.ts)
-  const progress = new ProgressPublisher(database.db, publisher, channelPrefix(config.redis.keyPrefix, urls.redis), log);
+  const progress = new ProgressPublisher((ids) => settleProgress(database.db, ids), publisher, channelPrefix(config.redis.keyPrefix, urls.redis), log);
   // deliveries change the dashboard's messaging figures: drop them as progress is published
   const cache = config.cache.enabled
     ? new RedisTagStore(config.cache.url ?? urls.redis, `${config.redis.keyPrefix}rc:`, log, config.cache.timeoutMs)
     : null;
   progress.onFlush.push((events) => invalidateMessagingEvents(cache, events));
 
+  const connection = bullConnection(urls.redis, 'worker');
+  connection.on('error', (e) => log.warn({ err: e.message }, 'queue redis error'));
+  // the producer side too: the sweeper re-adds lost jobs, deliveries may ask for another round
+  const queue = createQueue(sendSmsJob.queue, connection, config.redis.keyPrefix);
+
   let provider: SmsProvider;
   if (config.sms.provider === 'twilio') {
     const { createTwilioProvider } = await import('./sms/twilio.js');
     provider = createTwilioProvider({ ...config.sms.twilio!, timeoutMs: config.sms.sendTimeoutMs });
   } else {
-    const report = logDeliveryRecorder(database.db, progress, log);
+    const report = logDeliveryRecorder({ db: database.db, smsQueue: queue, progress, log, clock: systemClock });
     provider = createLogProvider(log, (sid, tag) => void report(sid, tag));
   }
 
@@ -75,8 +82,6 @@ export async function startWorker(
     }),
   });
 
-  const connection = bullConnection(urls.redis, 'worker');
-  connection.on('error', (e) => log.warn({ err: e.message }, 'queue redis error'));
   const workers = registry.queues.map((queue) => {
     const w = new Worker(queue, registry.processorFor(queue), {
       // names the connection (CLIENT SETNAME …:w:<name>): one process is one worker, however many
@@ -97,7 +102,6 @@ export async function startWorker(
     return w;
   });
 
-  const queue = createQueue(sendSmsJob.queue, connection, config.redis.keyPrefix);
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweepNow = () => sweep(database.db, queue, log, config.sms.sweepIntervalS);
   const sweeper = setInterval(() => {

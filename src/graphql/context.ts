@@ -1,32 +1,14 @@
-import type { Queue } from 'bullmq';
 import type { RedisPubSub } from 'graphql-redis-subscriptions';
-import type { CacheAttempt, RedisResponseCache } from '../cache/store.js';
 import type { Redis } from 'ioredis';
-import type { ProgressPublisher } from '../realtime/publisher.js';
-import type { Config } from '../config/env.js';
-import type { Db } from '../db/client.js';
-import type { Logger } from '../lib/logger.js';
-import type { LoginLimiter } from '../modules/auth/login-limit.js';
-import type { PasswordHasher } from '../modules/auth/password.js';
-import type { SessionStore } from '../modules/auth/sessions.js';
-import { churchScope, dataScope, type AuthState } from '../modules/auth/viewer.js';
-import { createLoaders, type Loaders } from '../modules/loaders.js';
+import type { CacheAttempt } from '../cache/store.js';
+import type { AuthState } from '../modules/viewer.js';
+import { createScope, type Scope, type ScopeDeps } from '../modules/scope.js';
 
-export interface AppDeps {
-  config: Config;
-  db: Db;
-  log: Logger;
+/** What the API process holds for its whole life: the ports of a Scope plus the raw clients. */
+export interface AppDeps extends ScopeDeps {
   redis: Redis;
-  sessions: SessionStore;
-  limiter: LoginLimiter;
-  hasher: PasswordHasher;
-  /** producer side of the SMS queue */
-  smsQueue: Queue;
-  progress: ProgressPublisher;
   /** subscriptions: Redis pub/sub shared by every API process */
   pubsub: RedisPubSub;
-  /** the response cache (null when CACHE_ENABLED=false) */
-  cache: RedisResponseCache | null;
 }
 
 /** What resolvers may do to the HTTP exchange (set or clear the session cookie). */
@@ -38,20 +20,17 @@ export interface HttpExchange {
   cacheAttempt?: CacheAttempt;
 }
 
-export interface Context extends AppDeps {
-  auth: AuthState;
+/**
+ * A GraphQL request's context: the viewer's Scope (what services are called with; resolvers pass
+ * it as is) plus the HTTP exchange and the request id. Services never see the exchange.
+ */
+export interface Context extends Scope {
   http: HttpExchange;
-  loaders: Loaders;
   requestId: string;
+  redis: Redis;
 }
 
 export function createContext(deps: AppDeps, auth: AuthState, http: HttpExchange, requestId: string): Context {
-  return {
-    ...deps,
-    auth,
-    http,
-    loaders: createLoaders(deps.db, { churches: churchScope(auth.viewer), data: dataScope(auth.viewer) }),
-    requestId,
-    log: deps.log.child({ requestId, userId: auth.viewer?.userId }),
-  };
+  const scope = createScope(deps, auth, http.ip, deps.log.child({ requestId, userId: auth.viewer?.userId }));
+  return Object.assign(scope, { http, requestId, redis: deps.redis });
 }

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { createContext, type AppDeps, type Context, type HttpExchange } from '../graphql/context.js';
 import { authenticate } from '../modules/auth/authenticate.js';
-import type { AuthState } from '../modules/auth/viewer.js';
+import type { AuthState } from '../modules/viewer.js';
 import { contextFailure, formatError } from '../graphql/errors.js';
 import { errorsPlugin } from '../graphql/plugins/errors.js';
 import { limitsPlugin } from '../graphql/plugins/limits.js';

@@ -9,11 +9,13 @@ import type { Logger } from '../lib/logger.js';
 import { LoginLimiter } from '../modules/auth/login-limit.js';
 import { createPasswordHasher } from '../modules/auth/password.js';
 import { SessionStore } from '../modules/auth/sessions.js';
+import { settleProgress } from '../modules/message/progress.js';
 import { ProgressPublisher } from '../realtime/publisher.js';
 import { redisAuthzBus } from '../realtime/authz-bus.js';
 import { channelPrefix } from '../realtime/topics.js';
 import { invalidateMessagingEvents } from '../cache/invalidate.js';
 import { RedisResponseCache } from '../cache/store.js';
+import { systemClock } from '../lib/clock.js';
 
 export interface Deps extends AppDeps {
   close(): Promise<void>;
@@ -38,7 +40,7 @@ export function buildDeps(config: Config, db: Db, redis: Redis, log: Logger, red
   }
   // pub/sub channels are global to the Redis server: prefix and db number keep deployments apart
   const channels = channelPrefix(config.redis.keyPrefix, redisUrl);
-  const progress = new ProgressPublisher(db, publisher, channels, log);
+  const progress = new ProgressPublisher((ids) => settleProgress(db, ids), publisher, channels, log);
   const pubsub = new RedisPubSub({ publisher, subscriber });
   const smsQueue = createQueue(sendSmsJob.queue, producer, config.redis.keyPrefix);
   // the cache may live in a Redis of its own (REDIS_CACHE_URL): it should evict, the queue must not
@@ -63,6 +65,7 @@ export function buildDeps(config: Config, db: Db, redis: Redis, log: Logger, red
     progress,
     pubsub,
     cache,
+    clock: systemClock,
     async close() {
       await cache?.close();
       await progress.close();

@@ -8,7 +8,7 @@ import { createContext, type AppDeps } from '../graphql/context.js';
 import { formatError } from '../graphql/errors.js';
 import { measure } from '../graphql/plugins/limits.js';
 import { authenticate } from '../modules/auth/authenticate.js';
-import type { AuthState, Viewer } from '../modules/auth/viewer.js';
+import type { AuthState, Viewer } from '../modules/viewer.js';
 
 /** One open socket: the credentials it came with and what they are worth now. */
 interface OpenSocket {

@@ -1,15 +1,15 @@
 import type { Redis } from 'ioredis';
-import { sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
-import { intArray } from '../db/sql.js';
-import { isDone } from '../delivery/status.js';
 import type { Logger } from '../lib/logger.js';
-import { countsByMessage, settleMessages } from '../modules/message/recipient.queries.js';
 import { progressTopic, type MessageProgressEvent } from './topics.js';
 
+/** The events for messages that changed (src/modules/message/progress.ts settleProgress). */
+export type ProgressSource = (messageIds: number[]) => Promise<MessageProgressEvent[]>;
+
 /**
- * Coalesces "this message changed" signals: at most one counts query, status settle and publish per
- * message every `intervalMs`, however many recipients change (10,000 texts make a handful of events).
+ * Coalesces "this message changed" signals: at most one call of the source and one publish per
+ * message every `intervalMs`, however many recipients change (10,000 texts make a handful of
+ * events). It only publishes: what an event says (and the message status it settles) is the
+ * message module's.
  */
 export class ProgressPublisher {
   private dirty = new Set<number>();
@@ -19,7 +19,7 @@ export class ProgressPublisher {
   onFlush: Array<(events: MessageProgressEvent[]) => void | Promise<void>> = [];
 
   constructor(
-    private readonly db: Db,
+    private readonly source: ProgressSource,
     private readonly redis: Redis,
     /** channelPrefix(REDIS_KEY_PREFIX, REDIS_URL): the worker and every API process must agree */
     private readonly channels: string,
@@ -45,15 +45,7 @@ export class ProgressPublisher {
     const ids = [...this.dirty];
     this.dirty.clear();
     try {
-      await settleMessages(this.db, ids);
-      const counts = await countsByMessage(this.db, ids);
-      const rows = await this.db.execute<{ id: number; church_id: number; status: string }>(
-        sql`SELECT id, church_id, status FROM messages WHERE id = ANY(${intArray(ids)})`,
-      );
-      const events: MessageProgressEvent[] = rows.map((m) => {
-        const c = counts.get(m.id)!;
-        return { messageId: m.id, churchId: m.church_id, status: m.status, counts: c, done: isDone(c), at: new Date().toISOString() };
-      });
+      const events = await this.source(ids);
       await Promise.all(events.map((e) => this.redis.publish(this.topic(e.messageId), JSON.stringify(e))));
       for (const hook of this.onFlush) await hook(events);
     } catch (e) {

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Db } from '../../src/db/client.js';
 import type { Logger } from '../../src/lib/logger.js';
-import { applyProviderStatus } from '../../src/modules/message/recipient.queries.js';
+import { recordProviderReport, type DeliveryScope } from '../../src/modules/message/delivery.service.js';
 import type { CallbackTag } from '../../src/sms/callback-tag.js';
 import type { OutgoingSms, ProviderMessage, SmsProvider } from './provider.js';
 
@@ -62,12 +61,12 @@ export function createLogProvider(
  * (applyProviderStatus with the text's tag). A report that finds no row is said out loud: it means
  * a recipient stays SENT until the reconciler gives up on it.
  */
-export function logDeliveryRecorder(db: Db, progress: { touch(messageId: number): void }, log: Logger) {
+export function logDeliveryRecorder(delivery: DeliveryScope) {
+  const log = delivery.log;
   return async (sid: string, tag: CallbackTag | undefined): Promise<void> => {
     try {
-      const u = await applyProviderStatus(db, sid, 'delivered', 'delivered', null, tag);
-      if (u) progress.touch(u.messageId);
-      else log.warn({ sid, recipientId: tag?.recipientId }, 'log provider: delivery report matched no recipient');
+      const u = await recordProviderReport(delivery, { sid, outcome: 'delivered', word: 'delivered', errorCode: null, tag });
+      if (!u) log.warn({ sid, recipientId: tag?.recipientId }, 'log provider: delivery report matched no recipient');
     } catch (e) {
       log.warn({ err: e }, 'could not record delivery');
     }

@@ -15,7 +15,7 @@ export class AnalyticsResolver {
     @Arg('churchId', () => ID) churchId: string,
     @Arg('period', () => AnalyticsPeriodInput, { nullable: true }) period?: AnalyticsPeriodInput | null,
   ): Promise<Analytics> {
-    return getAnalytics({ ctx, churchId, period });
+    return getAnalytics({ scope: ctx, churchId, period });
   }
 
   @FieldResolver(() => Church)

@@ -1,7 +1,7 @@
-import type { Context } from '../../graphql/context.js';
+import type { Scope } from '../scope.js';
 import { Problems } from '../../lib/errors.js';
 import * as v from '../../lib/validate.js';
-import { requireChurchRole } from '../auth/viewer.js';
+import { requireChurchRole } from '../viewer.js';
 import { getChurch } from '../church/church.service.js';
 import { AnalyticsPreset, type AnalyticsPeriodInput } from './analytics.input.js';
 import * as q from './analytics.queries.js';
@@ -66,21 +66,21 @@ export function resolvePeriod(input: AnalyticsPeriodInput | null | undefined, to
  * (counts, visitors, households, groups), the monthly series and messaging.
  */
 export async function getAnalytics({
-  ctx,
+  scope,
   churchId,
   period,
 }: {
-  ctx: Context;
+  scope: Scope;
   churchId: string;
   period?: AnalyticsPeriodInput | null;
 }): Promise<Analytics> {
-  const church = await getChurch({ ctx, id: churchId, field: 'churchId' });
-  requireChurchRole(ctx.auth, church.id, 'viewer');
+  const church = await getChurch({ scope, id: churchId, field: 'churchId' });
+  requireChurchRole(scope.auth, church.id, 'viewer');
   const range = resolvePeriod(period, v.todayIn(church.timeZone));
   const [people, months, texts] = await Promise.all([
-    q.memberTotals(ctx.db, church.id, range),
-    q.monthlyGrowth(ctx.db, church.id, range),
-    q.messagingTotals(ctx.db, church.id, range, church.timeZone),
+    q.memberTotals(scope.db, church.id, range),
+    q.monthlyGrowth(scope.db, church.id, range),
+    q.messagingTotals(scope.db, church.id, range, church.timeZone),
   ]);
   const outcomes = texts.delivered + texts.failed;
   return {

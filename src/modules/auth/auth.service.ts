@@ -1,11 +1,11 @@
-import type { Context } from '../../graphql/context.js';
+import type { Scope } from '../scope.js';
 import { AppError, Problems } from '../../lib/errors.js';
 import * as v from '../../lib/validate.js';
 import { rolesOf, updateUser, userByEmail, userById, type UserRow } from './auth.queries.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from './password.js';
 import { withAuthzChange } from './authz-change.js';
 import type { SessionData } from './sessions.js';
-import { requireViewer } from './viewer.js';
+import { requireViewer } from '../viewer.js';
 
 const INVALID = 'Invalid email or password';
 
@@ -17,10 +17,10 @@ const INVALID = 'Invalid email or password';
  * version. Null when the account was deactivated or deleted in the meantime, or (checkedHash) when
  * its password changed after the sign-in checked it.
  */
-async function openSession(ctx: Context, userId: number, checkedHash?: string): Promise<Omit<SessionData, 'createdAt'> | null> {
-  const version = await ctx.sessions.currentVersion(userId);
-  await ctx.sessions.seams.betweenReads?.(userId);
-  const [user, roles] = await Promise.all([userById(ctx.db, userId), rolesOf(ctx.db, userId)]);
+async function openSession(scope: Scope, userId: number, checkedHash?: string): Promise<Omit<SessionData, 'createdAt'> | null> {
+  const version = await scope.sessions.currentVersion(userId);
+  await scope.sessions.seams.betweenReads?.(userId);
+  const [user, roles] = await Promise.all([userById(scope.db, userId), rolesOf(scope.db, userId)]);
   if (!user || user.deactivatedAt) return null;
   // the password was changed while this sign-in checked the old one
   if (checkedHash !== undefined && user.passwordHash !== checkedHash) return null;
@@ -31,7 +31,10 @@ async function openSession(ctx: Context, userId: number, checkedHash?: string): 
  * Signs in: rate-limited per email+IP and per IP (counted before the password is checked), a
  * fresh session id on every login (no fixation: any session the browser had is destroyed).
  */
-export async function login({ ctx, email, password }: { ctx: Context; email: string; password: string }): Promise<UserRow> {
+/** What became of the caller's session: a new one to hand to the browser, or none any more. */
+export type SessionOutcome = { sessionId: string } | { sessionId: null };
+
+export async function login({ scope, email, password }: { scope: Scope; email: string; password: string }): Promise<{ user: UserRow; session: SessionOutcome }> {
   const p = new Problems();
   const addr = v.email(p, 'email', email);
   if (addr === null) p.add('email', 'cannot be blank');
@@ -39,39 +42,38 @@ export async function login({ ctx, email, password }: { ctx: Context; email: str
     p.add('password', `must be 1-${PASSWORD_MAX} characters`);
   }
   p.throwIfAny();
-  await ctx.limiter.attempt(addr!, ctx.http.ip);
+  await scope.limiter.attempt(addr!, scope.ip);
 
-  const user = await userByEmail(ctx.db, addr!);
-  const ok = await ctx.hasher.verify(user?.passwordHash ?? null, password);
+  const user = await userByEmail(scope.db, addr!);
+  const ok = await scope.hasher.verify(user?.passwordHash ?? null, password);
   if (!user || !ok || user.deactivatedAt) throw new AppError('UNAUTHENTICATED', INVALID, { field: 'password' });
-  await ctx.limiter.succeeded(addr!, ctx.http.ip);
+  await scope.limiter.succeeded(addr!, scope.ip);
 
-  const session = await openSession(ctx, user.id, user.passwordHash);
+  const session = await openSession(scope, user.id, user.passwordHash);
   if (!session) throw new AppError('UNAUTHENTICATED', INVALID, { field: 'password' });
-  if (ctx.auth.viewer?.sessionId) await ctx.sessions.destroy(ctx.auth.viewer.sessionId, ctx.auth.viewer.userId);
-  const id = await ctx.sessions.create(session);
-  ctx.http.setSessionCookie(id);
-  ctx.log.info({ userId: user.id }, 'signed in');
-  return user;
+  if (scope.auth.viewer?.sessionId) await scope.sessions.destroy(scope.auth.viewer.sessionId, scope.auth.viewer.userId);
+  const id = await scope.sessions.create(session);
+  scope.log.info({ userId: user.id }, 'signed in');
+  return { user, session: { sessionId: id } };
 }
 
-export async function logout({ ctx }: { ctx: Context }): Promise<boolean> {
-  const sid = ctx.auth.viewer?.sessionId;
-  if (sid) await ctx.sessions.destroy(sid, ctx.auth.viewer!.userId);
-  ctx.http.clearSessionCookie();
+/** Ends this session; the caller clears the cookie whatever it held. */
+export async function logout({ scope }: { scope: Scope }): Promise<boolean> {
+  const sid = scope.auth.viewer?.sessionId;
+  if (sid) await scope.sessions.destroy(sid, scope.auth.viewer!.userId);
   return Boolean(sid);
 }
 
-export async function me({ ctx }: { ctx: Context }) {
-  const viewer = ctx.auth.viewer;
+export async function me({ scope }: { scope: Scope }) {
+  const viewer = scope.auth.viewer;
   if (!viewer) {
-    if (ctx.auth.authError) throw new AppError('UNAUTHENTICATED', ctx.auth.authError);
+    if (scope.auth.authError) throw new AppError('UNAUTHENTICATED', scope.auth.authError);
     return null;
   }
-  const user = await userById(ctx.db, viewer.userId);
+  const user = await userById(scope.db, viewer.userId);
   if (!user) throw new AppError('UNAUTHENTICATED', 'This account no longer exists');
   const churchIds = [...viewer.roles.keys()];
-  const churches = await ctx.loaders.church.loadMany(churchIds);
+  const churches = await scope.loaders.church.loadMany(churchIds);
   return {
     user,
     authenticatedBy: viewer.via,
@@ -82,29 +84,30 @@ export async function me({ ctx }: { ctx: Context }) {
   };
 }
 
-/** Ends every session of the user (all devices) and signs this one in again with a new id. */
-export async function changePassword({ ctx, currentPassword, newPassword }: { ctx: Context; currentPassword: string; newPassword: string }) {
-  const viewer = requireViewer(ctx.auth);
+/**
+ * Ends every session of the user (all devices) and signs this one in again with a new id. The
+ * session outcome is null for a bearer token (no cookie involved).
+ */
+export async function changePassword({ scope, currentPassword, newPassword }: { scope: Scope; currentPassword: string; newPassword: string }): Promise<SessionOutcome | null> {
+  const viewer = requireViewer(scope.auth);
   const p = new Problems();
   if (newPassword.length < PASSWORD_MIN || newPassword.length > PASSWORD_MAX) {
     p.add('newPassword', `must be ${PASSWORD_MIN}-${PASSWORD_MAX} characters`);
   }
   p.throwIfAny();
-  await ctx.limiter.attempt(viewer.email, ctx.http.ip);
-  const user = await userById(ctx.db, viewer.userId);
-  if (!user || !(await ctx.hasher.verify(user.passwordHash, currentPassword))) {
+  await scope.limiter.attempt(viewer.email, scope.ip);
+  const user = await userById(scope.db, viewer.userId);
+  if (!user || !(await scope.hasher.verify(user.passwordHash, currentPassword))) {
     throw new AppError('UNAUTHENTICATED', 'The current password is not correct', { field: 'currentPassword' });
   }
-  await ctx.limiter.succeeded(viewer.email, ctx.http.ip);
-  const passwordHash = await ctx.hasher.hash(newPassword);
-  await withAuthzChange(ctx, async (tx) => {
-    await updateUser(tx, user.id, { passwordHash, passwordChangedAt: new Date() });
+  await scope.limiter.succeeded(viewer.email, scope.ip);
+  const passwordHash = await scope.hasher.hash(newPassword);
+  await withAuthzChange(scope, async (tx) => {
+    await updateUser(tx, user.id, { passwordHash, passwordChangedAt: scope.clock.now() });
     return { result: null, userIds: [user.id] };
   });
-  if (viewer.via === 'session') {
-    const session = await openSession(ctx, user.id);
-    if (session) ctx.http.setSessionCookie(await ctx.sessions.create(session));
-    else ctx.http.clearSessionCookie(); // deactivated meanwhile: no new session
-  }
-  return true;
+  if (viewer.via !== 'session') return null;
+  const session = await openSession(scope, user.id);
+  // deactivated meanwhile: no new session
+  return { sessionId: session ? await scope.sessions.create(session) : null };
 }

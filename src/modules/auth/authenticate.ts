@@ -4,7 +4,7 @@ import type { Db } from '../../db/client.js';
 import type { Logger } from '../../lib/logger.js';
 import { tokenPrincipal, touchToken } from './auth.queries.js';
 import type { SessionStore } from './sessions.js';
-import type { AuthState } from './viewer.js';
+import type { AuthState } from '../viewer.js';
 
 export const TOKEN_PREFIX = 'stp_';
 export const hashToken = (secret: string) => createHash('sha256').update(secret).digest('hex');

@@ -1,4 +1,4 @@
-import type { Context } from '../../graphql/context.js';
+import type { Scope } from '../scope.js';
 import type { Queryable } from '../../db/client.js';
 
 /**
@@ -12,19 +12,19 @@ import type { Queryable } from '../../db/client.js';
  *   once this returns every live session holds roles at least as new as the change.
  * Each bump also tells every API process (open sockets of the users authenticate again).
  */
-export async function withAuthzChange<T>(ctx: Context, work: (tx: Queryable) => Promise<{ result: T; userIds: number[] }>): Promise<T> {
-  const { result, userIds } = await ctx.db.transaction(async (tx) => {
+export async function withAuthzChange<T>(scope: Scope, work: (tx: Queryable) => Promise<{ result: T; userIds: number[] }>): Promise<T> {
+  const { result, userIds } = await scope.db.transaction(async (tx) => {
     const out = await work(tx);
-    for (const id of out.userIds) await ctx.sessions.revokeUser(id);
-    await ctx.sessions.seams.beforeCommit?.(out.userIds);
+    for (const id of out.userIds) await scope.sessions.revokeUser(id);
+    await scope.sessions.seams.beforeCommit?.(out.userIds);
     return out;
   });
   try {
-    for (const id of userIds) await ctx.sessions.revokeUser(id);
+    for (const id of userIds) await scope.sessions.revokeUser(id);
   } catch (e) {
     // committed, and the sessions that existed are already ended: only a sign-in racing this very
     // change may keep its roles until the sockets' recheck or the session's expiry
-    ctx.log.error({ err: e, userIds }, 'could not end the sessions after an authorization change');
+    scope.log.error({ err: e, userIds }, 'could not end the sessions after an authorization change');
   }
   return result;
 }

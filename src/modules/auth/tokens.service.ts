@@ -1,34 +1,34 @@
 import { randomBytes } from 'node:crypto';
-import type { Context } from '../../graphql/context.js';
+import type { Scope } from '../scope.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
 import { AppError, BadInputError, NotFoundError, Problems } from '../../lib/errors.js';
 import { parseId } from '../../lib/ids.js';
 import * as v from '../../lib/validate.js';
 import * as q from './auth.queries.js';
 import { hashToken, TOKEN_PREFIX } from './authenticate.js';
-import { requireViewer, ROLE_RANK, type Viewer } from './viewer.js';
+import { requireViewer, ROLE_RANK, type Viewer } from '../viewer.js';
 
 export const MAX_LIVE_TOKENS = 50;
 
 /** Tokens are for admins and scripts: ADMIN or OWNER somewhere, or a platform admin. */
-function requireTokenManager(ctx: Context): Viewer {
-  const viewer = requireViewer(ctx.auth);
+function requireTokenManager(scope: Scope): Viewer {
+  const viewer = requireViewer(scope.auth);
   const isAdmin = viewer.platformAdmin || [...viewer.roles.values()].some((r) => ROLE_RANK[r] >= ROLE_RANK.admin);
   if (!isAdmin) throw new AppError('FORBIDDEN', 'API tokens need the ADMIN role or higher in a church');
   return viewer;
 }
 
-export async function createApiToken({ ctx, input }: { ctx: Context; input: { name: string; expiresAt?: Date | null } }) {
-  const viewer = requireTokenManager(ctx);
+export async function createApiToken({ scope, input }: { scope: Scope; input: { name: string; expiresAt?: Date | null } }) {
+  const viewer = requireTokenManager(scope);
   const p = new Problems();
   const name = v.text(p, 'input.name', input.name, { max: v.LIMITS.name, required: true });
-  if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) p.add('input.expiresAt', 'must be in the future');
+  if (input.expiresAt && input.expiresAt.getTime() <= scope.clock.now().getTime()) p.add('input.expiresAt', 'must be in the future');
   p.throwIfAny();
-  if ((await q.countTokens(ctx.db, viewer.userId, true)) >= MAX_LIVE_TOKENS) {
+  if ((await q.countTokens(scope.db, viewer.userId, true)) >= MAX_LIVE_TOKENS) {
     throw new BadInputError({ field: 'input', message: `at most ${MAX_LIVE_TOKENS} live tokens per user; revoke some first` });
   }
   const secret = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-  const apiToken = await q.insertToken(ctx.db, {
+  const apiToken = await q.insertToken(scope.db, {
     userId: viewer.userId,
     name: name!,
     tokenHash: hashToken(secret),
@@ -38,27 +38,27 @@ export async function createApiToken({ ctx, input }: { ctx: Context; input: { na
   return { token: secret, apiToken };
 }
 
-export async function listApiTokens({ ctx, first: f, after: a }: { ctx: Context; first?: number; after?: string }) {
-  const viewer = requireTokenManager(ctx);
+export async function listApiTokens({ scope, first: f, after: a }: { scope: Scope; first?: number; after?: string }) {
+  const viewer = requireTokenManager(scope);
   const first = pageSize(f);
   const after = cursorKeys(a, 'TOKEN', ['number']);
-  const rows = first === 0 ? [] : await q.tokensOf(ctx.db, viewer.userId, first + 1, after?.[0] as number | undefined);
+  const rows = first === 0 ? [] : await q.tokensOf(scope.db, viewer.userId, first + 1, after?.[0] as number | undefined);
   return toConnection(
     rows,
     first,
     after !== undefined,
     cursorEdge('TOKEN', (t: q.ApiTokenRow) => [t.id]),
-    () => q.countTokens(ctx.db, viewer.userId, false),
+    () => q.countTokens(scope.db, viewer.userId, false),
   );
 }
 
-export async function revokeApiToken({ ctx, id }: { ctx: Context; id: string }) {
-  const viewer = requireTokenManager(ctx);
+export async function revokeApiToken({ scope, id }: { scope: Scope; id: string }) {
+  const viewer = requireTokenManager(scope);
   const tokenId = parseId(id, 'ApiToken');
-  const t = await q.revokeToken(ctx.db, tokenId, viewer.userId);
+  const t = await q.revokeToken(scope.db, tokenId, viewer.userId);
   if (!t) throw new NotFoundError('ApiToken', tokenId);
   // sockets opened with this token close (every API process re-authenticates that user's sockets)
   // (best effort: the token is already refused on HTTP, and the sockets' periodic recheck follows)
-  await ctx.sessions.changed(viewer.userId).catch((e) => ctx.log.warn({ err: e }, 'could not announce a token revocation'));
+  await scope.sessions.changed(viewer.userId).catch((e) => scope.log.warn({ err: e }, 'could not announce a token revocation'));
   return t;
 }

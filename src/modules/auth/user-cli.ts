@@ -5,7 +5,7 @@ import { cliPassword } from '../../config/process.js';
 import { bootstrapDatabase } from '../../db/bootstrap.js';
 import { createDatabase } from '../../db/client.js';
 import { runMigrations } from '../../db/migrate.js';
-import { ROLE_RANK } from './viewer.js';
+import { ROLE_RANK } from '../viewer.js';
 import { createLogger } from '../../lib/logger.js';
 import { ensureUser } from './bootstrap.js';
 import { endSessionsOf } from './cli-sessions.js';

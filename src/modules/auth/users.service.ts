@@ -1,4 +1,4 @@
-import type { Context } from '../../graphql/context.js';
+import type { Scope } from '../scope.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
 import { ChurchRole } from '../../graphql/enums.js';
 import { PG, pgError } from '../../db/errors.js';
@@ -11,14 +11,14 @@ import { getChurch } from '../church/church.service.js';
 import * as q from './auth.queries.js';
 import { withAuthzChange } from './authz-change.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from './password.js';
-import { requirePlatformAdmin, requireViewer, ROLE_RANK } from './viewer.js';
+import { requirePlatformAdmin, requireViewer, ROLE_RANK } from '../viewer.js';
 
 /** Whether the email is taken elsewhere or not, a church admin cannot tell from this. */
 const CANNOT_ADD = 'cannot be added as a new account here; if this person already uses Steeple, ask a platform admin to add them';
 
 /** User management in a church: its ADMINs and OWNERs, or a platform admin. */
-function requireUserAdmin(ctx: Context, churchId: number): void {
-  const viewer = requireViewer(ctx.auth);
+function requireUserAdmin(scope: Scope, churchId: number): void {
+  const viewer = requireViewer(scope.auth);
   if (viewer.platformAdmin) return;
   const role = viewer.roles.get(churchId);
   if (!role) throw new NotFoundError('Church', churchId, 'churchId');
@@ -26,49 +26,49 @@ function requireUserAdmin(ctx: Context, churchId: number): void {
 }
 
 /** Granting or taking away OWNER needs an OWNER (or a platform admin). */
-function requireOwnerFor(ctx: Context, churchId: number, ...roles: Array<string | undefined>): void {
-  const viewer = requireViewer(ctx.auth);
+function requireOwnerFor(scope: Scope, churchId: number, ...roles: Array<string | undefined>): void {
+  const viewer = requireViewer(scope.auth);
   if (!roles.includes(ChurchRole.OWNER) || viewer.platformAdmin) return;
   if (viewer.roles.get(churchId) !== 'owner') throw new AppError('FORBIDDEN', 'Only an OWNER can grant or remove the OWNER role');
 }
 
-async function churchIdOf(ctx: Context, id: string, field = 'churchId'): Promise<number> {
+async function churchIdOf(scope: Scope, id: string, field = 'churchId'): Promise<number> {
   // platform admins see every church record; others only their own (NOT_FOUND otherwise)
-  return (await getChurch({ ctx, id, field })).id;
+  return (await getChurch({ scope, id, field })).id;
 }
 
-export async function listChurchUsers({ ctx, churchId, first: f, after: a }: { ctx: Context; churchId: string; first?: number; after?: string }) {
-  const id = await churchIdOf(ctx, churchId);
-  requireUserAdmin(ctx, id);
+export async function listChurchUsers({ scope, churchId, first: f, after: a }: { scope: Scope; churchId: string; first?: number; after?: string }) {
+  const id = await churchIdOf(scope, churchId);
+  requireUserAdmin(scope, id);
   const first = pageSize(f);
   const after = cursorKeys(a, 'USER', ['string']);
-  const rows = first === 0 ? [] : await q.pageChurchUsers(ctx.db, id, first + 1, after?.[0] as string | undefined);
+  const rows = first === 0 ? [] : await q.pageChurchUsers(scope.db, id, first + 1, after?.[0] as string | undefined);
   return toConnection(
     rows,
     first,
     after !== undefined,
     cursorEdge('USER', (r: q.ChurchUserRow) => [r.user.email]),
-    () => q.countChurchUsers(ctx.db, id),
+    () => q.countChurchUsers(scope.db, id),
   );
 }
 
 export async function addChurchUser({
-  ctx,
+  scope,
   input,
 }: {
-  ctx: Context;
+  scope: Scope;
   input: { churchId: string; email: string; name?: string | null; password?: string | null; role: ChurchRole };
 }) {
-  const churchId = await churchIdOf(ctx, input.churchId, 'input.churchId');
-  requireUserAdmin(ctx, churchId);
-  requireOwnerFor(ctx, churchId, input.role);
+  const churchId = await churchIdOf(scope, input.churchId, 'input.churchId');
+  requireUserAdmin(scope, churchId);
+  requireOwnerFor(scope, churchId, input.role);
   const p = new Problems();
   const email = v.email(p, 'input.email', input.email);
   if (!email) p.add('input.email', 'is required');
   p.throwIfAny();
 
-  const platformAdmin = requireViewer(ctx.auth).platformAdmin;
-  return withAuthzChange(ctx, async (tx) => {
+  const platformAdmin = requireViewer(scope.auth).platformAdmin;
+  return withAuthzChange(scope, async (tx) => {
     let user = await q.userByEmail(tx, email!);
     if (user && (await q.roleIn(tx, user.id, churchId))) {
       // this church's own users are no secret to its admins
@@ -81,7 +81,7 @@ export async function addChurchUser({
       const pw = input.password ?? '';
       if (pw.length < PASSWORD_MIN || pw.length > PASSWORD_MAX) p.add('input.password', `must be ${PASSWORD_MIN}-${PASSWORD_MAX} characters for a new account`);
       p.throwIfAny();
-      const passwordHash = await ctx.hasher.hash(pw);
+      const passwordHash = await scope.hasher.hash(pw);
       if (user) {
         // The account serves another church. Attaching it would show this church its details, end
         // its sessions and grant a role without its consent: operators (platform admins) do that.
@@ -108,15 +108,15 @@ export async function addChurchUser({
  * so two concurrent changes cannot both remove the last OWNER. Their sessions end at once.
  */
 async function changeRole<T>(
-  ctx: Context,
+  scope: Scope,
   cid: string,
   uid: string,
   apply: (a: { tx: Queryable; churchId: number; userId: number; current: DbChurchRole; owners: number[] }) => Promise<T>,
 ): Promise<T> {
-  const churchId = await churchIdOf(ctx, cid);
-  requireUserAdmin(ctx, churchId);
+  const churchId = await churchIdOf(scope, cid);
+  requireUserAdmin(scope, churchId);
   const userId = parseId(uid, 'User', 'userId');
-  return withAuthzChange(ctx, async (tx) => {
+  return withAuthzChange(scope, async (tx) => {
     const owners = await q.lockOwners(tx, churchId);
     const current = await q.roleIn(tx, userId, churchId);
     if (!current) throw new NotFoundError('User', userId, 'userId');
@@ -124,9 +124,9 @@ async function changeRole<T>(
   });
 }
 
-export function setChurchUserRole({ ctx, churchId, userId, role }: { ctx: Context; churchId: string; userId: string; role: ChurchRole }) {
-  return changeRole(ctx, churchId, userId, async ({ tx, churchId: cId, userId: uId, current, owners }) => {
-    requireOwnerFor(ctx, cId, role, current);
+export function setChurchUserRole({ scope, churchId, userId, role }: { scope: Scope; churchId: string; userId: string; role: ChurchRole }) {
+  return changeRole(scope, churchId, userId, async ({ tx, churchId: cId, userId: uId, current, owners }) => {
+    requireOwnerFor(scope, cId, role, current);
     if (current === 'owner' && role !== ChurchRole.OWNER && owners.length <= 1) {
       throw new BadInputError({ field: 'role', message: 'a church needs at least one OWNER; make someone else OWNER first' });
     }
@@ -136,9 +136,9 @@ export function setChurchUserRole({ ctx, churchId, userId, role }: { ctx: Contex
   });
 }
 
-export function removeChurchUser({ ctx, churchId, userId }: { ctx: Context; churchId: string; userId: string }) {
-  return changeRole(ctx, churchId, userId, async ({ tx, churchId: cId, userId: uId, current, owners }) => {
-    requireOwnerFor(ctx, cId, current);
+export function removeChurchUser({ scope, churchId, userId }: { scope: Scope; churchId: string; userId: string }) {
+  return changeRole(scope, churchId, userId, async ({ tx, churchId: cId, userId: uId, current, owners }) => {
+    requireOwnerFor(scope, cId, current);
     if (current === 'owner' && owners.length <= 1) {
       throw new BadInputError({ field: 'userId', message: 'cannot remove the last OWNER of a church' });
     }
@@ -148,12 +148,12 @@ export function removeChurchUser({ ctx, churchId, userId }: { ctx: Context; chur
 }
 
 /** Platform operation: a deactivated user cannot sign in; their sessions and tokens stop at once. */
-export async function setUserActive({ ctx, userId: uid, active }: { ctx: Context; userId: string; active: boolean }) {
-  const viewer = requirePlatformAdmin(ctx.auth);
+export async function setUserActive({ scope, userId: uid, active }: { scope: Scope; userId: string; active: boolean }) {
+  const viewer = requirePlatformAdmin(scope.auth);
   const userId = parseId(uid, 'User', 'userId');
   if (!active && userId === viewer.userId) throw new BadInputError({ field: 'userId', message: 'you cannot deactivate yourself' });
-  return withAuthzChange(ctx, async (tx) => {
-    const user = await q.updateUser(tx, userId, { deactivatedAt: active ? null : new Date() });
+  return withAuthzChange(scope, async (tx) => {
+    const user = await q.updateUser(tx, userId, { deactivatedAt: active ? null : scope.clock.now() });
     if (!user) throw new NotFoundError('User', userId, 'userId');
     return { result: user, userIds: [userId] };
   });

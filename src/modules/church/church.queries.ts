@@ -58,3 +58,9 @@ export async function updateChurch(db: Queryable, id: number, patch: Partial<New
     .returning();
   return c;
 }
+
+/** The church that texts from this number (churches_sms_from_number_key): inbound texts and keywords. */
+export async function churchBySmsNumber(db: Queryable, phone: string): Promise<ChurchRow | undefined> {
+  const [row] = await db.select().from(churches).where(eq(churches.smsFromNumber, phone));
+  return row;
+}

@@ -11,7 +11,7 @@ import { CreateChurchInput, UpdateChurchInput } from './church.input.js';
 import type { ChurchRow } from './church.queries.js';
 import { createChurch, getChurch, listChurches, updateChurch } from './church.service.js';
 import { Church } from './church.type.js';
-import { requireChurchRole } from '../auth/viewer.js';
+import { requireChurchRole } from '../viewer.js';
 import { connectionTypes } from '../../graphql/connection.js';
 
 const { Conn: ChurchConnection } = connectionTypes('Church', Church);
@@ -20,7 +20,7 @@ const { Conn: ChurchConnection } = connectionTypes('Church', Church);
 export class ChurchResolver {
   @Query(() => Church)
   church(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
-    return getChurch({ ctx, id });
+    return getChurch({ scope: ctx, id });
   }
 
   @Query(() => ChurchConnection, { description: 'Churches by name, paginated (first ≤ 100).' })
@@ -29,7 +29,7 @@ export class ChurchResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) f: number,
     @Arg('after', () => String, { nullable: true }) a?: string,
   ) {
-    return listChurches({ ctx, first: f, after: a });
+    return listChurches({ scope: ctx, first: f, after: a });
   }
 
   @FieldResolver(() => Int, { description: 'Non-archived members.' })
@@ -40,7 +40,7 @@ export class ChurchResolver {
 
   @FieldResolver(() => MemberConnection, { description: 'The member directory (same arguments as Query.members).' })
   members(@Ctx() ctx: Context, @Root() church: ChurchRow, @Args(() => MembersPageArgs) args: MembersPageArgs) {
-    return listMembers({ ctx, church, args });
+    return listMembers({ scope: ctx, church, args });
   }
 
   @FieldResolver(() => GroupConnection)
@@ -50,7 +50,7 @@ export class ChurchResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
   ) {
-    return listGroups({ ctx, church, first, after });
+    return listGroups({ scope: ctx, church, first, after });
   }
 
   @FieldResolver(() => HouseholdConnection)
@@ -60,16 +60,16 @@ export class ChurchResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
   ) {
-    return listHouseholds({ ctx, church, first, after });
+    return listHouseholds({ scope: ctx, church, first, after });
   }
 
   @Mutation(() => Church)
   createChurch(@Ctx() ctx: Context, @Arg('input', () => CreateChurchInput) input: CreateChurchInput) {
-    return createChurch({ ctx, input });
+    return createChurch({ scope: ctx, input });
   }
 
   @Mutation(() => Church)
   updateChurch(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => UpdateChurchInput) input: UpdateChurchInput) {
-    return updateChurch({ ctx, id, input });
+    return updateChurch({ scope: ctx, id, input });
   }
 }

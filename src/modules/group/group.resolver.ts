@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../graphql/context.js';
 import { Church } from '../church/church.type.js';
-import { requireChurchRole } from '../auth/viewer.js';
+import { requireChurchRole } from '../viewer.js';
 import { getChurch } from '../church/church.service.js';
 import { AddGroupMemberInput, CreateGroupInput, UpdateGroupInput } from './group.input.js';
 import type { GroupRow } from './group.queries.js';
@@ -20,7 +20,7 @@ import { Group, GroupConnection, GroupMemberConnection, GroupMembership } from '
 export class GroupResolver {
   @Query(() => Group)
   group(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
-    return getGroup({ ctx, id });
+    return getGroup({ scope: ctx, id });
   }
 
   @Query(() => GroupConnection, { description: "A church's groups by name, paginated (first ≤ 100)." })
@@ -30,8 +30,8 @@ export class GroupResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
   ) {
-    const church = await getChurch({ ctx, id: churchId, field: 'churchId' });
-    return listGroups({ ctx, church, first, after });
+    const church = await getChurch({ scope: ctx, id: churchId, field: 'churchId' });
+    return listGroups({ scope: ctx, church, first, after });
   }
 
   @FieldResolver(() => Church)
@@ -52,22 +52,22 @@ export class GroupResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
   ) {
-    return listGroupMembers({ ctx, group, first, after });
+    return listGroupMembers({ scope: ctx, group, first, after });
   }
 
   @Mutation(() => Group)
   createGroup(@Ctx() ctx: Context, @Arg('input', () => CreateGroupInput) input: CreateGroupInput) {
-    return createGroup({ ctx, input });
+    return createGroup({ scope: ctx, input });
   }
 
   @Mutation(() => Group)
   updateGroup(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => UpdateGroupInput) input: UpdateGroupInput) {
-    return updateGroup({ ctx, id, input });
+    return updateGroup({ scope: ctx, id, input });
   }
 
   @Mutation(() => GroupMembership, { description: 'Adds a member to a group, or changes their role if already in it.' })
   addGroupMember(@Ctx() ctx: Context, @Arg('input', () => AddGroupMemberInput) input: AddGroupMemberInput) {
-    return addGroupMember({ ctx, input });
+    return addGroupMember({ scope: ctx, input });
   }
 
   @Mutation(() => GroupMembership)
@@ -76,6 +76,6 @@ export class GroupResolver {
     @Arg('groupId', () => ID) groupId: string,
     @Arg('memberId', () => ID) memberId: string,
   ) {
-    return removeGroupMember({ ctx, groupId, memberId });
+    return removeGroupMember({ scope: ctx, groupId, memberId });
   }
 }

@@ -1,4 +1,4 @@
-import type { Context } from '../../graphql/context.js';
+import type { Scope } from '../scope.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
 import { GroupKind, GroupRole } from '../../graphql/enums.js';
 import { NotFoundError, Problems } from '../../lib/errors.js';
@@ -6,7 +6,7 @@ import { parseId } from '../../lib/ids.js';
 import * as v from '../../lib/validate.js';
 import type { ChurchRow } from '../church/church.queries.js';
 import { getChurch } from '../church/church.service.js';
-import { requireChurchRole, requireViewer } from '../auth/viewer.js';
+import { requireChurchRole, requireViewer } from '../viewer.js';
 import type { MemberRow } from '../member/member.queries.js';
 import { getMember } from '../member/member.service.js';
 import type { AddGroupMemberInput, CreateGroupInput, UpdateGroupInput } from './group.input.js';
@@ -14,40 +14,40 @@ import * as q from './group.queries.js';
 import type { GroupMemberRow, GroupRow } from './group.queries.js';
 import { invalidatePeople, invalidateStructure } from '../../cache/invalidate.js';
 
-export async function getGroup({ ctx, id, field = 'id' }: { ctx: Context; id: string; field?: string }): Promise<GroupRow> {
-  requireViewer(ctx.auth);
+export async function getGroup({ scope, id, field = 'id' }: { scope: Scope; id: string; field?: string }): Promise<GroupRow> {
+  requireViewer(scope.auth);
   const groupId = parseId(id, 'Group', field);
-  const g = await ctx.loaders.group.load(groupId);
+  const g = await scope.loaders.group.load(groupId);
   if (!g) throw new NotFoundError('Group', groupId, field);
   return g;
 }
 
-export async function listGroups({ ctx, church, first: f, after: a }: { ctx: Context; church: ChurchRow; first?: number; after?: string }) {
-  requireChurchRole(ctx.auth, church.id, 'viewer');
+export async function listGroups({ scope, church, first: f, after: a }: { scope: Scope; church: ChurchRow; first?: number; after?: string }) {
+  requireChurchRole(scope.auth, church.id, 'viewer');
   const first = pageSize(f);
   const after = cursorKeys(a, 'GROUP', ['string', 'number']);
-  const rows = first === 0 ? [] : await ctx.loaders.groupsPage({ limit: first + 1, after }).load(church.id);
+  const rows = first === 0 ? [] : await scope.loaders.groupsPage({ limit: first + 1, after }).load(church.id);
   return toConnection(
     rows,
     first,
     after !== undefined,
     cursorEdge('GROUP', (g: GroupRow) => [g.name.toLowerCase(), g.id]),
-    () => ctx.loaders.groupsCount.load(church.id),
+    () => scope.loaders.groupsCount.load(church.id),
   );
 }
 
-export async function listGroupMembers({ ctx, group, first: f, after: a }: { ctx: Context; group: GroupRow; first?: number; after?: string }) {
-  requireChurchRole(ctx.auth, group.churchId, 'viewer');
+export async function listGroupMembers({ scope, group, first: f, after: a }: { scope: Scope; group: GroupRow; first?: number; after?: string }) {
+  requireChurchRole(scope.auth, group.churchId, 'viewer');
   const first = pageSize(f);
   const after = cursorKeys(a, 'NAME', ['string', 'string', 'number']);
-  const rows = first === 0 ? [] : await ctx.loaders.groupMembersPage({ limit: first + 1, after }).load(group.id);
+  const rows = first === 0 ? [] : await scope.loaders.groupMembersPage({ limit: first + 1, after }).load(group.id);
   const edge = cursorEdge('NAME', (m: MemberRow) => [m.lastName.toLowerCase(), m.firstName.toLowerCase(), m.id]);
   return toConnection(
     rows,
     first,
     after !== undefined,
     (r: GroupMemberRow) => ({ ...edge(r.member), role: r.role, joinedOn: r.joinedOn }),
-    () => ctx.loaders.groupMembersCount.load(group.id),
+    () => scope.loaders.groupMembersCount.load(group.id),
   );
 }
 
@@ -58,13 +58,13 @@ function validateGroup(p: Problems, input: Partial<CreateGroupInput>, creating: 
   };
 }
 
-export async function createGroup({ ctx, input }: { ctx: Context; input: CreateGroupInput }): Promise<GroupRow> {
-  const church = await getChurch({ ctx, id: input.churchId, field: 'input.churchId' });
-  requireChurchRole(ctx.auth, church.id, 'staff', 'input.churchId');
+export async function createGroup({ scope, input }: { scope: Scope; input: CreateGroupInput }): Promise<GroupRow> {
+  const church = await getChurch({ scope, id: input.churchId, field: 'input.churchId' });
+  requireChurchRole(scope.auth, church.id, 'staff', 'input.churchId');
   const p = new Problems();
   const g = validateGroup(p, input, true);
   p.throwIfAny();
-  return q.insertGroup(ctx.db, {
+  return q.insertGroup(scope.db, {
     churchId: church.id,
     name: g.name!,
     kind: input.kind ?? GroupKind.SMALL_GROUP,
@@ -72,54 +72,54 @@ export async function createGroup({ ctx, input }: { ctx: Context; input: CreateG
   });
 }
 
-export async function updateGroup({ ctx, id, input }: { ctx: Context; id: string; input: UpdateGroupInput }): Promise<GroupRow> {
-  const current = await getGroup({ ctx, id });
-  requireChurchRole(ctx.auth, current.churchId, 'staff', 'id');
+export async function updateGroup({ scope, id, input }: { scope: Scope; id: string; input: UpdateGroupInput }): Promise<GroupRow> {
+  const current = await getGroup({ scope, id });
+  requireChurchRole(scope.auth, current.churchId, 'staff', 'id');
   const p = new Problems();
   const g = validateGroup(p, input, false);
   if (input.kind === null) p.add('input.kind', 'cannot be null');
   p.throwIfAny();
-  const row = await q.updateGroup(ctx.db, current.id, { name: g.name, description: g.description, kind: input.kind ?? undefined });
+  const row = await q.updateGroup(scope.db, current.id, { name: g.name, description: g.description, kind: input.kind ?? undefined });
   if (!row) throw new NotFoundError('Group', current.id);
-  ctx.loaders.group.clear(row.id).prime(row.id, row);
-  await invalidateStructure(ctx.cache, row.churchId, [['Group', row.id]]);
+  scope.loaders.group.clear(row.id).prime(row.id, row);
+  await invalidateStructure(scope.cache, row.churchId, [['Group', row.id]]);
   return row;
 }
 
 /** Group and member must belong to one church; a member of another church answers NOT_FOUND. */
-async function pair(ctx: Context, groupId: string, memberId: string, prefix: string) {
-  const group = await getGroup({ ctx, id: groupId, field: `${prefix}groupId` });
-  const member = await getMember({ ctx, id: memberId, field: `${prefix}memberId` });
+async function pair(scope: Scope, groupId: string, memberId: string, prefix: string) {
+  const group = await getGroup({ scope, id: groupId, field: `${prefix}groupId` });
+  const member = await getMember({ scope, id: memberId, field: `${prefix}memberId` });
   if (member.churchId !== group.churchId) throw new NotFoundError('Member', member.id, `${prefix}memberId`);
-  requireChurchRole(ctx.auth, group.churchId, 'staff', `${prefix}groupId`);
+  requireChurchRole(scope.auth, group.churchId, 'staff', `${prefix}groupId`);
   return { group, member };
 }
 
-export async function addGroupMember({ ctx, input }: { ctx: Context; input: AddGroupMemberInput }) {
+export async function addGroupMember({ scope, input }: { scope: Scope; input: AddGroupMemberInput }) {
   const p = new Problems();
   const joinedOn = v.isoDate(p, 'input.joinedOn', input.joinedOn);
   p.throwIfAny();
-  const { group, member } = await pair(ctx, input.groupId, input.memberId, 'input.');
+  const { group, member } = await pair(scope, input.groupId, input.memberId, 'input.');
   if (member.archivedAt) {
     p.add('input.memberId', 'is archived; restore the member first');
     p.throwIfAny();
   }
-  const church = await getChurch({ ctx, id: group.churchId });
-  const m = await q.upsertMembership(ctx.db, {
+  const church = await getChurch({ scope, id: group.churchId });
+  const m = await q.upsertMembership(scope.db, {
     churchId: group.churchId,
     groupId: group.id,
     memberId: member.id,
     role: input.role ?? GroupRole.MEMBER,
     joinedOn: joinedOn ?? v.todayIn(church.timeZone),
   }, Boolean(joinedOn));
-  await invalidatePeople(ctx.cache, group.churchId, [['Member', member.id], ['Group', group.id]]);
+  await invalidatePeople(scope.cache, group.churchId, [['Member', member.id], ['Group', group.id]]);
   return { group, member, role: m.role, joinedOn: m.joinedOn };
 }
 
-export async function removeGroupMember({ ctx, groupId, memberId }: { ctx: Context; groupId: string; memberId: string }) {
-  const { group, member } = await pair(ctx, groupId, memberId, '');
-  const removed = await q.deleteMembership(ctx.db, group.id, member.id);
+export async function removeGroupMember({ scope, groupId, memberId }: { scope: Scope; groupId: string; memberId: string }) {
+  const { group, member } = await pair(scope, groupId, memberId, '');
+  const removed = await q.deleteMembership(scope.db, group.id, member.id);
   if (!removed) throw new NotFoundError('GroupMembership', `${group.id}/${member.id}`, 'memberId');
-  await invalidatePeople(ctx.cache, group.churchId, [['Member', member.id], ['Group', group.id]]);
+  await invalidatePeople(scope.cache, group.churchId, [['Member', member.id], ['Group', group.id]]);
   return { group, member, role: null, joinedOn: null };
 }

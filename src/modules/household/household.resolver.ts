@@ -13,7 +13,7 @@ import { Household, HouseholdConnection } from './household.type.js';
 export class HouseholdResolver {
   @Query(() => Household)
   household(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
-    return getHousehold({ ctx, id });
+    return getHousehold({ scope: ctx, id });
   }
 
   @Query(() => HouseholdConnection, { description: "A church's households by name, paginated (first ≤ 100)." })
@@ -23,8 +23,8 @@ export class HouseholdResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
   ) {
-    const church = await getChurch({ ctx, id: churchId, field: 'churchId' });
-    return listHouseholds({ ctx, church, first, after });
+    const church = await getChurch({ scope: ctx, id: churchId, field: 'churchId' });
+    return listHouseholds({ scope: ctx, church, first, after });
   }
 
   @FieldResolver(() => Church)
@@ -41,7 +41,7 @@ export class HouseholdResolver {
 
   @Mutation(() => Household)
   createHousehold(@Ctx() ctx: Context, @Arg('input', () => CreateHouseholdInput) input: CreateHouseholdInput) {
-    return createHousehold({ ctx, input });
+    return createHousehold({ scope: ctx, input });
   }
 
   @Mutation(() => Household)
@@ -50,6 +50,6 @@ export class HouseholdResolver {
     @Arg('id', () => ID) id: string,
     @Arg('input', () => UpdateHouseholdInput) input: UpdateHouseholdInput,
   ) {
-    return updateHousehold({ ctx, id, input });
+    return updateHousehold({ scope: ctx, id, input });
   }
 }

@@ -1,9 +1,9 @@
-import type { Context } from '../../graphql/context.js';
+import type { Scope } from '../scope.js';
 import { HouseholdRole, MemberStatus } from '../../graphql/enums.js';
 import { BadInputError, Problems } from '../../lib/errors.js';
 import * as v from '../../lib/validate.js';
 import { getChurch } from '../church/church.service.js';
-import { requireChurchRole } from '../auth/viewer.js';
+import { requireChurchRole } from '../viewer.js';
 import { insertHouseholds } from '../household/household.queries.js';
 import type { ImportMemberRow } from './member.input.js';
 import { optedOutPhones } from './consent.queries.js';
@@ -33,13 +33,13 @@ const ROLES = new Map(Object.entries(HouseholdRole));
  * Validates every row first; writes nothing unless all rows are valid, then writes households and
  * members in one transaction. Rows are numbered from 1 in the error report.
  */
-export async function importMembers({ ctx, churchId, rows }: { ctx: Context; churchId: string; rows: ImportMemberRow[] }): Promise<ImportResult> {
+export async function importMembers({ scope, churchId, rows }: { scope: Scope; churchId: string; rows: ImportMemberRow[] }): Promise<ImportResult> {
   if (rows.length === 0) throw new BadInputError({ field: 'rows', message: 'must contain at least one row' });
   if (rows.length > IMPORT_MAX_ROWS) {
     throw new BadInputError({ field: 'rows', message: `accepts at most ${IMPORT_MAX_ROWS} rows per import (got ${rows.length})` });
   }
-  const church = await getChurch({ ctx, id: churchId, field: 'churchId' });
-  requireChurchRole(ctx.auth, church.id, 'staff');
+  const church = await getChurch({ scope, id: churchId, field: 'churchId' });
+  requireChurchRole(scope.auth, church.id, 'staff');
   const today = v.todayIn(church.timeZone);
   const errors: ImportRowError[] = [];
   const valid: Array<{ member: NewMemberRow; household: string | null }> = [];
@@ -57,7 +57,7 @@ export async function importMembers({ ctx, churchId, rows }: { ctx: Context; chu
       firstName: v.text(p, 'firstName', r.firstName, { max: v.LIMITS.personName, required: true }) ?? '',
       lastName: v.text(p, 'lastName', r.lastName, { max: v.LIMITS.personName, required: true }) ?? '',
       email: v.email(p, 'email', r.email) ?? null,
-      phone: v.phone(p, 'phone', r.phone, ctx.config.phone.defaultRegion) ?? null,
+      phone: v.phone(p, 'phone', r.phone, scope.config.phone.defaultRegion) ?? null,
       status: status ?? 'visitor',
       firstVisitOn: v.isoDate(p, 'firstVisitOn', r.firstVisitOn) ?? null,
       joinedOn: v.isoDate(p, 'joinedOn', r.joinedOn) ?? null,
@@ -72,7 +72,7 @@ export async function importMembers({ ctx, churchId, rows }: { ctx: Context; chu
   });
   if (errors.length) return { imported: 0, householdsCreated: 0, errors };
 
-  const result = await ctx.db.transaction(async (tx) => {
+  const result = await scope.db.transaction(async (tx) => {
     const names = [...new Set(valid.map((x) => x.household).filter((h): h is string => h !== null))];
     const created = new Map<string, number>();
     for (let i = 0; i < names.length; i += INSERT_CHUNK) {
@@ -98,6 +98,6 @@ export async function importMembers({ ctx, churchId, rows }: { ctx: Context; chu
     }
     return { imported, householdsCreated: names.length, errors: [] };
   });
-  await invalidatePeople(ctx.cache, church.id);
+  await invalidatePeople(scope.cache, church.id);
   return result;
 }

@@ -3,7 +3,7 @@ import type { Context } from '../../graphql/context.js';
 import { Church } from '../church/church.type.js';
 import { parseId } from '../../lib/ids.js';
 import { getChurch } from '../church/church.service.js';
-import { requireChurchRole, requireViewer } from '../auth/viewer.js';
+import { requireChurchRole, requireViewer } from '../viewer.js';
 import { Group } from '../group/group.type.js';
 import { Household } from '../household/household.type.js';
 import { importMembers, IMPORT_MAX_ROWS } from './import.service.js';
@@ -32,7 +32,7 @@ class ImportMembersPayload {
 export class MemberResolver {
   @Query(() => Member, { description: 'One member; NOT_FOUND if it does not exist.' })
   member(@Ctx() ctx: Context, @Arg('id', () => ID) id: string): Promise<MemberRow> {
-    return getMember({ ctx, id });
+    return getMember({ scope: ctx, id });
   }
 
   @Query(() => MemberConnection, { description: "A church's member directory, paginated (first ≤ 100)." })
@@ -42,9 +42,9 @@ export class MemberResolver {
     const viewer = requireViewer(ctx.auth);
     const id = parseId(churchId, 'Church', 'churchId');
     // a platform admin sees every church record: an unknown one is NOT_FOUND, a known one FORBIDDEN
-    if (viewer.platformAdmin && !viewer.roles.has(id)) await getChurch({ ctx, id, field: 'churchId' });
+    if (viewer.platformAdmin && !viewer.roles.has(id)) await getChurch({ scope: ctx, id, field: 'churchId' });
     requireChurchRole(ctx.auth, id, 'viewer', 'churchId');
-    return listMembers({ ctx, church: { id }, args });
+    return listMembers({ scope: ctx, church: { id }, args });
   }
 
   @FieldResolver(() => String, { description: 'First and last name.' })
@@ -93,7 +93,7 @@ export class MemberResolver {
 
   @Mutation(() => Member)
   createMember(@Ctx() ctx: Context, @Arg('input', () => CreateMemberInput) input: CreateMemberInput) {
-    return createMember({ ctx, input });
+    return createMember({ scope: ctx, input });
   }
 
   @Mutation(() => Member)
@@ -102,17 +102,17 @@ export class MemberResolver {
     @Arg('id', () => ID) id: string,
     @Arg('input', () => UpdateMemberInput) input: UpdateMemberInput,
   ) {
-    return updateMember({ ctx, id, input });
+    return updateMember({ scope: ctx, id, input });
   }
 
   @Mutation(() => Member, { description: 'Soft-deletes: the member leaves lists and counts but nothing is lost.' })
   archiveMember(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
-    return setMemberArchived({ ctx, id, archived: true });
+    return setMemberArchived({ scope: ctx, id, archived: true });
   }
 
   @Mutation(() => Member)
   restoreMember(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
-    return setMemberArchived({ ctx, id, archived: false });
+    return setMemberArchived({ scope: ctx, id, archived: false });
   }
 
   @Mutation(() => ImportMembersPayload, {
@@ -123,6 +123,6 @@ export class MemberResolver {
     @Arg('churchId', () => ID) churchId: string,
     @Arg('rows', () => [ImportMemberRow]) rows: ImportMemberRow[],
   ) {
-    return importMembers({ ctx, churchId, rows });
+    return importMembers({ scope: ctx, churchId, rows });
   }
 }

@@ -1,11 +1,11 @@
-import type { Context } from '../../graphql/context.js';
+import type { Scope } from '../scope.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
 import { MemberOrderBy, MemberStatus } from '../../graphql/enums.js';
 import { NotFoundError, Problems } from '../../lib/errors.js';
 import { parseId } from '../../lib/ids.js';
 import * as v from '../../lib/validate.js';
 import { getChurch } from '../church/church.service.js';
-import { requireChurchRole, requireViewer } from '../auth/viewer.js';
+import { requireChurchRole, requireViewer } from '../viewer.js';
 import type { ChurchRow } from '../church/church.queries.js';
 import type { CreateMemberInput, MembersPageArgs, UpdateMemberInput } from './member.input.js';
 import { optedOutPhones } from './consent.queries.js';
@@ -18,10 +18,10 @@ const CURSOR_SHAPE = {
   JOINED: ['date', 'number'],
 } as const satisfies Record<MemberOrderBy, Array<'string' | 'number' | 'date'>>;
 
-export async function getMember({ ctx, id, field = 'id' }: { ctx: Context; id: string | number; field?: string }): Promise<MemberRow> {
-  requireViewer(ctx.auth);
+export async function getMember({ scope, id, field = 'id' }: { scope: Scope; id: string | number; field?: string }): Promise<MemberRow> {
+  requireViewer(scope.auth);
   const memberId = parseId(id, 'Member', field);
-  const member = await ctx.loaders.member.load(memberId);
+  const member = await scope.loaders.member.load(memberId);
   if (!member) throw new NotFoundError('Member', memberId, field);
   return member;
 }
@@ -31,23 +31,23 @@ export async function getMember({ ctx, id, field = 'id' }: { ctx: Context; id: s
  * or given that number is marked opted out too. The worker and audiences check the number itself
  * as well, so a STOP that lands between this read and the write still holds.
  */
-async function numberOptOut(ctx: Context, churchId: number, phone: string | null): Promise<Partial<NewMemberRow>> {
+async function numberOptOut(scope: Scope, churchId: number, phone: string | null): Promise<Partial<NewMemberRow>> {
   if (!phone) return {};
-  const found = (await optedOutPhones(ctx.db, churchId, [phone])).get(phone);
+  const found = (await optedOutPhones(scope.db, churchId, [phone])).get(phone);
   return found ? { smsOptedOutAt: found.optedOutAt, smsOptOutVia: found.via } : {};
 }
 
 /** A household id from input, checked to belong to the church (another church's answers NOT_FOUND). */
-async function householdInChurch(ctx: Context, churchId: number, id: string, field: string): Promise<number> {
+async function householdInChurch(scope: Scope, churchId: number, id: string, field: string): Promise<number> {
   const householdId = parseId(id, 'Household', field);
-  const h = await ctx.loaders.household.load(householdId);
+  const h = await scope.loaders.household.load(householdId);
   if (!h || h.churchId !== churchId) throw new NotFoundError('Household', householdId, field);
   return householdId;
 }
 
 /** The member directory of one church: a keyset page, batched across parents by the loaders. */
-export async function listMembers({ ctx, church, args }: { ctx: Context; church: Pick<ChurchRow, 'id'>; args: MembersPageArgs }) {
-  requireChurchRole(ctx.auth, church.id, 'viewer');
+export async function listMembers({ scope, church, args }: { scope: Scope; church: Pick<ChurchRow, 'id'>; args: MembersPageArgs }) {
+  requireChurchRole(scope.auth, church.id, 'viewer');
   const first = pageSize(args.first);
   const orderBy = args.orderBy ?? MemberOrderBy.NAME;
   const after = cursorKeys(args.after, orderBy, [...CURSOR_SHAPE[orderBy]]);
@@ -58,19 +58,19 @@ export async function listMembers({ ctx, church, args }: { ctx: Context; church:
   const filter: q.MemberFilter = { archived: f.archived ?? false };
   if (f.status?.length) filter.status = [...new Set(f.status)].sort();
   if (search) filter.search = search;
-  if (f.householdId != null) filter.householdId = await householdInChurch(ctx, church.id, f.householdId, 'filter.householdId');
+  if (f.householdId != null) filter.householdId = await householdInChurch(scope, church.id, f.householdId, 'filter.householdId');
   if (f.groupId != null) {
     const groupId = parseId(f.groupId, 'Group', 'filter.groupId');
-    const g = await ctx.loaders.group.load(groupId);
+    const g = await scope.loaders.group.load(groupId);
     if (!g || g.churchId !== church.id) throw new NotFoundError('Group', groupId, 'filter.groupId');
     filter.groupId = groupId;
   }
-  const rows: q.PagedMember[] = first === 0 ? [] : await ctx.loaders.membersPage({ filter, orderBy, limit: first + 1, after }).load(church.id);
+  const rows: q.PagedMember[] = first === 0 ? [] : await scope.loaders.membersPage({ filter, orderBy, limit: first + 1, after }).load(church.id);
   // a page fetched in one statement brought its relations and total: prime the loaders with them
   for (const r of rows) {
     if (!r.page) continue;
-    if (r.page.household) ctx.loaders.household.prime(r.page.household.id, r.page.household);
-    ctx.loaders.memberGroups.prime(r.id, r.page.groups as never);
+    if (r.page.household) scope.loaders.household.prime(r.page.household.id, r.page.household);
+    scope.loaders.memberGroups.prime(r.id, r.page.groups as never);
   }
   const total = rows[0]?.page?.total;
   return toConnection(
@@ -78,7 +78,7 @@ export async function listMembers({ ctx, church, args }: { ctx: Context; church:
     first,
     after !== undefined,
     cursorEdge(orderBy, (m: MemberRow) => q.memberSortKey(orderBy, m)),
-    () => (typeof total === 'number' ? Promise.resolve(total) : ctx.loaders.membersCount(filter).load(church.id)),
+    () => (typeof total === 'number' ? Promise.resolve(total) : scope.loaders.membersCount(filter).load(church.id)),
   );
 }
 
@@ -100,7 +100,7 @@ function stampStatusDates(
 }
 
 function validatePerson(
-  ctx: Context,
+  scope: Scope,
   p: Problems,
   input: Partial<CreateMemberInput & UpdateMemberInput>,
   creating: boolean,
@@ -110,22 +110,22 @@ function validatePerson(
     firstName: v.text(p, 'input.firstName', input.firstName, { max: v.LIMITS.personName, required: req('firstName') }) ?? undefined,
     lastName: v.text(p, 'input.lastName', input.lastName, { max: v.LIMITS.personName, required: req('lastName') }) ?? undefined,
     email: v.email(p, 'input.email', input.email),
-    phone: v.phone(p, 'input.phone', input.phone, ctx.config.phone.defaultRegion),
+    phone: v.phone(p, 'input.phone', input.phone, scope.config.phone.defaultRegion),
     firstVisitOn: v.isoDate(p, 'input.firstVisitOn', input.firstVisitOn),
     joinedOn: v.isoDate(p, 'input.joinedOn', input.joinedOn),
     birthDate: v.isoDate(p, 'input.birthDate', input.birthDate),
   };
 }
 
-export async function createMember({ ctx, input }: { ctx: Context; input: CreateMemberInput }): Promise<MemberRow> {
-  const church = await getChurch({ ctx, id: input.churchId, field: 'input.churchId' });
-  requireChurchRole(ctx.auth, church.id, 'staff', 'input.churchId');
+export async function createMember({ scope, input }: { scope: Scope; input: CreateMemberInput }): Promise<MemberRow> {
+  const church = await getChurch({ scope, id: input.churchId, field: 'input.churchId' });
+  requireChurchRole(scope.auth, church.id, 'staff', 'input.churchId');
   const p = new Problems();
-  const person = validatePerson(ctx, p, input, true);
+  const person = validatePerson(scope, p, input, true);
   if (input.householdRole && !input.householdId) p.add('input.householdRole', 'needs a householdId');
   p.throwIfAny();
   const householdId = input.householdId
-    ? await householdInChurch(ctx, church.id, input.householdId, 'input.householdId')
+    ? await householdInChurch(scope, church.id, input.householdId, 'input.householdId')
     : null;
   const status = input.status ?? MemberStatus.VISITOR;
   const row: NewMemberRow = {
@@ -141,10 +141,10 @@ export async function createMember({ ctx, input }: { ctx: Context; input: Create
     householdId,
     householdRole: householdId ? (input.householdRole ?? null) : null,
     ...stampStatusDates(status, undefined, input, v.todayIn(church.timeZone)),
-    ...(await numberOptOut(ctx, church.id, person.phone ?? null)),
+    ...(await numberOptOut(scope, church.id, person.phone ?? null)),
   };
-  const [member] = await q.insertMembers(ctx.db, [row]);
-  await invalidatePeople(ctx.cache, church.id);
+  const [member] = await q.insertMembers(scope.db, [row]);
+  await invalidatePeople(scope.cache, church.id);
   return member!;
 }
 
@@ -161,12 +161,12 @@ function optOutOf(p: Problems, input: UpdateMemberInput): { value: boolean; fiel
   return first ? { value: first[1]!, field: `input.${first[0]}` } : undefined;
 }
 
-export async function updateMember({ ctx, id, input }: { ctx: Context; id: string; input: UpdateMemberInput }): Promise<MemberRow> {
-  const current = await getMember({ ctx, id });
-  requireChurchRole(ctx.auth, current.churchId, 'staff', 'id');
-  const church = await getChurch({ ctx, id: current.churchId });
+export async function updateMember({ scope, id, input }: { scope: Scope; id: string; input: UpdateMemberInput }): Promise<MemberRow> {
+  const current = await getMember({ scope, id });
+  requireChurchRole(scope.auth, current.churchId, 'staff', 'id');
+  const church = await getChurch({ scope, id: current.churchId });
   const p = new Problems();
-  const person = validatePerson(ctx, p, input, false);
+  const person = validatePerson(scope, p, input, false);
   const optOut = optOutOf(p, input);
   if (optOut?.value === false && current.smsOptedOutAt) {
     p.add(optOut.field, 'only the person can opt back in to texts, by replying START');
@@ -178,7 +178,7 @@ export async function updateMember({ ctx, id, input }: { ctx: Context; id: strin
   p.throwIfAny();
   const patch: Partial<NewMemberRow> = {};
   for (const [k, val] of Object.entries(person)) if (val !== undefined) (patch as Record<string, unknown>)[k] = val;
-  if (input.householdId != null) patch.householdId = await householdInChurch(ctx, church.id, input.householdId, 'input.householdId');
+  if (input.householdId != null) patch.householdId = await householdInChurch(scope, church.id, input.householdId, 'input.householdId');
   if (householdGone) {
     patch.householdId = null;
     patch.householdRole = null;
@@ -188,25 +188,25 @@ export async function updateMember({ ctx, id, input }: { ctx: Context; id: strin
     Object.assign(patch, stampStatusDates(input.status, current, input, v.todayIn(church.timeZone)));
   }
   if (optOut?.value === true && !current.smsOptedOutAt) {
-    patch.smsOptedOutAt = new Date();
+    patch.smsOptedOutAt = scope.clock.now();
     patch.smsOptOutVia = 'staff';
   }
   if (patch.phone && patch.phone !== current.phone && !current.smsOptedOutAt && !patch.smsOptedOutAt) {
-    Object.assign(patch, await numberOptOut(ctx, church.id, patch.phone));
+    Object.assign(patch, await numberOptOut(scope, church.id, patch.phone));
   }
-  const row = await q.updateMember(ctx.db, church.id, current.id, patch);
+  const row = await q.updateMember(scope.db, church.id, current.id, patch);
   if (!row) throw new NotFoundError('Member', current.id);
-  ctx.loaders.member.clear(row.id).prime(row.id, row);
-  await invalidatePeople(ctx.cache, church.id, [['Member', row.id]]);
+  scope.loaders.member.clear(row.id).prime(row.id, row);
+  await invalidatePeople(scope.cache, church.id, [['Member', row.id]]);
   return row;
 }
 
-export async function setMemberArchived({ ctx, id, archived }: { ctx: Context; id: string; archived: boolean }): Promise<MemberRow> {
-  const current = await getMember({ ctx, id });
-  requireChurchRole(ctx.auth, current.churchId, 'staff', 'id');
-  const row = await q.setArchived(ctx.db, current.churchId, current.id, archived);
+export async function setMemberArchived({ scope, id, archived }: { scope: Scope; id: string; archived: boolean }): Promise<MemberRow> {
+  const current = await getMember({ scope, id });
+  requireChurchRole(scope.auth, current.churchId, 'staff', 'id');
+  const row = await q.setArchived(scope.db, current.churchId, current.id, archived);
   if (!row) throw new NotFoundError('Member', current.id);
-  ctx.loaders.member.clear(row.id).prime(row.id, row);
-  await invalidatePeople(ctx.cache, current.churchId, [['Member', row.id]]);
+  scope.loaders.member.clear(row.id).prime(row.id, row);
+  await invalidatePeople(scope.cache, current.churchId, [['Member', row.id]]);
   return row;
 }

@@ -25,22 +25,22 @@ import { subscribeToProgress } from './progress.subscription.js';
 export class MessageResolver {
   @Query(() => MessagePreview, { description: 'What a send would do: recipients, skips, segments, encoding, cost (STAFF).' })
   previewMessage(@Ctx() ctx: Context, @Args(() => SendMessageArgs) args: SendMessageArgs) {
-    return previewMessage({ ctx, args });
+    return previewMessage({ scope: ctx, args });
   }
 
   @Mutation(() => Message, { description: 'Texts an audience (STAFF). Outside quiet hours unless urgent; scheduleAt sends later.' })
   sendMessage(@Ctx() ctx: Context, @Args(() => SendMessageArgs) args: SendMessageArgs) {
-    return sendMessage({ ctx, args });
+    return sendMessage({ scope: ctx, args });
   }
 
   @Mutation(() => Message, { description: 'Recipients not yet handed to the provider are cancelled (STAFF).' })
   cancelMessage(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
-    return cancel({ ctx, id });
+    return cancel({ scope: ctx, id });
   }
 
   @Query(() => Message)
   message(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
-    return getMessage({ ctx, id });
+    return getMessage({ scope: ctx, id });
   }
 
   @Query(() => MessageConnection, { description: "A church's messages, newest first." })
@@ -50,8 +50,8 @@ export class MessageResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
   ) {
-    const church = await getChurch({ ctx, id: churchId, field: 'churchId' });
-    return listMessages({ ctx, church, first, after });
+    const church = await getChurch({ scope: ctx, id: churchId, field: 'churchId' });
+    return listMessages({ scope: ctx, church, first, after });
   }
 
   @FieldResolver(() => Church)
@@ -76,7 +76,7 @@ export class MessageResolver {
 
   @FieldResolver(() => MessageRecipientConnection)
   recipients(@Ctx() ctx: Context, @Root() message: MessageRow, @Args(() => RecipientsArgs) args: RecipientsArgs) {
-    return listRecipients({ ctx, message, args });
+    return listRecipients({ scope: ctx, message, args });
   }
 
   @Subscription(() => MessageProgress, {

@@ -1,11 +1,11 @@
-import type { Context } from '../../graphql/context.js';
+import type { Scope } from '../scope.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
 import { MemberStatus, type RecipientStatus } from '../../graphql/enums.js';
 import { enqueueSms } from '../../jobs/enqueue.js';
 import { sendSmsJob } from '../../jobs/definitions/send-sms.js';
 import { BadInputError, NotFoundError, Problems } from '../../lib/errors.js';
 import { parseId, parseIds } from '../../lib/ids.js';
-import { requireChurchRole, requireViewer } from '../auth/viewer.js';
+import { requireChurchRole, requireViewer } from '../viewer.js';
 import type { ChurchRow } from '../church/church.queries.js';
 import { getChurch } from '../church/church.service.js';
 import { SCHEDULE_SKEW_MS, type AudienceInput, type RecipientsArgs, type SendMessageArgs } from './message.input.js';
@@ -37,9 +37,9 @@ interface Plan {
  * Resolves the audience and decides, per person, who gets a text: consent first (a number any
  * holder opted out of is never texted), then one text per phone number (the household head first).
  */
-async function plan(ctx: Context, churchId: string, body: string, input: AudienceInput, scheduleAt: Date | null | undefined, urgent: boolean): Promise<Plan> {
-  const church = await getChurch({ ctx, id: churchId, field: 'churchId' });
-  requireChurchRole(ctx.auth, church.id, 'staff');
+async function plan(scope: Scope, churchId: string, body: string, input: AudienceInput, scheduleAt: Date | null | undefined, urgent: boolean): Promise<Plan> {
+  const church = await getChurch({ scope, id: churchId, field: 'churchId' });
+  requireChurchRole(scope.auth, church.id, 'staff');
   const p = new Problems();
   if (typeof body !== 'string' || body.trim().length === 0) p.add('body', 'cannot be blank');
   else if (v.unstorable(body)) p.add('body', v.unstorable(body)!);
@@ -49,9 +49,9 @@ async function plan(ctx: Context, churchId: string, body: string, input: Audienc
   if (!everyone && !statuses.length && !input.groupIds?.length && !input.memberIds?.length) {
     p.add('audience', 'needs at least one of everyone, statuses, groupIds or memberIds');
   }
-  if (scheduleAt && scheduleAt.getTime() > Date.now() + MAX_SCHEDULE_AHEAD_MS) p.add('scheduleAt', 'must be within a year');
+  if (scheduleAt && scheduleAt.getTime() > scope.clock.now().getTime() + MAX_SCHEDULE_AHEAD_MS) p.add('scheduleAt', 'must be within a year');
   // a time already past would send at once: refuse it, allowing for a client clock a little behind
-  if (scheduleAt && scheduleAt.getTime() < Date.now() - SCHEDULE_SKEW_MS) {
+  if (scheduleAt && scheduleAt.getTime() < scope.clock.now().getTime() - SCHEDULE_SKEW_MS) {
     p.add('scheduleAt', `is in the past (more than ${SCHEDULE_SKEW_MS / 1000} s ago); omit it to send now`);
   }
   if (!church.smsFromNumber) p.add('churchId', 'this church has no SMS number yet (updateChurch smsFromNumber)');
@@ -60,13 +60,13 @@ async function plan(ctx: Context, churchId: string, body: string, input: Audienc
   const memberIds = parseIds(input.memberIds ?? [], 'Member', 'audience.memberIds', MAX_MEMBER_IDS);
   // ids of another church answer NOT_FOUND, exactly like ids that do not exist
   for (const [table, ids, field] of [['groups', groupIds, 'audience.groupIds'], ['members', memberIds, 'audience.memberIds']] as const) {
-    const found = new Set(await q.idsInChurch(ctx.db, church.id, table, ids));
+    const found = new Set(await q.idsInChurch(scope.db, church.id, table, ids));
     const missing = ids.find((id) => !found.has(id));
     if (missing !== undefined) throw new NotFoundError(table === 'groups' ? 'Group' : 'Member', missing, field);
   }
   const audience: q.AudienceSpec = { everyone, statuses: statuses as q.AudienceSpec['statuses'], groupIds, memberIds };
-  const limit = ctx.config.sms.maxRecipients;
-  const people = await q.audienceMembers(ctx.db, church.id, audience, limit + 1);
+  const limit = scope.config.sms.maxRecipients;
+  const people = await q.audienceMembers(scope.db, church.id, audience, limit + 1);
   if (people.length > limit) throw new BadInputError({ field: 'audience', message: `reaches more than ${limit} people; split the send` });
 
   const blocked = new Set(people.filter((m) => m.optedOut && m.phone).map((m) => m.phone));
@@ -90,15 +90,15 @@ async function plan(ctx: Context, churchId: string, body: string, input: Audienc
   });
   const seg = segmentsOf(body);
   const eligible = taken.size;
-  const start = scheduleAt && scheduleAt.getTime() > Date.now() ? scheduleAt : new Date();
-  const window = parseWindow(ctx.config.sms.window.start, ctx.config.sms.window.end);
+  const start = scheduleAt && scheduleAt.getTime() > scope.clock.now().getTime() ? scheduleAt : scope.clock.now();
+  const window = parseWindow(scope.config.sms.window.start, scope.config.sms.window.end);
   const sendAt = urgent ? start : nextSendTime(start, church.timeZone, window);
-  const estimatedCost = Math.round(eligible * seg.segments * ctx.config.sms.pricePerSegment * 10_000) / 10_000;
+  const estimatedCost = Math.round(eligible * seg.segments * scope.config.sms.pricePerSegment * 10_000) / 10_000;
   return { church, body, audience, recipients, eligible, skipped, seg, estimatedCost, sendAt };
 }
 
-export async function previewMessage({ ctx, args }: { ctx: Context; args: SendMessageArgs }) {
-  const pl = await plan(ctx, args.churchId, args.body, args.audience, args.scheduleAt, args.urgent ?? false);
+export async function previewMessage({ scope, args }: { scope: Scope; args: SendMessageArgs }) {
+  const pl = await plan(scope, args.churchId, args.body, args.audience, args.scheduleAt, args.urgent ?? false);
   return {
     encoding: pl.seg.encoding,
     segments: pl.seg.segments,
@@ -117,17 +117,17 @@ export async function previewMessage({ ctx, args }: { ctx: Context; args: SendMe
  * after the commit. If Redis is unavailable then, the mutation still answers (within the enqueue
  * timeout) and the worker's sweeper enqueues the queued rows later.
  */
-export async function sendMessage({ ctx, args }: { ctx: Context; args: SendMessageArgs }) {
-  const pl = await plan(ctx, args.churchId, args.body, args.audience, args.scheduleAt, args.urgent ?? false);
+export async function sendMessage({ scope, args }: { scope: Scope; args: SendMessageArgs }) {
+  const pl = await plan(scope, args.churchId, args.body, args.audience, args.scheduleAt, args.urgent ?? false);
   if (pl.eligible === 0) throw new BadInputError({ field: 'audience', message: 'nobody in this audience can receive texts' });
-  const viewer = requireViewer(ctx.auth);
-  const { message, toSend } = await ctx.db.transaction(async (tx) => {
+  const viewer = requireViewer(scope.auth);
+  const { message, toSend } = await scope.db.transaction(async (tx) => {
     const message = await q.insertMessage(tx, {
       churchId: pl.church.id,
       authorId: viewer.userId,
       body: pl.body,
       audience: pl.audience,
-      status: pl.sendAt.getTime() > Date.now() + 1000 ? 'scheduled' : 'sending',
+      status: pl.sendAt.getTime() > scope.clock.now().getTime() + 1000 ? 'scheduled' : 'sending',
       urgent: args.urgent ?? false,
       scheduledAt: args.scheduleAt ?? null,
       sendAt: pl.sendAt,
@@ -142,52 +142,52 @@ export async function sendMessage({ ctx, args }: { ctx: Context; args: SendMessa
     return { message, toSend: rows.filter((r) => r.status === 'queued') };
   });
   const enqueued = await enqueueSms(
-    ctx.smsQueue,
+    scope.smsQueue,
     toSend.map((r) => ({ recipientId: r.id, messageId: message.id, churchId: message.churchId, round: 0, sendAt: pl.sendAt })),
-    ctx.log,
+    scope.log,
   );
-  ctx.log.info({ messageId: message.id, recipients: toSend.length, enqueued, sendAt: pl.sendAt }, 'message queued');
-  await invalidateMessaging(ctx.cache, message.churchId, [message.id]);
+  scope.log.info({ messageId: message.id, recipients: toSend.length, enqueued, sendAt: pl.sendAt }, 'message queued');
+  await invalidateMessaging(scope.cache, message.churchId, [message.id]);
   return message;
 }
 
-export async function getMessage({ ctx, id }: { ctx: Context; id: string }) {
-  requireViewer(ctx.auth);
+export async function getMessage({ scope, id }: { scope: Scope; id: string }) {
+  requireViewer(scope.auth);
   const messageId = parseId(id, 'Message');
-  const m = await ctx.loaders.message.load(messageId);
+  const m = await scope.loaders.message.load(messageId);
   if (!m) throw new NotFoundError('Message', messageId);
   return m;
 }
 
-export async function cancel({ ctx, id }: { ctx: Context; id: string }) {
-  const m = await getMessage({ ctx, id });
-  requireChurchRole(ctx.auth, m.churchId, 'staff', 'id');
-  const r = await q.cancelMessage(ctx.db, m.id);
+export async function cancel({ scope, id }: { scope: Scope; id: string }) {
+  const m = await getMessage({ scope, id });
+  requireChurchRole(scope.auth, m.churchId, 'staff', 'id');
+  const r = await q.cancelMessage(scope.db, m.id);
   if (!r) throw new BadInputError({ field: 'id', message: `a ${m.status} message cannot be cancelled` });
   // best effort: a job left behind finds its recipient cancelled and sends nothing
-  await Promise.allSettled(r.jobs.map((j) => ctx.smsQueue.remove(sendSmsJob.jobId({ recipientId: j.id, messageId: m.id, churchId: m.churchId, round: j.attempts }))));
-  ctx.progress.touch(m.id);
-  ctx.loaders.message.clear(m.id);
-  return getMessage({ ctx, id });
+  await Promise.allSettled(r.jobs.map((j) => scope.smsQueue.remove(sendSmsJob.jobId({ recipientId: j.id, messageId: m.id, churchId: m.churchId, round: j.attempts }))));
+  scope.progress.touch(m.id);
+  scope.loaders.message.clear(m.id);
+  return getMessage({ scope, id });
 }
 
-export async function listMessages({ ctx, church, first: f, after: a }: { ctx: Context; church: ChurchRow; first?: number; after?: string }) {
-  requireChurchRole(ctx.auth, church.id, 'viewer');
+export async function listMessages({ scope, church, first: f, after: a }: { scope: Scope; church: ChurchRow; first?: number; after?: string }) {
+  requireChurchRole(scope.auth, church.id, 'viewer');
   const first = pageSize(f);
   const after = cursorKeys(a, 'MESSAGE', ['number']);
-  const rows = first === 0 ? [] : await q.pageMessages(ctx.db, church.id, first + 1, after?.[0] as number | undefined);
-  for (const m of rows) ctx.loaders.message.prime(m.id, m);
-  return toConnection(rows, first, after !== undefined, cursorEdge('MESSAGE', (m: q.MessageRow) => [m.id]), () => q.countMessages(ctx.db, church.id));
+  const rows = first === 0 ? [] : await q.pageMessages(scope.db, church.id, first + 1, after?.[0] as number | undefined);
+  for (const m of rows) scope.loaders.message.prime(m.id, m);
+  return toConnection(rows, first, after !== undefined, cursorEdge('MESSAGE', (m: q.MessageRow) => [m.id]), () => q.countMessages(scope.db, church.id));
 }
 
-export async function listRecipients({ ctx, message, args }: { ctx: Context; message: q.MessageRow; args: RecipientsArgs }) {
-  requireChurchRole(ctx.auth, message.churchId, 'viewer');
+export async function listRecipients({ scope, message, args }: { scope: Scope; message: q.MessageRow; args: RecipientsArgs }) {
+  requireChurchRole(scope.auth, message.churchId, 'viewer');
   const first = pageSize(args.first);
   const after = cursorKeys(args.after, 'RECIPIENT', ['number']);
   const status = args.status as RecipientStatus | undefined;
-  const rows = first === 0 ? [] : await q.pageRecipients(ctx.db, message.id, first + 1, after?.[0] as number | undefined, status);
+  const rows = first === 0 ? [] : await q.pageRecipients(scope.db, message.id, first + 1, after?.[0] as number | undefined, status);
   return toConnection(rows, first, after !== undefined, cursorEdge('RECIPIENT', (r: q.RecipientRow) => [r.id]), async () => {
-    const c = (await countsByMessage(ctx.db, [message.id])).get(message.id)!;
+    const c = (await countsByMessage(scope.db, [message.id])).get(message.id)!;
     return status ? c[status] : c.total;
   });
 }

@@ -1,7 +1,7 @@
-import type { Context } from '../../graphql/context.js';
+import type { Scope } from '../scope.js';
 import type { MessageProgressEvent } from '../../realtime/topics.js';
-import type { AuthState } from '../auth/viewer.js';
-import { requireChurchRole, ROLE_RANK } from '../auth/viewer.js';
+import type { AuthState } from '../viewer.js';
+import { requireChurchRole, ROLE_RANK } from '../viewer.js';
 import { countsByMessage } from './recipient.queries.js';
 import { getMessage } from './message.service.js';
 import { isDone } from '../../delivery/status.js';
@@ -18,15 +18,15 @@ function mayWatch(auth: AuthState, churchId: number): boolean {
  * webhooks (from any process).
  *
  * What arrives on the channel is not trusted: an event is delivered only if it names this message
- * and its church, and only while the subscriber still has a role there. Over a WebSocket `ctx.auth`
+ * and its church, and only while the subscriber still has a role there. Over a WebSocket `scope.auth`
  * is the socket's live authentication (src/http/subscriptions.ts re-authenticates it when the
  * user's access changes), so a subscriber who lost the church gets nothing more and the stream ends.
  */
-export async function subscribeToProgress(ctx: Context, messageId: string): Promise<AsyncIterable<MessageProgressEvent>> {
-  const m = await getMessage({ ctx, id: messageId });
-  requireChurchRole(ctx.auth, m.churchId, 'viewer', 'messageId');
-  const updates = ctx.pubsub.asyncIterableIterator<MessageProgressEvent>(ctx.progress.topic(m.id)) as AsyncIterableIterator<MessageProgressEvent>;
-  const counts = (await countsByMessage(ctx.db, [m.id])).get(m.id)!;
+export async function subscribeToProgress(scope: Scope, messageId: string): Promise<AsyncIterable<MessageProgressEvent>> {
+  const m = await getMessage({ scope, id: messageId });
+  requireChurchRole(scope.auth, m.churchId, 'viewer', 'messageId');
+  const updates = scope.pubsub.asyncIterableIterator<MessageProgressEvent>(scope.progress.topic(m.id)) as AsyncIterableIterator<MessageProgressEvent>;
+  const counts = (await countsByMessage(scope.db, [m.id])).get(m.id)!;
   const first: MessageProgressEvent = {
     messageId: m.id,
     churchId: m.churchId,
@@ -35,14 +35,14 @@ export async function subscribeToProgress(ctx: Context, messageId: string): Prom
     done: isDone(counts),
     at: new Date().toISOString(),
   };
-  const log = ctx.log;
+  const log = scope.log;
   return (async function* () {
     try {
       yield first;
       for await (const e of updates) {
-        if (!mayWatch(ctx.auth, m.churchId)) return;
+        if (!mayWatch(scope.auth, m.churchId)) return;
         if (e?.messageId !== m.id || e.churchId !== m.churchId) {
-          log.warn({ topic: ctx.progress.topic(m.id), messageId: e?.messageId, churchId: e?.churchId }, 'dropped a progress event for another message or church');
+          log.warn({ topic: scope.progress.topic(m.id), messageId: e?.messageId, churchId: e?.churchId }, 'dropped a progress event for another message or church');
           continue;
         }
         yield e;

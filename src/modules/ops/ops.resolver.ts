@@ -9,12 +9,12 @@ import { CacheMetrics, FailedJobPage, FailedSendConnection, Health, QueueMetrics
 export class OpsResolver {
   @Query(() => QueueMetrics, { description: 'Platform admin: the SMS queue right now.' })
   queueMetrics(@Ctx() ctx: Context) {
-    return ops.queueMetrics({ ctx });
+    return ops.queueMetrics({ scope: ctx });
   }
 
   @Query(() => Health, { description: 'Platform admin: OK, DEGRADED (paused, no worker, old waiting texts, failures) or DOWN.' })
   queueHealth(@Ctx() ctx: Context) {
-    return ops.queueHealth({ ctx });
+    return ops.queueHealth({ scope: ctx });
   }
 
   @Query(() => FailedJobPage, { description: `Platform admin: failed sends, newest first (limit ≤ ${ops.FAILED_PAGE_MAX}).` })
@@ -23,7 +23,7 @@ export class OpsResolver {
     @Arg('limit', () => Int, { nullable: true, defaultValue: 20 }) limit: number,
     @Arg('offset', () => Int, { nullable: true, defaultValue: 0 }) offset: number,
   ) {
-    return ops.failedJobs({ ctx, limit, offset });
+    return ops.failedJobs({ scope: ctx, limit, offset });
   }
 
   @Mutation(() => RetryResult, { description: 'Platform admin: send failed texts again (ids, or all: true), up to limit.' })
@@ -33,37 +33,37 @@ export class OpsResolver {
     @Arg('all', () => Boolean, { nullable: true }) all: boolean | null,
     @Arg('limit', () => Int, { nullable: true, defaultValue: 100 }) limit: number,
   ) {
-    return ops.retryFailedJobs({ ctx, ids, all, limit });
+    return ops.retryFailedJobs({ scope: ctx, ids, all, limit });
   }
 
   @Mutation(() => Int, { description: 'Platform admin: remove failed jobs (finished before olderThan, or all). Returns how many.' })
   clearFailedJobs(@Ctx() ctx: Context, @Arg('olderThan', () => DateTime, { nullable: true }) olderThan: Date | null) {
-    return ops.clearFailedJobs({ ctx, olderThan });
+    return ops.clearFailedJobs({ scope: ctx, olderThan });
   }
 
   @Mutation(() => QueueMetrics, { description: 'Platform admin: stop sending (texts wait in the queue).' })
   pauseQueue(@Ctx() ctx: Context) {
-    return ops.setPaused({ ctx, paused: true });
+    return ops.setPaused({ scope: ctx, paused: true });
   }
 
   @Mutation(() => QueueMetrics, { description: 'Platform admin.' })
   resumeQueue(@Ctx() ctx: Context) {
-    return ops.setPaused({ ctx, paused: false });
+    return ops.setPaused({ scope: ctx, paused: false });
   }
 
   @Query(() => CacheMetrics, { description: 'Platform admin: response cache counters across all processes.' })
   cacheMetrics(@Ctx() ctx: Context) {
-    return ops.cacheMetrics({ ctx });
+    return ops.cacheMetrics({ scope: ctx });
   }
 
   @Query(() => Health, { description: 'Platform admin.' })
   cacheHealth(@Ctx() ctx: Context) {
-    return ops.cacheHealth({ ctx });
+    return ops.cacheHealth({ scope: ctx });
   }
 
   @Mutation(() => Boolean, { description: 'Platform admin: zero the cache counters.' })
   resetCacheMetrics(@Ctx() ctx: Context) {
-    return ops.resetCacheMetrics({ ctx });
+    return ops.resetCacheMetrics({ scope: ctx });
   }
 
   @Mutation(() => Int, { description: "Platform admin: drop a church's cached answers, or all containing a type. Returns how many." })
@@ -72,7 +72,7 @@ export class OpsResolver {
     @Arg('churchId', () => ID, { nullable: true }) churchId: string | null,
     @Arg('typename', () => String, { nullable: true }) typename: string | null,
   ) {
-    return ops.invalidateCache({ ctx, churchId, typename });
+    return ops.invalidateCache({ scope: ctx, churchId, typename });
   }
 
   @Query(() => FailedSendConnection, { description: "A church's failed texts (its ADMIN or OWNER), newest first." })
@@ -82,6 +82,6 @@ export class OpsResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
   ) {
-    return ops.failedSends({ ctx, churchId, first, after });
+    return ops.failedSends({ scope: ctx, churchId, first, after });
   }
 }

@@ -3,13 +3,13 @@ import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { tags } from '../../cache/tags.js';
 import { entityTag } from '../../cache/tag-store.js';
 import { churches, messageRecipients } from '../../db/schema/index.js';
-import type { Context } from '../../graphql/context.js';
+import type { Scope } from '../scope.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
 import { sendSmsJob } from '../../jobs/definitions/send-sms.js';
 import { AppError, BadInputError } from '../../lib/errors.js';
 import { requeueFailed } from '../message/recipient.queries.js';
 import { getChurch } from '../church/church.service.js';
-import { requireChurchRole, requirePlatformAdmin } from '../auth/viewer.js';
+import { requireChurchRole, requirePlatformAdmin } from '../viewer.js';
 import { HealthStatus } from './ops.type.js';
 import { countWorkerProcesses } from './worker-count.js';
 import { FAILED_STATUSES, statusList } from '../../delivery/status.js';
@@ -27,16 +27,16 @@ function queueUnavailable(e: unknown): never {
   throw new AppError('SERVICE_UNAVAILABLE', `The queue's Redis is not answering: ${(e as Error).message}`, { retryable: true });
 }
 
-export async function queueMetrics({ ctx }: { ctx: Context }) {
-  requirePlatformAdmin(ctx.auth);
-  const q = ctx.smsQueue;
+export async function queueMetrics({ scope }: { scope: Scope }) {
+  requirePlatformAdmin(scope.auth);
+  const q = scope.smsQueue;
   try {
     const [counts, paused, workers, oldest, sent] = await Promise.all([
       q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
       q.isPaused(),
       q.getWorkers().then((connections) => countWorkerProcesses(connections)),
       q.getJobs(['waiting'], 0, 0, true),
-      ctx.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM message_recipients WHERE sent_at > now() - interval '1 minute'`),
+      scope.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM message_recipients WHERE sent_at > now() - interval '1 minute'`),
     ]);
     const first = oldest[0] as Job | undefined;
     return {
@@ -47,7 +47,7 @@ export async function queueMetrics({ ctx }: { ctx: Context }) {
       failed: counts.failed ?? 0,
       paused,
       workers,
-      oldestWaitingSeconds: first ? Math.max(0, Math.round((Date.now() - first.timestamp) / 1000)) : null,
+      oldestWaitingSeconds: first ? Math.max(0, Math.round((scope.clock.now().getTime() - first.timestamp) / 1000)) : null,
       sentLastMinute: sent[0]?.n ?? 0,
     };
   } catch (e) {
@@ -56,12 +56,12 @@ export async function queueMetrics({ ctx }: { ctx: Context }) {
   }
 }
 
-export async function queueHealth({ ctx }: { ctx: Context }) {
-  requirePlatformAdmin(ctx.auth);
+export async function queueHealth({ scope }: { scope: Scope }) {
+  requirePlatformAdmin(scope.auth);
   const started = performance.now();
   let m: Awaited<ReturnType<typeof queueMetrics>>;
   try {
-    m = await queueMetrics({ ctx });
+    m = await queueMetrics({ scope });
   } catch (e) {
     return { status: HealthStatus.DOWN, reasons: [(e as Error).message], latencyMs: null };
   }
@@ -75,15 +75,15 @@ export async function queueHealth({ ctx }: { ctx: Context }) {
   return { status: down ? HealthStatus.DOWN : reasons.length ? HealthStatus.DEGRADED : HealthStatus.OK, reasons, latencyMs };
 }
 
-async function describeJobs(ctx: Context, jobs: Job[]) {
+async function describeJobs(scope: Scope, jobs: Job[]) {
   const payloads = jobs.map((j) => sendSmsJob.payload.safeParse(j.data));
   const recipientIds = payloads.flatMap((p) => (p.success ? [p.data.recipientId] : []));
   const churchIds = [...new Set(payloads.flatMap((p) => (p.success ? [p.data.churchId] : [])))];
   const [recipients, names] = await Promise.all([
     recipientIds.length
-      ? ctx.db.select({ id: messageRecipients.id, phone: messageRecipients.phone }).from(messageRecipients).where(inArray(messageRecipients.id, recipientIds))
+      ? scope.db.select({ id: messageRecipients.id, phone: messageRecipients.phone }).from(messageRecipients).where(inArray(messageRecipients.id, recipientIds))
       : [],
-    churchIds.length ? ctx.db.select({ id: churches.id, name: churches.name }).from(churches).where(inArray(churches.id, churchIds)) : [],
+    churchIds.length ? scope.db.select({ id: churches.id, name: churches.name }).from(churches).where(inArray(churches.id, churchIds)) : [],
   ]);
   const phone = new Map(recipients.map((r) => [r.id, r.phone]));
   const name = new Map(names.map((c) => [c.id, c.name]));
@@ -104,13 +104,13 @@ async function describeJobs(ctx: Context, jobs: Job[]) {
   });
 }
 
-export async function failedJobs({ ctx, limit, offset }: { ctx: Context; limit: number; offset: number }) {
-  requirePlatformAdmin(ctx.auth);
+export async function failedJobs({ scope, limit, offset }: { scope: Scope; limit: number; offset: number }) {
+  requirePlatformAdmin(scope.auth);
   if (!Number.isInteger(limit) || limit < 1 || limit > FAILED_PAGE_MAX) throw new BadInputError({ field: 'limit', message: `must be 1-${FAILED_PAGE_MAX}` });
   if (!Number.isInteger(offset) || offset < 0 || offset > 1_000_000) throw new BadInputError({ field: 'offset', message: 'must be 0 or more' });
   try {
-    const [jobs, total] = await Promise.all([ctx.smsQueue.getFailed(offset, offset + limit - 1), ctx.smsQueue.getFailedCount()]);
-    return { total, jobs: await describeJobs(ctx, jobs as Job[]) };
+    const [jobs, total] = await Promise.all([scope.smsQueue.getFailed(offset, offset + limit - 1), scope.smsQueue.getFailedCount()]);
+    return { total, jobs: await describeJobs(scope, jobs as Job[]) };
   } catch (e) {
     if (e instanceof AppError) throw e;
     return queueUnavailable(e);
@@ -121,8 +121,8 @@ export async function failedJobs({ ctx, limit, offset }: { ctx: Context; limit: 
  * Sends failed texts again: each recipient still failed (and never accepted by the provider) is
  * queued again and its job retried with fresh attempts. Anything else is left alone, with why.
  */
-export async function retryFailedJobs({ ctx, ids, all, limit }: { ctx: Context; ids?: string[] | null; all?: boolean | null; limit: number }) {
-  requirePlatformAdmin(ctx.auth);
+export async function retryFailedJobs({ scope, ids, all, limit }: { scope: Scope; ids?: string[] | null; all?: boolean | null; limit: number }) {
+  requirePlatformAdmin(scope.auth);
   if (!Number.isInteger(limit) || limit < 1 || limit > RETRY_MAX) throw new BadInputError({ field: 'limit', message: `must be 1-${RETRY_MAX}` });
   if (!all && !ids?.length) throw new BadInputError({ field: 'ids', message: 'give job ids, or all: true' });
   if (all && ids?.length) throw new BadInputError({ field: 'all', message: 'give either ids or all, not both' });
@@ -130,9 +130,9 @@ export async function retryFailedJobs({ ctx, ids, all, limit }: { ctx: Context; 
   const skipped: Array<{ id: string; reason: string }> = [];
   let jobs: Job[];
   try {
-    if (all) jobs = (await ctx.smsQueue.getFailed(0, limit - 1)) as Job[];
+    if (all) jobs = (await scope.smsQueue.getFailed(0, limit - 1)) as Job[];
     else {
-      const found = await Promise.all(ids!.map((id) => ctx.smsQueue.getJob(id)));
+      const found = await Promise.all(ids!.map((id) => scope.smsQueue.getJob(id)));
       jobs = [];
       found.forEach((j, i) => (j ? jobs.push(j as Job) : skipped.push({ id: ids![i]!, reason: 'no such job (removed or never existed)' })));
     }
@@ -142,7 +142,7 @@ export async function retryFailedJobs({ ctx, ids, all, limit }: { ctx: Context; 
       return states[i] === 'failed';
     });
     const byRecipient = new Map(failed.map((j) => [(j.data as { recipientId: number }).recipientId, j]));
-    const requeued = new Set(await requeueFailed(ctx.db, [...byRecipient.keys()]));
+    const requeued = new Set(await requeueFailed(scope.db, [...byRecipient.keys()]));
     let retried = 0;
     for (const [recipientId, job] of byRecipient) {
       if (!requeued.has(recipientId)) {
@@ -152,7 +152,7 @@ export async function retryFailedJobs({ ctx, ids, all, limit }: { ctx: Context; 
       await job.retry('failed', { resetAttemptsMade: true });
       retried++;
     }
-    ctx.log.info({ retried, skipped: skipped.length }, 'operator retried failed texts');
+    scope.log.info({ retried, skipped: skipped.length }, 'operator retried failed texts');
     return { retried, skipped };
   } catch (e) {
     if (e instanceof AppError) throw e;
@@ -160,14 +160,14 @@ export async function retryFailedJobs({ ctx, ids, all, limit }: { ctx: Context; 
   }
 }
 
-export async function clearFailedJobs({ ctx, olderThan }: { ctx: Context; olderThan?: Date | null }) {
-  requirePlatformAdmin(ctx.auth);
-  const grace = olderThan ? Math.max(0, Date.now() - olderThan.getTime()) : 0;
+export async function clearFailedJobs({ scope, olderThan }: { scope: Scope; olderThan?: Date | null }) {
+  requirePlatformAdmin(scope.auth);
+  const grace = olderThan ? Math.max(0, scope.clock.now().getTime() - olderThan.getTime()) : 0;
   try {
     let removed = 0;
     // bounded batches: clean() removes at most `limit` per call
     for (let i = 0; i < 100; i++) {
-      const n = (await ctx.smsQueue.clean(grace, 1000, 'failed')).length;
+      const n = (await scope.smsQueue.clean(grace, 1000, 'failed')).length;
       removed += n;
       if (n < 1000) break;
     }
@@ -177,62 +177,62 @@ export async function clearFailedJobs({ ctx, olderThan }: { ctx: Context; olderT
   }
 }
 
-export async function setPaused({ ctx, paused }: { ctx: Context; paused: boolean }) {
-  const viewer = requirePlatformAdmin(ctx.auth);
+export async function setPaused({ scope, paused }: { scope: Scope; paused: boolean }) {
+  const viewer = requirePlatformAdmin(scope.auth);
   try {
-    if (paused) await ctx.smsQueue.pause();
-    else await ctx.smsQueue.resume();
+    if (paused) await scope.smsQueue.pause();
+    else await scope.smsQueue.resume();
   } catch (e) {
     queueUnavailable(e);
   }
-  ctx.log.warn({ by: viewer.userId, paused }, paused ? 'SMS queue paused' : 'SMS queue resumed');
-  return queueMetrics({ ctx });
+  scope.log.warn({ by: viewer.userId, paused }, paused ? 'SMS queue paused' : 'SMS queue resumed');
+  return queueMetrics({ scope });
 }
 
-function requireCache(ctx: Context) {
-  if (!ctx.cache) throw new AppError('SERVICE_UNAVAILABLE', 'The response cache is turned off (CACHE_ENABLED=false)');
-  return ctx.cache;
+function requireCache(scope: Scope) {
+  if (!scope.cache) throw new AppError('SERVICE_UNAVAILABLE', 'The response cache is turned off (CACHE_ENABLED=false)');
+  return scope.cache;
 }
 
-export async function cacheMetrics({ ctx }: { ctx: Context }) {
-  requirePlatformAdmin(ctx.auth);
+export async function cacheMetrics({ scope }: { scope: Scope }) {
+  requirePlatformAdmin(scope.auth);
   try {
-    return await requireCache(ctx).metrics.read();
+    return await requireCache(scope).metrics.read();
   } catch (e) {
     if (e instanceof AppError) throw e;
     throw new AppError('SERVICE_UNAVAILABLE', `The cache Redis is not answering: ${(e as Error).message}`, { retryable: true });
   }
 }
 
-export async function cacheHealth({ ctx }: { ctx: Context }) {
-  requirePlatformAdmin(ctx.auth);
-  if (!ctx.cache) return { status: HealthStatus.DOWN, reasons: ['the response cache is turned off'], latencyMs: null };
+export async function cacheHealth({ scope }: { scope: Scope }) {
+  requirePlatformAdmin(scope.auth);
+  if (!scope.cache) return { status: HealthStatus.DOWN, reasons: ['the response cache is turned off'], latencyMs: null };
   const started = performance.now();
   try {
-    await ctx.cache.redis.ping();
+    await scope.cache.redis.ping();
   } catch (e) {
     return { status: HealthStatus.DOWN, reasons: [`the cache Redis is not answering: ${(e as Error).message}`], latencyMs: null };
   }
   const latencyMs = Math.round((performance.now() - started) * 10) / 10;
   const reasons: string[] = [];
   if (latencyMs > 50) reasons.push(`slow: ${latencyMs} ms round trip`);
-  if (ctx.cache.pendingInvalidations > 0) reasons.push(`${ctx.cache.pendingInvalidations} invalidations waiting to be replayed`);
+  if (scope.cache.pendingInvalidations > 0) reasons.push(`${scope.cache.pendingInvalidations} invalidations waiting to be replayed`);
   return { status: reasons.length ? HealthStatus.DEGRADED : HealthStatus.OK, reasons, latencyMs };
 }
 
-export async function resetCacheMetrics({ ctx }: { ctx: Context }) {
-  requirePlatformAdmin(ctx.auth);
-  await requireCache(ctx).metrics.reset();
+export async function resetCacheMetrics({ scope }: { scope: Scope }) {
+  requirePlatformAdmin(scope.auth);
+  await requireCache(scope).metrics.reset();
   return true;
 }
 
 /** Drops a church's cached answers, or every cached answer containing a type. Returns how many. */
-export async function invalidateCache({ ctx, churchId, typename }: { ctx: Context; churchId?: string | null; typename?: string | null }) {
-  requirePlatformAdmin(ctx.auth);
-  const cache = requireCache(ctx);
+export async function invalidateCache({ scope, churchId, typename }: { scope: Scope; churchId?: string | null; typename?: string | null }) {
+  requirePlatformAdmin(scope.auth);
+  const cache = requireCache(scope);
   if (!churchId === !typename) throw new BadInputError({ field: 'churchId', message: 'give exactly one of churchId or typename' });
   if (churchId) {
-    const church = await getChurch({ ctx, id: churchId, field: 'churchId' });
+    const church = await getChurch({ scope, id: churchId, field: 'churchId' });
     return cache.invalidateTags([tags.roster(church.id), tags.analytics(church.id), entityTag('Church', String(church.id))]);
   }
   if (!/^[A-Z][A-Za-z0-9_]{0,63}$/.test(typename!)) throw new BadInputError({ field: 'typename', message: 'is not a GraphQL type name' });
@@ -240,14 +240,14 @@ export async function invalidateCache({ ctx, churchId, typename }: { ctx: Contex
 }
 
 /** A church's failed texts, for its ADMINs and OWNERs (newest first). */
-export async function failedSends({ ctx, churchId, first: f, after: a }: { ctx: Context; churchId: string; first?: number; after?: string }) {
-  const church = await getChurch({ ctx, id: churchId, field: 'churchId' });
-  requireChurchRole(ctx.auth, church.id, 'admin');
+export async function failedSends({ scope, churchId, first: f, after: a }: { scope: Scope; churchId: string; first?: number; after?: string }) {
+  const church = await getChurch({ scope, id: churchId, field: 'churchId' });
+  requireChurchRole(scope.auth, church.id, 'admin');
   const first = pageSize(f);
   const after = cursorKeys(a, 'FAILED', ['number']);
   const rows = first === 0
     ? []
-    : await ctx.db
+    : await scope.db
         .select()
         .from(messageRecipients)
         .where(
@@ -265,7 +265,7 @@ export async function failedSends({ ctx, churchId, first: f, after: a }: { ctx: 
     after !== undefined,
     cursorEdge('FAILED', (r: { id: number }) => [r.id]),
     async () => {
-      const [n] = await ctx.db.execute<{ n: number }>(
+      const [n] = await scope.db.execute<{ n: number }>(
         sql`SELECT count(*)::int AS n FROM message_recipients WHERE church_id = ${church.id} AND status IN ${statusList(FAILED_STATUSES)}`,
       );
       return n?.n ?? 0;

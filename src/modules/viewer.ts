@@ -1,5 +1,5 @@
-import type { ChurchRole } from '../../db/schema/index.js';
-import { AppError, NotFoundError } from '../../lib/errors.js';
+import type { ChurchRole } from '../db/schema/index.js';
+import { AppError, NotFoundError } from '../lib/errors.js';
 
 /** Who is asking: resolved once per request from the session cookie or a bearer token. */
 export interface Viewer {
