@@ -1,33 +1,10 @@
 import { registerEnumType } from 'type-graphql';
+import { ChurchRole, GroupKind, GroupRole, HouseholdRole, MemberStatus, MessageStatus, RecipientStatus, SmsEncoding } from '../db/schema/enums.js';
+import { MemberOrderBy } from '../modules/member/member.order.js';
 
-// GraphQL enum names map to the lower-case values stored in PostgreSQL enums.
-export enum MemberStatus {
-  VISITOR = 'visitor',
-  REGULAR = 'regular',
-  MEMBER = 'member',
-  INACTIVE = 'inactive',
-}
-export enum HouseholdRole {
-  HEAD = 'head',
-  SPOUSE = 'spouse',
-  CHILD = 'child',
-  OTHER = 'other',
-}
-export enum GroupKind {
-  SMALL_GROUP = 'small_group',
-  MINISTRY = 'ministry',
-  TEAM = 'team',
-  CLASS = 'class',
-  OTHER = 'other',
-}
-export enum GroupRole {
-  LEADER = 'leader',
-  MEMBER = 'member',
-}
-export enum MemberOrderBy {
-  NAME = 'NAME',
-  JOINED = 'JOINED',
-}
+// The enums' one source is their values (src/db/schema/enums.ts, member.order.ts): here they get
+// their GraphQL names and descriptions.
+export { ChurchRole, GroupKind, GroupRole, HouseholdRole, MemberOrderBy, MemberStatus, MessageStatus, RecipientStatus, SmsEncoding };
 
 registerEnumType(MemberStatus, {
   name: 'MemberStatus',
@@ -45,38 +22,11 @@ registerEnumType(MemberOrderBy, {
   },
 });
 
-export enum ChurchRole {
-  VIEWER = 'viewer',
-  STAFF = 'staff',
-  ADMIN = 'admin',
-  OWNER = 'owner',
-}
 registerEnumType(ChurchRole, {
   name: 'ChurchRole',
   description: 'VIEWER reads; STAFF also writes people, households and groups; ADMIN also manages users and tokens; OWNER also manages owners.',
 });
 
-export enum SmsEncoding {
-  GSM7 = 'gsm7',
-  UCS2 = 'ucs2',
-}
-export enum MessageStatus {
-  SCHEDULED = 'scheduled',
-  SENDING = 'sending',
-  COMPLETED = 'completed',
-  CANCELLED = 'cancelled',
-}
-export enum RecipientStatus {
-  QUEUED = 'queued',
-  SENDING = 'sending',
-  SENT = 'sent',
-  DELIVERED = 'delivered',
-  UNDELIVERED = 'undelivered',
-  FAILED = 'failed',
-  SKIPPED = 'skipped',
-  CANCELLED = 'cancelled',
-  UNCONFIRMED = 'unconfirmed',
-}
 registerEnumType(SmsEncoding, { name: 'SmsEncoding', description: 'GSM7: 160 characters a segment (153 in long texts). UCS2: 70 (67).' });
 registerEnumType(MessageStatus, { name: 'MessageStatus' });
 registerEnumType(RecipientStatus, {

@@ -6,10 +6,10 @@ import { buildSchema } from 'type-graphql';
 import { AnalyticsResolver } from '../modules/analytics/analytics.resolver.js';
 import { AuthResolver } from '../modules/auth/auth.resolver.js';
 import { ChurchResolver } from '../modules/church/church.resolver.js';
-import { GroupResolver } from '../modules/group/group.resolver.js';
-import { HouseholdResolver } from '../modules/household/household.resolver.js';
-import { MemberResolver } from '../modules/member/member.resolver.js';
-import { MessageRecipientResolver, MessageResolver } from '../modules/message/message.resolver.js';
+import { ChurchGroupsResolver, GroupResolver, MemberGroupsResolver } from '../modules/group/group.resolver.js';
+import { ChurchHouseholdsResolver, HouseholdResolver } from '../modules/household/household.resolver.js';
+import { ChurchMembersResolver, HouseholdMembersResolver, MemberResolver } from '../modules/member/member.resolver.js';
+import { MemberMessagesResolver, MessageRecipientResolver, MessageResolver } from '../modules/message/message.resolver.js';
 import { OpsResolver } from '../modules/ops/ops.resolver.js';
 
 export const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/schema.graphql');
@@ -19,7 +19,25 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The executable schema, built once per process from the type-graphql resolvers. */
 export function getSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [AuthResolver, ChurchResolver, MemberResolver, HouseholdResolver, GroupResolver, MessageResolver, MessageRecipientResolver, OpsResolver, AnalyticsResolver],
+    // a module resolves its own fields on other modules' types (Church.members is the member
+    // module's), so module folders depend on each other in one direction only
+    resolvers: [
+      AuthResolver,
+      ChurchResolver,
+      MemberResolver,
+      ChurchMembersResolver,
+      HouseholdMembersResolver,
+      HouseholdResolver,
+      ChurchHouseholdsResolver,
+      GroupResolver,
+      ChurchGroupsResolver,
+      MemberGroupsResolver,
+      MessageResolver,
+      MessageRecipientResolver,
+      MemberMessagesResolver,
+      OpsResolver,
+      AnalyticsResolver,
+    ],
     // Inputs are validated in services (one place, errors that name the field); not by class-validator.
     validate: false,
     // subscriptions subscribe through the request context's Redis pub/sub (see

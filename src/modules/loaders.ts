@@ -1,15 +1,12 @@
 import type { Queryable } from '../db/client.js';
 import type { LoaderScope } from '../lib/loader-kit.js';
 import { churchLoaders } from './church/church.loaders.js';
-import { groupLoaders, MEMBER_GROUPS_CAP } from './group/group.loaders.js';
+import { groupLoaders } from './group/group.loaders.js';
 import { householdLoaders } from './household/household.loaders.js';
-import { HOUSEHOLD_MEMBERS_CAP, memberLoaders } from './member/member.loaders.js';
+import { memberLoaders } from './member/member.loaders.js';
 import { messageLoaders } from './message/message.loaders.js';
 
 export type { LoaderScope } from '../lib/loader-kit.js';
-
-/** Per-relation caps for lists that are not paginated (a household or a member's groups). */
-export const RELATION_CAPS = { householdMembers: HOUSEHOLD_MEMBERS_CAP, memberGroups: MEMBER_GROUPS_CAP } as const;
 
 /**
  * Built per request (context factory) for one viewer from each module's loaders: caches never

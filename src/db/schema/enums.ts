@@ -1,21 +1,35 @@
 import { pgEnum } from 'drizzle-orm/pg-core';
 import { RECIPIENT_STATUSES } from '../../delivery/status.js';
+import { enumObject } from '../../lib/enum-object.js';
 
+/*
+ * The one source of every stored enum: the PostgreSQL enum (migrations), the TypeScript type (the
+ * union of its values), the enum object services use (MemberStatus.VISITOR === 'visitor') and the
+ * GraphQL enum (src/graphql/enums.ts registers these objects: the names are the values upper-cased).
+ */
 export const memberStatus = pgEnum('member_status', ['visitor', 'regular', 'member', 'inactive']);
 export const householdRole = pgEnum('household_role', ['head', 'spouse', 'child', 'other']);
 export const groupKind = pgEnum('group_kind', ['small_group', 'ministry', 'team', 'class', 'other']);
 export const groupRole = pgEnum('group_role', ['leader', 'member']);
-
-export type MemberStatus = (typeof memberStatus.enumValues)[number];
-export type HouseholdRole = (typeof householdRole.enumValues)[number];
-export type GroupKind = (typeof groupKind.enumValues)[number];
-export type GroupRole = (typeof groupRole.enumValues)[number];
 export const churchRole = pgEnum('church_role', ['viewer', 'staff', 'admin', 'owner']);
-export type ChurchRole = (typeof churchRole.enumValues)[number];
 export const messageStatus = pgEnum('message_status', ['scheduled', 'sending', 'completed', 'cancelled']);
 // the values and which of them are final: src/delivery/status.ts
 export const recipientStatus = pgEnum('recipient_status', RECIPIENT_STATUSES);
 export const smsEncoding = pgEnum('sms_encoding', ['gsm7', 'ucs2']);
+
+export const MemberStatus = enumObject(memberStatus.enumValues);
+export type MemberStatus = (typeof memberStatus.enumValues)[number];
+export const HouseholdRole = enumObject(householdRole.enumValues);
+export type HouseholdRole = (typeof householdRole.enumValues)[number];
+export const GroupKind = enumObject(groupKind.enumValues);
+export type GroupKind = (typeof groupKind.enumValues)[number];
+export const GroupRole = enumObject(groupRole.enumValues);
+export type GroupRole = (typeof groupRole.enumValues)[number];
+export const ChurchRole = enumObject(churchRole.enumValues);
+export type ChurchRole = (typeof churchRole.enumValues)[number];
+export const MessageStatus = enumObject(messageStatus.enumValues);
 export type MessageStatus = (typeof messageStatus.enumValues)[number];
+export const RecipientStatus = enumObject(recipientStatus.enumValues);
 export type RecipientStatus = (typeof recipientStatus.enumValues)[number];
+export const SmsEncoding = enumObject(smsEncoding.enumValues);
 export type SmsEncoding = (typeof smsEncoding.enumValues)[number];

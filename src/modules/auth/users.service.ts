@@ -1,8 +1,7 @@
 import type { Scope } from '../scope.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
-import { ChurchRole } from '../../graphql/enums.js';
+import { ChurchRole } from '../../db/schema/enums.js';
 import { PG, pgError } from '../../db/errors.js';
-import type { ChurchRole as DbChurchRole } from '../../db/schema/index.js';
 import type { Queryable } from '../../db/client.js';
 import { AppError, BadInputError, NotFoundError, Problems } from '../../lib/errors.js';
 import { parseId } from '../../lib/ids.js';
@@ -111,7 +110,7 @@ async function changeRole<T>(
   scope: Scope,
   cid: string,
   uid: string,
-  apply: (a: { tx: Queryable; churchId: number; userId: number; current: DbChurchRole; owners: number[] }) => Promise<T>,
+  apply: (a: { tx: Queryable; churchId: number; userId: number; current: ChurchRole; owners: number[] }) => Promise<T>,
 ): Promise<T> {
   const churchId = await churchIdOf(scope, cid);
   requireUserAdmin(scope, churchId);

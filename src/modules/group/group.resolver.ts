@@ -4,6 +4,10 @@ import { Church } from '../church/church.type.js';
 import { requireChurchRole } from '../viewer.js';
 import { getChurch } from '../church/church.service.js';
 import { AddGroupMemberInput, CreateGroupInput, UpdateGroupInput } from './group.input.js';
+import type { ChurchRow } from '../church/church.queries.js';
+import { Member } from '../member/member.type.js';
+import type { MemberRow } from '../member/member.queries.js';
+import { MEMBER_GROUPS_CAP } from './group.loaders.js';
 import type { GroupRow } from './group.queries.js';
 import {
   addGroupMember,
@@ -77,5 +81,28 @@ export class GroupResolver {
     @Arg('memberId', () => ID) memberId: string,
   ) {
     return removeGroupMember({ scope: ctx, groupId, memberId });
+  }
+}
+
+/** A church's groups (the group module's, resolved on Church). */
+@Resolver(() => Church)
+export class ChurchGroupsResolver {
+  @FieldResolver(() => GroupConnection)
+  groups(
+    @Ctx() ctx: Context,
+    @Root() church: ChurchRow,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ) {
+    return listGroups({ scope: ctx, church, first, after });
+  }
+}
+
+/** The groups a person belongs to (the group module's, resolved on Member). */
+@Resolver(() => Member)
+export class MemberGroupsResolver {
+  @FieldResolver(() => [Group], { description: `Groups this person belongs to, by name (at most ${MEMBER_GROUPS_CAP}).` })
+  groups(@Ctx() ctx: Context, @Root() m: MemberRow) {
+    return ctx.loaders.memberGroups.load(m.id);
   }
 }

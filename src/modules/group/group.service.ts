@@ -1,6 +1,6 @@
 import type { Scope } from '../scope.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
-import { GroupKind, GroupRole } from '../../graphql/enums.js';
+import { GroupKind, GroupRole } from '../../db/schema/enums.js';
 import { NotFoundError, Problems } from '../../lib/errors.js';
 import { parseId } from '../../lib/ids.js';
 import * as v from '../../lib/validate.js';

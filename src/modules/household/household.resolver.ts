@@ -1,9 +1,8 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../graphql/context.js';
-import { RELATION_CAPS } from '../../graphql/loaders.js';
 import { Church } from '../church/church.type.js';
 import { getChurch } from '../church/church.service.js';
-import { Member } from '../member/member.type.js';
+import type { ChurchRow } from '../church/church.queries.js';
 import { CreateHouseholdInput, UpdateHouseholdInput } from './household.input.js';
 import type { HouseholdRow } from './household.queries.js';
 import { createHousehold, getHousehold, listHouseholds, updateHousehold } from './household.service.js';
@@ -32,13 +31,6 @@ export class HouseholdResolver {
     return ctx.loaders.church.load(h.churchId);
   }
 
-  @FieldResolver(() => [Member], {
-    description: `Non-archived members: head, spouse, children, others (at most ${RELATION_CAPS.householdMembers}).`,
-  })
-  members(@Ctx() ctx: Context, @Root() h: HouseholdRow) {
-    return ctx.loaders.householdMembers.load(h.id);
-  }
-
   @Mutation(() => Household)
   createHousehold(@Ctx() ctx: Context, @Arg('input', () => CreateHouseholdInput) input: CreateHouseholdInput) {
     return createHousehold({ scope: ctx, input });
@@ -51,5 +43,19 @@ export class HouseholdResolver {
     @Arg('input', () => UpdateHouseholdInput) input: UpdateHouseholdInput,
   ) {
     return updateHousehold({ scope: ctx, id, input });
+  }
+}
+
+/** A church's households (the household module's, resolved on Church). */
+@Resolver(() => Church)
+export class ChurchHouseholdsResolver {
+  @FieldResolver(() => HouseholdConnection)
+  households(
+    @Ctx() ctx: Context,
+    @Root() church: ChurchRow,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ) {
+    return listHouseholds({ scope: ctx, church, first, after });
   }
 }

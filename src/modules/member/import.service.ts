@@ -1,5 +1,5 @@
 import type { Scope } from '../scope.js';
-import { HouseholdRole, MemberStatus } from '../../graphql/enums.js';
+import { HouseholdRole, MemberStatus } from '../../db/schema/enums.js';
 import { BadInputError, Problems } from '../../lib/errors.js';
 import * as v from '../../lib/validate.js';
 import { getChurch } from '../church/church.service.js';

@@ -4,14 +4,14 @@ import { Church } from '../church/church.type.js';
 import { parseId } from '../../lib/ids.js';
 import { getChurch } from '../church/church.service.js';
 import { requireChurchRole, requireViewer } from '../viewer.js';
-import { Group } from '../group/group.type.js';
+import type { ChurchRow } from '../church/church.queries.js';
 import { Household } from '../household/household.type.js';
+import type { HouseholdRow } from '../household/household.queries.js';
+import { HOUSEHOLD_MEMBERS_CAP } from './member.loaders.js';
 import { importMembers, IMPORT_MAX_ROWS } from './import.service.js';
 import { CreateMemberInput, ImportMemberRow, MembersPageArgs, UpdateMemberInput } from './member.input.js';
 import { createMember, getMember, listMembers, setMemberArchived, updateMember } from './member.service.js';
 import { Member, MemberConnection } from './member.type.js';
-import { MemberMessage } from '../message/message.type.js';
-import { BadInputError } from '../../lib/errors.js';
 import type { MemberRow } from './member.queries.js';
 
 @ObjectType()
@@ -72,25 +72,6 @@ export class MemberResolver {
     return m.householdId ? ctx.loaders.household.load(m.householdId) : null;
   }
 
-  @FieldResolver(() => [Group], { description: 'Groups this person belongs to, by name (at most 100).' })
-  groups(@Ctx() ctx: Context, @Root() m: MemberRow) {
-    return ctx.loaders.memberGroups.load(m.id);
-  }
-
-  @FieldResolver(() => [MemberMessage], { description: 'The latest texts to this person, newest first (at most 20).' })
-  async recentMessages(@Ctx() ctx: Context, @Root() m: MemberRow, @Arg('first', () => Int, { nullable: true, defaultValue: 5 }) first: number) {
-    if (!Number.isInteger(first) || first < 0 || first > 20) throw new BadInputError({ field: 'first', message: 'must be 0-20' });
-    const rows = first ? await ctx.loaders.recentMessages(first).load(m.id) : [];
-    return rows.map((r) => ({
-      messageId: r.message_id,
-      body: r.body,
-      status: r.status,
-      sentAt: r.sent_at ? new Date(r.sent_at as string) : null,
-      deliveredAt: r.delivered_at ? new Date(r.delivered_at as string) : null,
-      createdAt: new Date(r.created_at as string),
-    }));
-  }
-
   @Mutation(() => Member)
   createMember(@Ctx() ctx: Context, @Arg('input', () => CreateMemberInput) input: CreateMemberInput) {
     return createMember({ scope: ctx, input });
@@ -124,5 +105,31 @@ export class MemberResolver {
     @Arg('rows', () => [ImportMemberRow]) rows: ImportMemberRow[],
   ) {
     return importMembers({ scope: ctx, churchId, rows });
+  }
+}
+
+/** A church's directory and head count (the member module's, resolved on Church). */
+@Resolver(() => Church)
+export class ChurchMembersResolver {
+  @FieldResolver(() => Int, { description: 'Non-archived members.' })
+  memberCount(@Ctx() ctx: Context, @Root() c: ChurchRow) {
+    requireChurchRole(ctx.auth, c.id, 'viewer', 'memberCount');
+    return ctx.loaders.membersCount({ archived: false }).load(c.id);
+  }
+
+  @FieldResolver(() => MemberConnection, { description: 'The member directory (same arguments as Query.members).' })
+  members(@Ctx() ctx: Context, @Root() church: ChurchRow, @Args(() => MembersPageArgs) args: MembersPageArgs) {
+    return listMembers({ scope: ctx, church, args });
+  }
+}
+
+/** A household's people (the member module's, resolved on Household). */
+@Resolver(() => Household)
+export class HouseholdMembersResolver {
+  @FieldResolver(() => [Member], {
+    description: `Non-archived members: head, spouse, children, others (at most ${HOUSEHOLD_MEMBERS_CAP}).`,
+  })
+  members(@Ctx() ctx: Context, @Root() h: HouseholdRow) {
+    return ctx.loaders.householdMembers.load(h.id);
   }
 }

@@ -1,6 +1,7 @@
 import type { Scope } from '../scope.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
-import { MemberOrderBy, MemberStatus } from '../../graphql/enums.js';
+import { MemberStatus } from '../../db/schema/enums.js';
+import { MemberOrderBy } from './member.order.js';
 import { NotFoundError, Problems } from '../../lib/errors.js';
 import { parseId } from '../../lib/ids.js';
 import * as v from '../../lib/validate.js';

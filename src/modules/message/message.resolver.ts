@@ -6,6 +6,8 @@ import { userById } from '../auth/auth.queries.js';
 import { Church } from '../church/church.type.js';
 import { getChurch } from '../church/church.service.js';
 import { Member } from '../member/member.type.js';
+import type { MemberRow } from '../member/member.queries.js';
+import { BadInputError } from '../../lib/errors.js';
 import { RecipientsArgs, SendMessageArgs } from './message.input.js';
 import type { MessageRow, RecipientRow } from './message.queries.js';
 import { audienceOf, cancel, getMessage, listMessages, listRecipients, previewMessage, sendMessage } from './message.service.js';
@@ -18,6 +20,7 @@ import {
   MessageProgress,
   MessageRecipient,
   MessageRecipientConnection,
+  MemberMessage,
 } from './message.type.js';
 import { subscribeToProgress } from './progress.subscription.js';
 
@@ -93,5 +96,23 @@ export class MessageRecipientResolver {
   @FieldResolver(() => Member, { nullable: true, description: 'Null if the person was since deleted.' })
   member(@Ctx() ctx: Context, @Root() r: RecipientRow) {
     return ctx.loaders.member.load(r.memberId);
+  }
+}
+
+/** A person's latest texts (the message module's, resolved on Member). */
+@Resolver(() => Member)
+export class MemberMessagesResolver {
+  @FieldResolver(() => [MemberMessage], { description: 'The latest texts to this person, newest first (at most 20).' })
+  async recentMessages(@Ctx() ctx: Context, @Root() m: MemberRow, @Arg('first', () => Int, { nullable: true, defaultValue: 5 }) first: number) {
+    if (!Number.isInteger(first) || first < 0 || first > 20) throw new BadInputError({ field: 'first', message: 'must be 0-20' });
+    const rows = first ? await ctx.loaders.recentMessages(first).load(m.id) : [];
+    return rows.map((r) => ({
+      messageId: r.message_id,
+      body: r.body,
+      status: r.status,
+      sentAt: r.sent_at ? new Date(r.sent_at as string) : null,
+      deliveredAt: r.delivered_at ? new Date(r.delivered_at as string) : null,
+      createdAt: new Date(r.created_at as string),
+    }));
   }
 }
