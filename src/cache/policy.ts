@@ -1,5 +1,6 @@
 import { Kind, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import { valueFromASTUntyped } from 'graphql';
+import type { Viewer } from '../modules/viewer.js';
 import { tags } from './tags.js';
 
 /**
@@ -7,7 +8,7 @@ import { tags } from './tags.js';
  * with which tags (so the named invalidators below can drop them). Anything not listed here is
  * never cached. An operation is cached only when every root field it asks for is cacheable; its
  * TTL is the shortest of theirs. Keys always include the viewer's churches and roles (see
- * sessionOf), so one church's (or one role's) answer is never served to another.
+ * accessKey), so one church's (or one role's) answer is never served to another.
  */
 export interface RootFieldPolicy {
   ttlMs: number;
@@ -69,4 +70,14 @@ function argsOf(field: FieldNode, variables: Record<string, unknown>): Record<st
   const args: Record<string, unknown> = {};
   for (const a of field.arguments ?? []) args[a.name.value] = valueFromASTUntyped(a.value, variables);
   return args;
+}
+
+/**
+ * What a cached answer may be shared across: the viewer's churches with their roles, and the
+ * platform flag. Two STAFF of the same church share entries; a VIEWER, another church or a user
+ * with one more church does not. Part of every cache key.
+ */
+export function accessKey(v: Viewer): string {
+  const roles = [...v.roles].sort(([a], [b]) => a - b).map(([c, r]) => `${c}=${r}`);
+  return `${v.platformAdmin ? 'pa;' : ''}${roles.join(',')}`;
 }

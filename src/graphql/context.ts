@@ -1,6 +1,6 @@
 import type { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Redis } from 'ioredis';
-import type { CacheAttempt } from '../cache/store.js';
+import type { CacheDecision } from '../cache/store.js';
 import type { AuthState } from '../modules/viewer.js';
 import { createScope, type Scope, type ScopeDeps } from '../modules/scope.js';
 
@@ -16,8 +16,8 @@ export interface HttpExchange {
   ip: string;
   setSessionCookie(id: string): void;
   clearSessionCookie(): void;
-  /** the response cache's attempt for this request, when the cache fast path made one */
-  cacheAttempt?: CacheAttempt;
+  /** a cacheable request the cache door looked up and missed: execution writes the answer there */
+  cache?: CacheDecision;
 }
 
 /**

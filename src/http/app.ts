@@ -11,22 +11,19 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { createContext, type AppDeps, type Context, type HttpExchange } from '../graphql/context.js';
-import { authenticate } from '../modules/auth/authenticate.js';
-import type { AuthState } from '../modules/viewer.js';
 import { contextFailure, formatError } from '../graphql/errors.js';
 import { errorsPlugin } from '../graphql/plugins/errors.js';
 import { limitsPlugin } from '../graphql/plugins/limits.js';
 import { responseCachePlugin } from '../graphql/plugins/response-cache.js';
-import { cacheFastPath } from '../graphql/plugins/cache-fast-path.js';
+import { cacheDoor, doorOf } from './cache-door.js';
 import { countRequests, publicMetrics } from '../observability/http.js';
 import { observabilityPlugin } from '../observability/plugin.js';
 import { getSchema } from '../graphql/schema.js';
 import { WebSocketServer } from 'ws';
 import { useSubscriptions } from './subscriptions.js';
-import { soleCookie } from './cookie.js';
+import { clearSessionCookie, setSessionCookie } from './cookie.js';
 import { originGuard } from './origin.js';
 import { twilioWebhooks } from './webhooks.js';
 import { requestErrors } from './request-errors.js';
@@ -40,8 +37,6 @@ export interface AppHandle {
   /** from now on /readyz answers 503 (the process is shutting down) */
   setDraining(): void;
 }
-
-const REQUEST_ID = /^[\w.:-]{1,100}$/;
 
 /** Express app with /graphql, /healthz and /readyz on one http.Server (websockets will share it). */
 export async function createApp(deps: AppDeps, readiness: AppHandle['readiness'] = []): Promise<AppHandle> {
@@ -140,40 +135,20 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
   app.use(
     '/graphql',
     express.json({ limit: '4mb' }),
-    ...(deps.cache ? [cacheFastPath({ ...deps, cache: deps.cache }, schema)] : []),
+    cacheDoor(deps, schema),
     expressMiddleware(apollo, {
+      // the door authenticated, renewed the cookie and set the request id (cache-door.ts)
       context: async ({ req, res }) => {
-        const given = req.get('x-request-id');
-        const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
-        res.setHeader('x-request-id', requestId);
-        // the cache fast path may have authenticated (or failed to) already: not twice
-        if (res.locals.authFailure !== undefined) throw contextFailure(res.locals.authFailure, deps.log, requestId);
-        const auth =
-          (res.locals.auth as AuthState | undefined) ??
-          (await authenticate(
-            { cookieHeader: req.headers.cookie, authorization: req.headers.authorization },
-            { db: deps.db, sessions: deps.sessions, cookieName: auth_.cookieName, log: deps.log },
-          ).catch((e: unknown) => {
-            throw contextFailure(e, deps.log, requestId);
-          }));
-        const cookieOptions = {
-          httpOnly: true,
-          sameSite: 'lax' as const,
-          secure: auth_.cookieSecure,
-          path: '/',
-        };
+        const door = doorOf(res);
+        if (door.authFailure !== undefined) throw contextFailure(door.authFailure, deps.log, door.requestId);
         const http: HttpExchange = {
           ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
-          cacheAttempt: res.locals.cacheAttempt as HttpExchange['cacheAttempt'],
-          // one Set-Cookie per answer: the renewal below and a login/logout do not both go out
-          setSessionCookie: (id) =>
-            soleCookie(res, auth_.cookieName, () => res.cookie(auth_.cookieName, id, { ...cookieOptions, maxAge: auth_.sessionTtlS * 1000 })),
-          clearSessionCookie: () => soleCookie(res, auth_.cookieName, () => res.clearCookie(auth_.cookieName, cookieOptions)),
+          cache: door.cache,
+          // one Set-Cookie per answer: the door's renewal and a login/logout do not both go out
+          setSessionCookie: (id) => setSessionCookie(res, auth_, id),
+          clearSessionCookie: () => clearSessionCookie(res, auth_),
         };
-        // sliding lifetime: a used session's cookie is renewed along with its Redis expiry
-        if (auth.viewer?.via === 'session' && auth.viewer.sessionId) http.setSessionCookie(auth.viewer.sessionId);
-        else if (auth.authError && !req.headers.authorization) http.clearSessionCookie();
-        return createContext(deps, auth, http, requestId);
+        return createContext(deps, door.auth!, http, door.requestId);
       },
     }),
   );

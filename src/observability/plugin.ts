@@ -1,12 +1,31 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Context } from '../graphql/context.js';
+import type { Logger } from '../lib/logger.js';
 import { graphqlErrors, operationLabel, requestDuration } from './metrics.js';
+
+export const SLOW_REQUEST_MS = 1000;
+
+/**
+ * A finished GraphQL request, however it was answered (executed, or a cache hit at the door):
+ * duration by operation into Prometheus, errors by code, one log line.
+ */
+export function recordGraphqlRequest(
+  log: Logger | undefined,
+  r: { operation: string; type: string; seconds: number; codes: string[] },
+  slowMs = SLOW_REQUEST_MS,
+): void {
+  requestDuration.observe({ operation: r.operation, type: r.type }, r.seconds);
+  for (const code of r.codes) graphqlErrors.inc({ code });
+  const line = { operation: r.operation, type: r.type, ms: Math.round(r.seconds * 1000), errors: r.codes.length ? r.codes : undefined };
+  if (r.codes.length || r.seconds * 1000 >= slowMs) log?.info(line, 'graphql request');
+  else log?.debug(line, 'graphql request');
+}
 
 /**
  * Per request: duration by operation into Prometheus, errors by code, and one structured log line
  * (request id, operation, duration, error codes) — at info when slow or failed, else at debug.
  */
-export function observabilityPlugin(slowMs = 1000): ApolloServerPlugin<Context> {
+export function observabilityPlugin(slowMs = SLOW_REQUEST_MS): ApolloServerPlugin<Context> {
   return {
     async requestDidStart({ request }) {
       const started = process.hrtime.bigint();
@@ -27,18 +46,8 @@ export function observabilityPlugin(slowMs = 1000): ApolloServerPlugin<Context> 
         },
         async willSendResponse({ response, contextValue }) {
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          requestDuration.observe({ operation, type }, seconds);
-          const codes: string[] = [];
-          if (response.body.kind === 'single') {
-            for (const e of response.body.singleResult.errors ?? []) {
-              const code = String(e.extensions?.code ?? 'UNKNOWN');
-              codes.push(code);
-              graphqlErrors.inc({ code });
-            }
-          }
-          const line = { operation, type, ms: Math.round(seconds * 1000), errors: codes.length ? codes : undefined };
-          if (codes.length || seconds * 1000 >= slowMs) contextValue?.log?.info(line, 'graphql request');
-          else contextValue?.log?.debug(line, 'graphql request');
+          const codes = response.body.kind === 'single' ? (response.body.singleResult.errors ?? []).map((e) => String(e.extensions?.code ?? 'UNKNOWN')) : [];
+          recordGraphqlRequest(contextValue?.log, { operation, type, seconds, codes }, slowMs);
         },
       };
     },

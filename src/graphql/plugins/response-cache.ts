@@ -2,12 +2,9 @@ import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { envelop, useEngine, useSchema } from '@envelop/core';
 import { useResponseCache } from '@envelop/response-cache';
 import { execute, parse, print, specifiedRules, subscribe, validate, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
-import { cacheRequest, type RedisResponseCache } from '../../cache/store.js';
-import { policyFor, type OperationPolicy } from '../../cache/policy.js';
+import type { RedisResponseCache } from '../../cache/store.js';
 import type { Context } from '../context.js';
 import { formatError, logGraphQLError } from '../errors.js';
-
-const POLICY = Symbol('cachePolicy');
 
 /**
  * An error raised before any field ran (coercing the variables, e.g. an impossible date) is the
@@ -18,23 +15,10 @@ function coded(e: GraphQLError) {
   if (!e.path && !json.extensions?.code) return { ...json, extensions: { ...json.extensions, code: 'BAD_USER_INPUT' } };
   return json;
 }
-type CachedContext = Context & { [POLICY]?: OperationPolicy };
-
 /**
- * What a cached answer may be shared across: the viewer's churches with their roles, and the
- * platform flag. Two STAFF of the same church share entries; a VIEWER, another church or a user
- * with one more church does not.
- */
-export function sessionOf(ctx: Context): string | null {
-  const v = ctx.auth.viewer;
-  if (!v) return null;
-  const roles = [...v.roles].sort(([a], [b]) => a - b).map(([c, r]) => `${c}=${r}`);
-  return `${v.platformAdmin ? 'pa;' : ''}${roles.join(',')}`;
-}
-
-/**
- * @envelop/response-cache inside Apollo: for operations the policy table allows, this plugin
- * answers through envelop's execute (which reads and writes the cache) instead of Apollo's own.
+ * @envelop/response-cache inside Apollo, for a miss the cache door (src/http/cache-door.ts) has
+ * already decided is cacheable, keyed and looked up: this plugin executes it through envelop,
+ * which collects the entities of the answer and writes it with them under the door's key.
  * Everything else runs through Apollo unchanged. Answers with errors are never cached.
  */
 export function responseCachePlugin(cache: RedisResponseCache, schema: GraphQLSchema): ApolloServerPlugin<Context> {
@@ -43,13 +27,15 @@ export function responseCachePlugin(cache: RedisResponseCache, schema: GraphQLSc
     plugins: [
       useEngine({ parse, validate, execute, subscribe, specifiedRules }),
       useSchema(schema),
-      useResponseCache<CachedContext>({
+      useResponseCache<Context>({
         cache,
-        session: (ctx) => sessionOf(ctx),
-        enabled: (ctx) => Boolean(ctx[POLICY] && ctx.auth.viewer),
+        // the door's key (it names the viewer's access: see accessKey)
+        buildResponseCacheKey: ({ context }) => (context as Context).http.cache!.key,
+        session: () => null,
+        enabled: (ctx) => ctx.http.cache !== undefined,
         // the TTL is the policy table's, not inferred from types
         ttl: 0,
-        onTtl: ({ context }) => context[POLICY]?.ttlMs ?? 0,
+        onTtl: ({ context }) => context.http.cache?.ttlMs ?? 0,
         // mutations invalidate explicitly through src/cache/invalidate.ts, after commit
         invalidateViaMutation: false,
         includeExtensionMetadata: false,
@@ -62,17 +48,11 @@ export function responseCachePlugin(cache: RedisResponseCache, schema: GraphQLSc
   return {
     async requestDidStart() {
       return {
-        async responseForOperation({ operation, document, request, contextValue }) {
-          if (!operation || !contextValue.auth.viewer) return null;
-          const policy = policyFor(operation, request.variables ?? {});
-          if (!policy) return null;
-          const ctx = contextValue as CachedContext;
-          ctx[POLICY] = policy;
+        async responseForOperation({ operation, document, request, contextValue: ctx }) {
+          if (!operation || !ctx.http.cache) return null;
           if (request.query) documents.set(document, request.query);
           const { execute: run } = getEnveloped(ctx);
-          const result = await cacheRequest.run({ tags: policy.tags, operation: request.operationName ?? operation.name?.value ?? 'anonymous', attempt: ctx.http.cacheAttempt }, () =>
-            run({ schema, document, variableValues: request.variables, contextValue: ctx, operationName: request.operationName }),
-          );
+          const result = await run({ schema, document, variableValues: request.variables, contextValue: ctx, operationName: request.operationName });
           if ('errors' in result && result.errors?.length) {
             // Apollo formats and logs only the results it executes itself
             for (const e of result.errors as GraphQLError[]) {
