@@ -4,6 +4,9 @@ import { unstorable } from './validate.js';
 
 type Key = string | number | null;
 export type KeyKind = 'string' | 'number' | 'date';
+/** What a decoded key of that kind is: ids are numbers, names and dates strings. */
+export type KeyOf<K extends KeyKind> = K extends 'number' ? number : string;
+export type KeysOf<S extends readonly KeyKind[]> = { -readonly [I in keyof S]: KeyOf<S[I]> };
 
 /**
  * Opaque keyset cursors: base64url of [order, ...sort key values]. The order tag makes a cursor
@@ -31,7 +34,7 @@ function isCursorDate(k: string): boolean {
  * can hold (ids are int4, dates real calendar dates, strings storable text) so a crafted cursor
  * is BAD_USER_INPUT naming the argument, never a database error.
  */
-export function decodeCursor(cursor: string, order: string, shape: KeyKind[], field = 'after'): Key[] {
+export function decodeCursor<const S extends readonly KeyKind[]>(cursor: string, order: string, shape: S, field = 'after'): KeysOf<S> {
   const bad = () => new BadInputError({ field, message: 'is not a valid cursor for this list and ordering' });
   if (cursor.length > 2000) throw bad();
   let parsed: unknown;
@@ -52,5 +55,6 @@ export function decodeCursor(cursor: string, order: string, shape: KeyKind[], fi
           : typeof k === 'string' && unstorable(k) === undefined;
     if (!ok) throw bad();
   });
-  return keys as Key[];
+  // each key was checked against its kind just above
+  return keys as KeysOf<S>;
 }

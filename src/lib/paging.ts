@@ -1,5 +1,5 @@
 import { BadInputError } from './errors.js';
-import { decodeCursor, encodeCursor, type KeyKind } from './cursor.js';
+import { decodeCursor, encodeCursor, type KeyKind, type KeysOf } from './cursor.js';
 
 /**
  * Forward-only (first/after) paging used by services. It knows nothing of GraphQL: the object
@@ -24,12 +24,12 @@ export function pageSize(first: number | null | undefined, field = 'first'): num
 }
 
 /** Decoded keys of an `after` cursor (validated: see decodeCursor), or undefined without one. */
-export function cursorKeys(
+export function cursorKeys<const S extends readonly KeyKind[]>(
   after: string | null | undefined,
   order: string,
-  shape: KeyKind[],
+  shape: S,
   field = 'after',
-): Array<string | number | null> | undefined {
+): KeysOf<S> | undefined {
   return after ? decodeCursor(after, order, shape, field) : undefined;
 }
 

@@ -1,7 +1,7 @@
-import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { apiTokens, churchRoles, users, type ChurchRole } from '../../db/schema/index.js';
-import { toDate } from '../../db/sql.js';
+import { insertedRow } from '../../db/sql.js';
 
 export type UserRow = typeof users.$inferSelect;
 export type ApiTokenRow = typeof apiTokens.$inferSelect;
@@ -33,43 +33,69 @@ export interface TokenPrincipal {
 
 /** A live token with its user and roles, in one statement (api_tokens_hash_key, church_roles_pkey). */
 export async function tokenPrincipal(db: Queryable, tokenHash: string): Promise<TokenPrincipal | undefined> {
-  const rows = await db.execute<Record<string, unknown>>(sql`
-    SELECT t.id AS t_id, t.user_id, t.name AS t_name, t.prefix, t.expires_at, t.last_used_at, t.revoked_at,
-           t.created_at AS t_created_at,
-           u.email, u.name, u.is_platform_admin, u.deactivated_at, u.password_changed_at, u.created_at, u.updated_at,
-           coalesce((SELECT json_agg(json_build_array(r.church_id, r.role)) FROM church_roles r WHERE r.user_id = u.id), '[]') AS roles
-    FROM api_tokens t JOIN users u ON u.id = t.user_id
-    WHERE t.token_hash = ${tokenHash}
-      AND t.revoked_at IS NULL
-      AND (t.expires_at IS NULL OR t.expires_at > now())
-      AND u.deactivated_at IS NULL`);
-  const r = rows[0];
+  // the token's hash and the user's password hash are not read: the caller has the one, and the other
+  // has no business in a request's principal
+  const [r] = await db
+    .select({
+      token: {
+        id: apiTokens.id,
+        userId: apiTokens.userId,
+        name: apiTokens.name,
+        prefix: apiTokens.prefix,
+        expiresAt: apiTokens.expiresAt,
+        lastUsedAt: apiTokens.lastUsedAt,
+        revokedAt: apiTokens.revokedAt,
+        createdAt: apiTokens.createdAt,
+      },
+      user: {
+        email: users.email,
+        name: users.name,
+        isPlatformAdmin: users.isPlatformAdmin,
+        deactivatedAt: users.deactivatedAt,
+        passwordChangedAt: users.passwordChangedAt,
+        createdAt: users.createdAt,
+        updatedAt: users.updatedAt,
+      },
+      // json: postgres.js parses it (text only if that parser were missing)
+      roles: sql<RoleList | string>`coalesce((SELECT json_agg(json_build_array(r.church_id, r.role)) FROM church_roles r WHERE r.user_id = ${users.id}), '[]')`,
+    })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .where(
+      and(
+        eq(apiTokens.tokenHash, tokenHash),
+        isNull(apiTokens.revokedAt),
+        or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql`now()`)),
+        isNull(users.deactivatedAt),
+      ),
+    );
   if (!r) return undefined;
-  const userId = r.user_id as number;
+  const { token: t, user: u } = r;
   return {
     token: {
-      id: r.t_id as number,
-      userId,
-      name: r.t_name as string,
+      id: t.id,
+      userId: t.userId,
+      name: t.name,
       tokenHash,
-      prefix: r.prefix as string,
-      expiresAt: toDate(r.expires_at),
-      lastUsedAt: toDate(r.last_used_at),
-      revokedAt: toDate(r.revoked_at),
-      createdAt: toDate(r.t_created_at) as Date,
+      prefix: t.prefix,
+      expiresAt: t.expiresAt,
+      lastUsedAt: t.lastUsedAt,
+      revokedAt: t.revokedAt,
+      createdAt: t.createdAt,
     },
     user: {
-      id: userId,
-      email: r.email as string,
-      name: r.name as string,
+      id: t.userId,
+      email: u.email,
+      name: u.name,
       passwordHash: '',
-      isPlatformAdmin: r.is_platform_admin as boolean,
-      deactivatedAt: toDate(r.deactivated_at),
-      passwordChangedAt: toDate(r.password_changed_at) as Date,
-      createdAt: toDate(r.created_at) as Date,
-      updatedAt: toDate(r.updated_at) as Date,
+      isPlatformAdmin: u.isPlatformAdmin,
+      deactivatedAt: u.deactivatedAt,
+      passwordChangedAt: u.passwordChangedAt,
+      createdAt: u.createdAt,
+      updatedAt: u.updatedAt,
     },
-    roles: (typeof r.roles === 'string' ? JSON.parse(r.roles) : r.roles) as RoleList,
+    // JSON.parse returns any: the shape is the json_build_array above
+    roles: typeof r.roles === 'string' ? (JSON.parse(r.roles) as RoleList) : r.roles,
   };
 }
 
@@ -85,8 +111,7 @@ export async function insertUser(
   db: Queryable,
   row: { email: string; name: string; passwordHash: string; isPlatformAdmin?: boolean },
 ): Promise<UserRow> {
-  const [u] = await db.insert(users).values(row).returning();
-  return u as UserRow;
+  return insertedRow(await db.insert(users).values(row).returning());
 }
 
 export async function updateUser(db: Queryable, id: number, patch: Partial<typeof users.$inferInsert>): Promise<UserRow | undefined> {
@@ -159,8 +184,7 @@ export async function insertToken(
   db: Queryable,
   row: { userId: number; name: string; tokenHash: string; prefix: string; expiresAt: Date | null },
 ): Promise<ApiTokenRow> {
-  const [t] = await db.insert(apiTokens).values(row).returning();
-  return t as ApiTokenRow;
+  return insertedRow(await db.insert(apiTokens).values(row).returning());
 }
 
 /** A user's tokens, newest first (api_tokens_user_idx). */

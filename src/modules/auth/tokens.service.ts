@@ -42,7 +42,7 @@ export async function listApiTokens({ scope, first: f, after: a }: { scope: Scop
   const viewer = requireTokenManager(scope);
   const first = pageSize(f);
   const after = cursorKeys(a, 'TOKEN', ['number']);
-  const rows = first === 0 ? [] : await q.tokensOf(scope.db, viewer.userId, first + 1, after?.[0] as number | undefined);
+  const rows = first === 0 ? [] : await q.tokensOf(scope.db, viewer.userId, first + 1, after?.[0]);
   return toConnection(
     rows,
     first,

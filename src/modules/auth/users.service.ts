@@ -41,7 +41,7 @@ export async function listChurchUsers({ scope, churchId, first: f, after: a }: {
   requireUserAdmin(scope, id);
   const first = pageSize(f);
   const after = cursorKeys(a, 'USER', ['string']);
-  const rows = first === 0 ? [] : await q.pageChurchUsers(scope.db, id, first + 1, after?.[0] as string | undefined);
+  const rows = first === 0 ? [] : await q.pageChurchUsers(scope.db, id, first + 1, after?.[0]);
   return toConnection(
     rows,
     first,

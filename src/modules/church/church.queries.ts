@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
-import { intArray } from '../../db/sql.js';
+import { insertedRow, intArray } from '../../db/sql.js';
 import { churches } from '../../db/schema/index.js';
 
 export type ChurchRow = typeof churches.$inferSelect;
@@ -46,8 +46,7 @@ export async function countChurches(db: Queryable, scope: ChurchScope): Promise<
 }
 
 export async function insertChurch(db: Queryable, row: NewChurchRow): Promise<ChurchRow> {
-  const [c] = await db.insert(churches).values(row).returning();
-  return c as ChurchRow;
+  return insertedRow(await db.insert(churches).values(row).returning());
 }
 
 export async function updateChurch(db: Queryable, id: number, patch: Partial<NewChurchRow>): Promise<ChurchRow | undefined> {

@@ -1,8 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
-import { groupMemberships, groups, type GroupRole } from '../../db/schema/index.js';
-import { intArray, toDate } from '../../db/sql.js';
-import { memberFromRaw, type MemberRow } from '../member/member.queries.js';
+import { groupMemberships, groups, type GroupKind, type GroupRole } from '../../db/schema/index.js';
+import { insertedRow, intArray, toDate } from '../../db/sql.js';
+import { memberFromRaw, type MemberRawRow, type MemberRow } from '../member/member.queries.js';
 
 export type GroupRow = typeof groups.$inferSelect;
 export type NewGroupRow = typeof groups.$inferInsert;
@@ -14,15 +14,26 @@ export interface GroupMemberRow {
   joinedOn: string;
 }
 
-function groupFromRaw(r: Record<string, unknown>): GroupRow {
+/** A raw `g.*` row as db.execute delivers it: snake_case keys, timestamps as text (src/db/sql.ts). */
+type GroupRawRow = {
+  id: number;
+  church_id: number;
+  name: string;
+  kind: GroupKind;
+  description: string | null;
+  created_at: string;
+  updated_at: string;
+};
+
+function groupFromRaw(r: GroupRawRow): GroupRow {
   return {
-    id: r.id as number,
-    churchId: r.church_id as number,
-    name: r.name as string,
-    kind: r.kind as GroupRow['kind'],
-    description: (r.description as string | null) ?? null,
-    createdAt: toDate(r.created_at) as Date,
-    updatedAt: toDate(r.updated_at) as Date,
+    id: r.id,
+    churchId: r.church_id,
+    name: r.name,
+    kind: r.kind,
+    description: r.description,
+    createdAt: toDate(r.created_at),
+    updatedAt: toDate(r.updated_at),
   };
 }
 
@@ -42,7 +53,7 @@ export async function pageGroupsByChurch(
   after?: Array<string | number | null>,
 ): Promise<Map<number, GroupRow[]>> {
   const keyset = after ? sql`(lower(g.name), g.id) > (${after[0]}, ${after[1]})` : sql`TRUE`;
-  const rows = await db.execute<Record<string, unknown>>(sql`
+  const rows = await db.execute<GroupRawRow>(sql`
     SELECT g.* FROM unnest(${intArray(churchIds)}) AS c(id)
     CROSS JOIN LATERAL (
       SELECT g.* FROM groups g WHERE g.church_id = c.id AND ${keyset}
@@ -71,7 +82,7 @@ export async function groupsByMember(
   scope: readonly number[],
 ): Promise<Map<number, GroupRow[]>> {
   if (!scope.length) return new Map();
-  const rows = await db.execute<Record<string, unknown>>(sql`
+  const rows = await db.execute<GroupRawRow & { member_id: number }>(sql`
     SELECT x.member_id, x.id, x.church_id, x.name, x.kind, x.description, x.created_at, x.updated_at FROM (
       SELECT gm.member_id, g.*, row_number() OVER (PARTITION BY gm.member_id ORDER BY lower(g.name), g.id) AS rn
       FROM group_memberships gm JOIN groups g ON g.id = gm.group_id
@@ -80,7 +91,7 @@ export async function groupsByMember(
     ORDER BY x.member_id, x.rn`);
   const out = new Map<number, GroupRow[]>();
   for (const r of rows) {
-    const k = r.member_id as number;
+    const k = r.member_id;
     const g = groupFromRaw(r);
     const list = out.get(k);
     if (list) list.push(g);
@@ -101,7 +112,8 @@ export async function pageMembersByGroup(
   const keyset = after
     ? sql`(lower(m.last_name), lower(m.first_name), m.id) > (${after[0]}, ${after[1]}, ${after[2]})`
     : sql`TRUE`;
-  const rows = await db.execute<Record<string, unknown>>(sql`
+  // gm.joined_on is a date: text, like every date of a raw row
+  const rows = await db.execute<MemberRawRow & { gm_group_id: number; gm_role: GroupRole; gm_joined_on: string }>(sql`
     SELECT p.* FROM unnest(${intArray(groupIds)}) AS g(id)
     CROSS JOIN LATERAL (
       SELECT gm.group_id AS gm_group_id, gm.role AS gm_role, gm.joined_on AS gm_joined_on, m.*
@@ -111,8 +123,8 @@ export async function pageMembersByGroup(
     ) p`);
   const out = new Map<number, GroupMemberRow[]>();
   for (const r of rows) {
-    const k = r.gm_group_id as number;
-    const row = { member: memberFromRaw(r), role: r.gm_role as GroupRole, joinedOn: r.gm_joined_on as string };
+    const k = r.gm_group_id;
+    const row = { member: memberFromRaw(r), role: r.gm_role, joinedOn: r.gm_joined_on };
     const list = out.get(k);
     if (list) list.push(row);
     else out.set(k, [row]);
@@ -135,8 +147,7 @@ export async function countMembersByGroup(
 }
 
 export async function insertGroup(db: Queryable, row: NewGroupRow): Promise<GroupRow> {
-  const [g] = await db.insert(groups).values(row).returning();
-  return g as GroupRow;
+  return insertedRow(await db.insert(groups).values(row).returning());
 }
 
 export async function updateGroup(db: Queryable, id: number, patch: Partial<NewGroupRow>): Promise<GroupRow | undefined> {
@@ -155,15 +166,17 @@ export async function upsertMembership(
   /** when the membership exists: overwrite its joined date (true) or keep it (false) */
   replaceJoinedOn: boolean,
 ): Promise<MembershipRow> {
-  const [m] = await db
-    .insert(groupMemberships)
-    .values(row)
-    .onConflictDoUpdate({
-      target: [groupMemberships.groupId, groupMemberships.memberId],
-      set: { role: row.role, ...(replaceJoinedOn ? { joinedOn: row.joinedOn } : {}) },
-    })
-    .returning();
-  return m as MembershipRow;
+  // DO UPDATE returns the row it updated: one row either way
+  return insertedRow(
+    await db
+      .insert(groupMemberships)
+      .values(row)
+      .onConflictDoUpdate({
+        target: [groupMemberships.groupId, groupMemberships.memberId],
+        set: { role: row.role, ...(replaceJoinedOn ? { joinedOn: row.joinedOn } : {}) },
+      })
+      .returning(),
+  );
 }
 
 export async function deleteMembership(db: Queryable, groupId: number, memberId: number): Promise<boolean> {

@@ -22,7 +22,8 @@ export async function pageHouseholdsByChurch(
   after?: Array<string | number | null>,
 ): Promise<Map<number, HouseholdRow[]>> {
   const keyset = after ? sql`(lower(h.name), h.id) > (${after[0]}, ${after[1]})` : sql`TRUE`;
-  const rows = await db.execute<Record<string, unknown>>(sql`
+  // timestamps as text (src/db/sql.ts)
+  const rows = await db.execute<{ id: number; church_id: number; name: string; created_at: string; updated_at: string }>(sql`
     SELECT h.* FROM unnest(${intArray(churchIds)}) AS c(id)
     CROSS JOIN LATERAL (
       SELECT h.* FROM households h WHERE h.church_id = c.id AND ${keyset}
@@ -31,11 +32,11 @@ export async function pageHouseholdsByChurch(
   const out = new Map<number, HouseholdRow[]>();
   for (const r of rows) {
     const h: HouseholdRow = {
-      id: r.id as number,
-      churchId: r.church_id as number,
-      name: r.name as string,
-      createdAt: toDate(r.created_at) as Date,
-      updatedAt: toDate(r.updated_at) as Date,
+      id: r.id,
+      churchId: r.church_id,
+      name: r.name,
+      createdAt: toDate(r.created_at),
+      updatedAt: toDate(r.updated_at),
     };
     out.set(h.churchId, [...(out.get(h.churchId) ?? []), h]);
   }

@@ -1,6 +1,6 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
-import { members, type MemberStatus } from '../../db/schema/index.js';
+import { members, type HouseholdRole, type MemberStatus } from '../../db/schema/index.js';
 import { intArray, likeEscape, toDate } from '../../db/sql.js';
 
 export type MemberRow = typeof members.$inferSelect;
@@ -31,28 +31,55 @@ const COLUMNS = sql.raw(
     'm.archived_at, m.search_text, m.created_at, m.updated_at',
 );
 
-/** Maps a raw `m.*` row (snake_case, timestamps as text) to drizzle's row shape. */
-export function memberFromRaw(r: Record<string, unknown>): MemberRow {
+/**
+ * A raw `m.*` row (COLUMNS, or `m.*` of a subquery) as db.execute delivers it: snake_case keys,
+ * dates and timestamps as text (src/db/sql.ts), enums as their labels. A type, not an interface:
+ * db.execute wants a row type that is a Record<string, unknown>.
+ */
+export type MemberRawRow = {
+  id: number;
+  church_id: number;
+  household_id: number | null;
+  household_role: HouseholdRole | null;
+  first_name: string;
+  last_name: string;
+  email: string | null;
+  phone: string | null;
+  status: MemberStatus;
+  first_visit_on: string | null;
+  joined_on: string | null;
+  inactivated_on: string | null;
+  birth_date: string | null;
+  sms_opted_out_at: string | null;
+  sms_opt_out_via: string | null;
+  archived_at: string | null;
+  search_text: string | null;
+  created_at: string;
+  updated_at: string;
+};
+
+/** Maps a raw member row to drizzle's row shape. */
+export function memberFromRaw(r: MemberRawRow): MemberRow {
   return {
-    id: r.id as number,
-    churchId: r.church_id as number,
-    householdId: (r.household_id as number | null) ?? null,
-    householdRole: (r.household_role as MemberRow['householdRole']) ?? null,
-    firstName: r.first_name as string,
-    lastName: r.last_name as string,
-    email: (r.email as string | null) ?? null,
-    phone: (r.phone as string | null) ?? null,
-    status: r.status as MemberStatus,
-    firstVisitOn: (r.first_visit_on as string | null) ?? null,
-    joinedOn: (r.joined_on as string | null) ?? null,
-    inactivatedOn: (r.inactivated_on as string | null) ?? null,
-    birthDate: (r.birth_date as string | null) ?? null,
+    id: r.id,
+    churchId: r.church_id,
+    householdId: r.household_id,
+    householdRole: r.household_role,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    email: r.email,
+    phone: r.phone,
+    status: r.status,
+    firstVisitOn: r.first_visit_on,
+    joinedOn: r.joined_on,
+    inactivatedOn: r.inactivated_on,
+    birthDate: r.birth_date,
     smsOptedOutAt: toDate(r.sms_opted_out_at),
-    smsOptOutVia: (r.sms_opt_out_via as string | null) ?? null,
+    smsOptOutVia: r.sms_opt_out_via,
     archivedAt: toDate(r.archived_at),
-    searchText: (r.search_text as string | null) ?? null,
-    createdAt: toDate(r.created_at) as Date,
-    updatedAt: toDate(r.updated_at) as Date,
+    searchText: r.search_text,
+    createdAt: toDate(r.created_at),
+    updatedAt: toDate(r.updated_at),
   };
 }
 
@@ -67,12 +94,28 @@ export interface PageExtras {
 }
 export type PagedMember = MemberRow & { page?: PageExtras };
 
-function withPage(m: MemberRow, r: Record<string, unknown>): PagedMember {
-  const groups = (typeof r.groups_json === 'string' ? JSON.parse(r.groups_json) : r.groups_json) as Array<[number, string, string, string | null, string, string]>;
+/** A group of the page's groups_json: [id, name, kind, description, created_at, updated_at] (timestamps as JSON text). */
+type PageGroup = [number, string, string, string | null, string, string];
+
+/**
+ * A row of the one-statement directory page: the member, its household (LEFT JOIN: all null
+ * without one; with a household_id there is a household, the foreign key sees to it), its groups
+ * (json: postgres.js parses it) and the total (null: not counted).
+ */
+type DirectoryRow = MemberRawRow &
+  (
+    | { household_id: number; h_name: string; h_created_at: string; h_updated_at: string }
+    | { household_id: null; h_name: null; h_created_at: null; h_updated_at: null }
+  ) & { groups_json: PageGroup[] | string; total: number | null };
+
+function withPage(m: MemberRow, r: DirectoryRow): PagedMember {
+  // JSON.parse returns any: the shape is the json_build_array of the statement
+  const groups = typeof r.groups_json === 'string' ? (JSON.parse(r.groups_json) as PageGroup[]) : r.groups_json;
   return Object.assign(m, {
     page: {
-      household: m.householdId
-        ? { id: m.householdId, churchId: m.churchId, name: r.h_name as string, createdAt: toDate(r.h_created_at)!, updatedAt: toDate(r.h_updated_at)! }
+      // the test of m.householdId (ids start at 1), made on the row so that it types the h_ columns
+      household: r.household_id !== null
+        ? { id: r.household_id, churchId: m.churchId, name: r.h_name, createdAt: toDate(r.h_created_at), updatedAt: toDate(r.h_updated_at) }
         : null,
       groups: groups.map(([id, name, kind, description, createdAt, updatedAt]) => ({
         id,
@@ -80,10 +123,10 @@ function withPage(m: MemberRow, r: Record<string, unknown>): PagedMember {
         name,
         kind,
         description,
-        createdAt: toDate(createdAt)!,
-        updatedAt: toDate(updatedAt)!,
+        createdAt: toDate(createdAt),
+        updatedAt: toDate(updatedAt),
       })),
-      total: r.total as number | null,
+      total: r.total,
     },
   });
 }
@@ -155,7 +198,7 @@ export async function pageMembersByChurch(
     // household and groups (capped like Member.groups) and the total come along, and prime the
     // loaders, so the page's relations and totalCount cost no further round trip. (A search's
     // total can be costly in a large church: it is counted only when asked for.)
-    const rows = await db.execute<Record<string, unknown>>(sql`
+    const rows = await db.execute<DirectoryRow>(sql`
       SELECT ${COLUMNS},
         h.name AS h_name, h.created_at AS h_created_at, h.updated_at AS h_updated_at,
         (SELECT coalesce(json_agg(json_build_array(x.id, x.name, x.kind, x.description, x.created_at, x.updated_at)), '[]')
@@ -170,7 +213,7 @@ export async function pageMembersByChurch(
     out.set(churchIds[0]!, rows.map((r) => withPage(memberFromRaw(r), r)));
     return out;
   }
-  const rows = await db.execute<Record<string, unknown>>(sql`
+  const rows = await db.execute<MemberRawRow>(sql`
     SELECT ${COLUMNS}
     FROM unnest(${intArray(churchIds)}) AS c(id)
     CROSS JOIN LATERAL (
@@ -179,7 +222,7 @@ export async function pageMembersByChurch(
       ORDER BY ${orderSql(a.orderBy)}
       LIMIT ${a.limit}
     ) m`);
-  return groupRows(rows, (r) => r.church_id as number);
+  return groupRows(rows, (r) => r.church_id);
 }
 
 export async function countMembersByChurch(
@@ -211,7 +254,8 @@ export async function membersByHousehold(
   scope: readonly number[],
 ): Promise<Map<number, MemberRow[]>> {
   if (!scope.length) return new Map();
-  const rows = await db.execute<Record<string, unknown>>(sql`
+  // household_id = ANY(…): never null here
+  const rows = await db.execute<MemberRawRow & { household_id: number }>(sql`
     SELECT ${COLUMNS} FROM (
       SELECT m.*, row_number() OVER (
         PARTITION BY m.household_id
@@ -222,13 +266,10 @@ export async function membersByHousehold(
         AND m.church_id = ANY(${intArray(scope)})
     ) m WHERE m.rn <= ${cap}
     ORDER BY m.household_id, m.rn`);
-  return groupRows(rows, (r) => r.household_id as number);
+  return groupRows(rows, (r) => r.household_id);
 }
 
-export function groupRows(
-  rows: Iterable<Record<string, unknown>>,
-  keyOf: (r: Record<string, unknown>) => number,
-): Map<number, MemberRow[]> {
+export function groupRows<R extends MemberRawRow>(rows: Iterable<R>, keyOf: (r: R) => number): Map<number, MemberRow[]> {
   const out = new Map<number, MemberRow[]>();
   for (const r of rows) {
     const k = keyOf(r);

@@ -184,7 +184,7 @@ export async function updateMember({ scope, id, input }: { scope: Scope; id: str
     patch.householdId = null;
     patch.householdRole = null;
   } else if (input.householdRole !== undefined) patch.householdRole = input.householdRole;
-  if (input.status !== undefined && input.status !== null && input.status !== (current.status as MemberStatus)) {
+  if (input.status !== undefined && input.status !== null && input.status !== current.status) {
     patch.status = input.status;
     Object.assign(patch, stampStatusDates(input.status, current, input, v.todayIn(church.timeZone)));
   }

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Queryable } from '../../db/client.js';
 import { byId, family, grouped, type LoaderScope } from '../../lib/loader-kit.js';
-import { messagesByIds, recentForMember, type MessageRow } from './message.queries.js';
+import { messagesByIds, recentForMember, type MessageRow, type RecentTextRow } from './message.queries.js';
 import { countsByMessageInChurches, type DeliveryCounts } from './recipient.queries.js';
 
 /** Messages and their delivery, only in the churches whose people the viewer may see (scope.data). */
@@ -11,10 +11,13 @@ export function messageLoaders(db: Queryable, scope: LoaderScope) {
     message: byId<MessageRow>((ids) => messagesByIds(db, ids, data)),
     /** Member.recentMessages: the last texts of several members in one statement */
     recentMessages: family((perMember: number) =>
-      grouped<Record<string, unknown>>(async (ids) => {
-        const rows = await recentForMember(db, ids, perMember, data);
-        const out = new Map<number, Record<string, unknown>[]>();
-        for (const r of rows) out.set(r.member_id as number, [...(out.get(r.member_id as number) ?? []), r]);
+      grouped<RecentTextRow>(async (ids) => {
+        const out = new Map<number, RecentTextRow[]>();
+        for (const r of await recentForMember(db, ids, perMember, data)) {
+          const list = out.get(r.member_id);
+          if (list) list.push(r);
+          else out.set(r.member_id, [r]);
+        }
         return out;
       }),
     ),

@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { messageRecipients, messages, type MemberStatus, type RecipientStatus } from '../../db/schema/index.js';
-import { intArray } from '../../db/sql.js';
+import { insertedRow, intArray } from '../../db/sql.js';
 import { phoneOptedOutSql } from '../member/consent.queries.js';
 
 export type MessageRow = typeof messages.$inferSelect;
@@ -53,8 +53,7 @@ export async function idsInChurch(db: Queryable, churchId: number, table: 'group
 }
 
 export async function insertMessage(db: Queryable, row: NewMessageRow): Promise<MessageRow> {
-  const [m] = await db.insert(messages).values(row).returning();
-  return m as MessageRow;
+  return insertedRow(await db.insert(messages).values(row).returning());
 }
 
 export interface NewRecipient {
@@ -140,9 +139,22 @@ export async function cancelMessage(db: Queryable, id: number): Promise<{ cancel
 }
 
 /** A member's recent texts (message_recipients_member_idx). */
-export async function recentForMember(db: Queryable, memberIds: readonly number[], perMember: number, scope: readonly number[]) {
+/** One of a member's latest texts (raw: timestamps as text). */
+export type RecentTextRow = {
+  member_id: number;
+  recipient_id: number;
+  status: RecipientStatus;
+  sent_at: string | null;
+  delivered_at: string | null;
+  message_id: number;
+  body: string;
+  created_at: string;
+  rn: string;
+};
+
+export async function recentForMember(db: Queryable, memberIds: readonly number[], perMember: number, scope: readonly number[]): Promise<RecentTextRow[]> {
   if (!scope.length) return [];
-  const rows = await db.execute<Record<string, unknown>>(sql`
+  const rows = await db.execute<RecentTextRow>(sql`
     SELECT x.* FROM (
       SELECT r.member_id, r.id AS recipient_id, r.status, r.sent_at, r.delivered_at, m.id AS message_id, m.body, m.created_at,
              row_number() OVER (PARTITION BY r.member_id ORDER BY r.id DESC) AS rn

@@ -110,9 +110,9 @@ export class MemberMessagesResolver {
       messageId: r.message_id,
       body: r.body,
       status: r.status,
-      sentAt: r.sent_at ? new Date(r.sent_at as string) : null,
-      deliveredAt: r.delivered_at ? new Date(r.delivered_at as string) : null,
-      createdAt: new Date(r.created_at as string),
+      sentAt: r.sent_at ? new Date(r.sent_at) : null,
+      deliveredAt: r.delivered_at ? new Date(r.delivered_at) : null,
+      createdAt: new Date(r.created_at),
     }));
   }
 }

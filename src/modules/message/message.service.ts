@@ -175,7 +175,7 @@ export async function listMessages({ scope, church, first: f, after: a }: { scop
   requireChurchRole(scope.auth, church.id, 'viewer');
   const first = pageSize(f);
   const after = cursorKeys(a, 'MESSAGE', ['number']);
-  const rows = first === 0 ? [] : await q.pageMessages(scope.db, church.id, first + 1, after?.[0] as number | undefined);
+  const rows = first === 0 ? [] : await q.pageMessages(scope.db, church.id, first + 1, after?.[0]);
   for (const m of rows) scope.loaders.message.prime(m.id, m);
   return toConnection(rows, first, after !== undefined, cursorEdge('MESSAGE', (m: q.MessageRow) => [m.id]), () => q.countMessages(scope.db, church.id));
 }
@@ -184,8 +184,8 @@ export async function listRecipients({ scope, message, args }: { scope: Scope; m
   requireChurchRole(scope.auth, message.churchId, 'viewer');
   const first = pageSize(args.first);
   const after = cursorKeys(args.after, 'RECIPIENT', ['number']);
-  const status = args.status as RecipientStatus | undefined;
-  const rows = first === 0 ? [] : await q.pageRecipients(scope.db, message.id, first + 1, after?.[0] as number | undefined, status);
+  const status = args.status ?? undefined;
+  const rows = first === 0 ? [] : await q.pageRecipients(scope.db, message.id, first + 1, after?.[0], status);
   return toConnection(rows, first, after !== undefined, cursorEdge('RECIPIENT', (r: q.RecipientRow) => [r.id]), async () => {
     const c = (await countsByMessage(scope.db, [message.id])).get(message.id)!;
     return status ? c[status] : c.total;
@@ -196,7 +196,7 @@ export function audienceOf(m: q.MessageRow) {
   const a = m.audience as q.AudienceSpec;
   return {
     everyone: a.everyone,
-    statuses: a.statuses.map((s) => s as MemberStatus),
+    statuses: a.statuses,
     groupIds: a.groupIds,
     memberIds: a.memberIds,
   };

@@ -1,6 +1,6 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
-import type { RecipientStatus } from '../../db/schema/index.js';
+import { messageRecipients, messages, type RecipientStatus } from '../../db/schema/index.js';
 import { intArray } from '../../db/sql.js';
 import type { CallbackTag } from '../../sms/callback-tag.js';
 import { FINAL_STATUSES, OPEN_STATUSES, rankSql, statusList } from '../../delivery/status.js';
@@ -50,12 +50,34 @@ export interface ClaimedRecipient {
   timeZone: string;
 }
 
+/** The claim's RETURNING, as db.execute delivers it: snake_case keys, timestamps as text (src/db/sql.ts). */
+type ClaimRow = {
+  id: number;
+  message_id: number;
+  church_id: number;
+  member_id: number;
+  /** never null here: a recipient without a phone is written skipped (message.service.ts), never queued */
+  phone: string;
+  attempts: number;
+  /** the claim takes only these */
+  previous_status: 'queued' | 'sending';
+  provider_check_since: string | null;
+  /** this claim sets it when null */
+  sending_at: string;
+  episode: string;
+  body: string;
+  from_number: string;
+  urgent: boolean;
+  time_zone: string;
+  opted_out: boolean;
+};
+
 /**
  * Takes a recipient for sending: only if queued, or stuck in sending past its lease, and the
  * message is not cancelled. The lease keeps every other worker off it while the provider is called.
  */
 export async function claimRecipient(db: Queryable, id: number, leaseS: number): Promise<ClaimedRecipient | null> {
-  const rows = await db.execute<Record<string, unknown>>(sql`
+  const rows = await db.execute<ClaimRow>(sql`
     WITH prev AS (
       SELECT r.id, r.status FROM message_recipients r
       JOIN messages m ON m.id = r.message_id AND m.cancelled_at IS NULL
@@ -79,21 +101,21 @@ export async function claimRecipient(db: Queryable, id: number, leaseS: number):
   const r = rows[0];
   if (!r) return null;
   return {
-    id: r.id as number,
-    messageId: r.message_id as number,
-    churchId: r.church_id as number,
-    memberId: r.member_id as number,
-    phone: r.phone as string,
-    attempts: r.attempts as number,
-    previousStatus: r.previous_status as RecipientStatus,
-    checkProviderSince: r.provider_check_since ? new Date(r.provider_check_since as string) : null,
-    optedOut: r.opted_out as boolean,
-    sendingAt: new Date(r.sending_at as string),
-    episode: r.episode as string,
-    body: r.body as string,
-    fromNumber: r.from_number as string,
-    urgent: r.urgent as boolean,
-    timeZone: r.time_zone as string,
+    id: r.id,
+    messageId: r.message_id,
+    churchId: r.church_id,
+    memberId: r.member_id,
+    phone: r.phone,
+    attempts: r.attempts,
+    previousStatus: r.previous_status,
+    checkProviderSince: r.provider_check_since ? new Date(r.provider_check_since) : null,
+    optedOut: r.opted_out,
+    sendingAt: new Date(r.sending_at),
+    episode: r.episode,
+    body: r.body,
+    fromNumber: r.from_number,
+    urgent: r.urgent,
+    timeZone: r.time_zone,
   };
 }
 
@@ -105,17 +127,17 @@ export interface RecipientState {
 }
 
 export async function recipientState(db: Queryable, id: number): Promise<RecipientState | null> {
-  const rows = await db.execute<Record<string, unknown>>(sql`
-    SELECT r.status, r.lease_until, r.attempts, m.cancelled_at IS NOT NULL AS cancelled
-    FROM message_recipients r JOIN messages m ON m.id = r.message_id WHERE r.id = ${id}`);
-  const r = rows[0];
-  if (!r) return null;
-  return {
-    status: r.status as RecipientStatus,
-    leaseUntil: r.lease_until ? new Date(r.lease_until as string) : null,
-    cancelled: r.cancelled as boolean,
-    attempts: r.attempts as number,
-  };
+  const [r] = await db
+    .select({
+      status: messageRecipients.status,
+      leaseUntil: messageRecipients.leaseUntil,
+      cancelled: sql<boolean>`${messages.cancelledAt} IS NOT NULL`,
+      attempts: messageRecipients.attempts,
+    })
+    .from(messageRecipients)
+    .innerJoin(messages, eq(messages.id, messageRecipients.messageId))
+    .where(eq(messageRecipients.id, id));
+  return r ?? null;
 }
 
 /** The provider accepted the text: record its id (only while we still hold the recipient). */
@@ -222,7 +244,14 @@ export async function applyProviderStatus(
     ? sql`r.id = ${tag.recipientId} AND (r.provider_sid = ${sid}
         OR (r.provider_sid IS NULL AND r.status = 'sending' AND r.attempts >= ${tag.attempt} AND ${sameEpisode}))`
     : sql`r.provider_sid = ${sid}`;
-  const rows = await db.execute<Record<string, unknown>>(sql`
+  const rows = await db.execute<{
+    id: number;
+    message_id: number;
+    church_id: number;
+    member_id: number;
+    status: RecipientStatus;
+    attempts: number;
+  }>(sql`
     UPDATE message_recipients r SET
       status = ${status}::recipient_status,
       provider_sid = ${sid},
@@ -242,14 +271,7 @@ export async function applyProviderStatus(
     RETURNING r.id, r.message_id, r.church_id, r.member_id, r.status, r.attempts`);
   const r = rows[0];
   if (!r) return null;
-  return {
-    id: r.id as number,
-    messageId: r.message_id as number,
-    churchId: r.church_id as number,
-    memberId: r.member_id as number,
-    status: r.status as RecipientStatus,
-    attempts: r.attempts as number,
-  };
+  return { id: r.id, messageId: r.message_id, churchId: r.church_id, memberId: r.member_id, status: r.status, attempts: r.attempts };
 }
 
 /** A carrier failure worth another try: a new round, queued again without the old provider id. */
@@ -275,7 +297,9 @@ export interface PendingRecipient {
  * a lease long expired. Served by message_recipients_pending_idx; bounded per sweep.
  */
 export async function pendingRecipients(db: Queryable, olderThanS: number, limit: number): Promise<PendingRecipient[]> {
-  const rows = await db.execute<Record<string, unknown>>(sql`
+  // raw, not the query builder: the status list must stay literal text for PostgreSQL to match the
+  // partial index's predicate (a parameter would not, once the statement has a generic plan)
+  const rows = await db.execute<{ id: number; message_id: number; church_id: number; attempts: number; send_at: string }>(sql`
     SELECT r.id, r.message_id, r.church_id, r.attempts, m.send_at
     FROM message_recipients r JOIN messages m ON m.id = r.message_id
     WHERE r.status IN ('queued', 'sending')
@@ -285,11 +309,11 @@ export async function pendingRecipients(db: Queryable, olderThanS: number, limit
     ORDER BY r.updated_at
     LIMIT ${limit}`);
   return rows.map((r) => ({
-    id: r.id as number,
-    messageId: r.message_id as number,
-    churchId: r.church_id as number,
-    attempts: r.attempts as number,
-    sendAt: new Date(r.send_at as string),
+    id: r.id,
+    messageId: r.message_id,
+    churchId: r.church_id,
+    attempts: r.attempts,
+    sendAt: new Date(r.send_at),
   }));
 }
 

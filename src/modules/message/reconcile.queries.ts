@@ -30,7 +30,16 @@ export async function claimForReconcile(
   o: { afterS: number; horizonS: number; leaseS: number; limit: number },
 ): Promise<ReconcileClaim[]> {
   const sentBefore = sql`now() - make_interval(secs => ${o.afterS})`;
-  const rows = await db.execute<Record<string, unknown>>(sql`
+  const rows = await db.execute<{
+    id: number;
+    message_id: number;
+    church_id: number;
+    provider_sid: string | null;
+    reconcile_checks: number;
+    /** text (src/db/sql.ts); never null: status 'sent' is only written with sent_at */
+    sent_at: string;
+    past_horizon: boolean;
+  }>(sql`
     WITH due AS (
       (SELECT id FROM message_recipients WHERE status = 'sent' AND reconcile_at IS NULL AND sent_at <= ${sentBefore}
        ORDER BY sent_at LIMIT ${o.limit})
@@ -51,13 +60,13 @@ export async function claimForReconcile(
     RETURNING r.id, r.message_id, r.church_id, r.provider_sid, r.reconcile_checks, r.sent_at,
               r.sent_at <= now() - make_interval(secs => ${o.horizonS}) AS past_horizon`);
   return rows.map((r) => ({
-    id: r.id as number,
-    messageId: r.message_id as number,
-    churchId: r.church_id as number,
-    providerSid: (r.provider_sid as string | null) ?? null,
-    checks: r.reconcile_checks as number,
-    sentAt: new Date(r.sent_at as string),
-    pastHorizon: r.past_horizon as boolean,
+    id: r.id,
+    messageId: r.message_id,
+    churchId: r.church_id,
+    providerSid: r.provider_sid,
+    checks: r.reconcile_checks,
+    sentAt: new Date(r.sent_at),
+    pastHorizon: r.past_horizon,
   }));
 }
 

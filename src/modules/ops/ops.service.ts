@@ -254,7 +254,7 @@ export async function failedSends({ scope, churchId, first: f, after: a }: { sco
           and(
             eq(messageRecipients.churchId, church.id),
             inArray(messageRecipients.status, [...FAILED_STATUSES]),
-            after ? lt(messageRecipients.id, after[0] as number) : undefined,
+            after ? lt(messageRecipients.id, after[0]) : undefined,
           ),
         )
         .orderBy(desc(messageRecipients.id))
