@@ -1,6 +1,5 @@
 import type { Scope } from '../scope.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
-import { MemberStatus, type RecipientStatus } from '../../db/schema/enums.js';
 import { enqueueSms } from '../../jobs/enqueue.js';
 import { sendSmsJob } from '../../jobs/definitions/send-sms.js';
 import { BadInputError, NotFoundError, Problems } from '../../lib/errors.js';
