@@ -184,9 +184,9 @@ export interface Api {
 }
 
 /** The real server (npm start's entry) as a child process. */
-export async function startApi(f: Fixture, o: BenchOptions, opts: { workers: number; cache: boolean; env?: Record<string, string> }): Promise<Api> {
+export async function startApi(f: Fixture, o: BenchOptions, opts: { workers: number; cache: boolean; env?: Record<string, string>; nodeArgs?: string[] }): Promise<Api> {
   const port = await freePort();
-  const child = track(spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), '--workers', String(opts.workers)], {
+  const child = track(spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', path.join(ROOT, 'src/main.ts'), '--workers', String(opts.workers)], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -4,6 +4,7 @@ import type { Config } from '../config/env.js';
 import { ServiceUnavailableError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import * as schema from './schema/index.js';
+import { addStage, sqlStatements } from '../observability/budget.js';
 
 export type Db = PostgresJsDatabase<typeof schema>;
 /** A database handle or an open transaction: every query function takes this. */
@@ -148,6 +149,8 @@ function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, log
       return await gate.run(run);
     } finally {
       const ms = performance.now() - started;
+      addStage('sql', ms / 1000);
+      sqlStatements.inc();
       if (slowMs > 0 && ms >= slowMs && log) log.warn({ ms: Math.round(ms), query: query.slice(0, 500) }, 'slow sql');
     }
   };

@@ -31,6 +31,6 @@ export interface Context extends Scope {
 }
 
 export function createContext(deps: AppDeps, auth: AuthState, http: HttpExchange, requestId: string): Context {
-  const scope = createScope(deps, auth, http.ip, deps.log.child({ requestId, userId: auth.viewer?.userId }));
+  const scope = createScope(deps, auth, http.ip, { requestId, userId: auth.viewer?.userId });
   return Object.assign(scope, { http, requestId, redis: deps.redis });
 }

@@ -12,18 +12,17 @@ import {
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import http from 'node:http';
-import { createContext, type AppDeps, type Context, type HttpExchange } from '../graphql/context.js';
+import { createContext, type AppDeps, type Context } from '../graphql/context.js';
 import { contextFailure, formatError } from '../graphql/errors.js';
 import { errorsPlugin } from '../graphql/plugins/errors.js';
 import { limitsPlugin } from '../graphql/plugins/limits.js';
 import { responseCachePlugin } from '../graphql/plugins/response-cache.js';
-import { cacheDoor, doorOf } from './cache-door.js';
+import { cacheDoor, doorOf, exchangeFor } from './cache-door.js';
 import { countRequests, publicMetrics } from '../observability/http.js';
 import { observabilityPlugin } from '../observability/plugin.js';
 import { getSchema } from '../graphql/schema.js';
 import { WebSocketServer } from 'ws';
 import { useSubscriptions } from './subscriptions.js';
-import { clearSessionCookie, setSessionCookie } from './cookie.js';
 import { originGuard } from './origin.js';
 import { twilioWebhooks } from './webhooks.js';
 import { requestErrors } from './request-errors.js';
@@ -134,6 +133,10 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
 
   app.use(
     '/graphql',
+    (_req, res, next) => {
+      res.locals.arrived = process.hrtime.bigint(); // the cost budget's start (budget.ts)
+      next();
+    },
     express.json({ limit: '4mb' }),
     cacheDoor(deps, schema),
     expressMiddleware(apollo, {
@@ -141,14 +144,7 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
       context: async ({ req, res }) => {
         const door = doorOf(res);
         if (door.authFailure !== undefined) throw contextFailure(door.authFailure, deps.log, door.requestId);
-        const http: HttpExchange = {
-          ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
-          cache: door.cache,
-          // one Set-Cookie per answer: the door's renewal and a login/logout do not both go out
-          setSessionCookie: (id) => setSessionCookie(res, auth_, id),
-          clearSessionCookie: () => clearSessionCookie(res, auth_),
-        };
-        return createContext(deps, door.auth!, http, door.requestId);
+        return createContext(deps, door.auth!, exchangeFor(req, res, auth_, door), door.requestId);
       },
     }),
   );

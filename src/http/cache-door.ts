@@ -1,15 +1,21 @@
 import { defaultBuildResponseCacheKey } from '@envelop/response-cache';
-import type { Request, RequestHandler, Response } from 'express';
-import { Kind, parse, validate, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { ExecutionResult, GraphQLSchema } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import { accessKey, policyFor } from '../cache/policy.js';
 import type { CacheDecision } from '../cache/store.js';
-import type { AppDeps } from '../graphql/context.js';
+import type { Config } from '../config/env.js';
+import { createContext, type AppDeps, type HttpExchange } from '../graphql/context.js';
+import { DocumentStore } from '../graphql/documents.js';
+import { formatError, logGraphQLError, RETRY_AFTER_S } from '../graphql/errors.js';
+import { settleErrors } from '../graphql/plugins/errors.js';
+import { checkLimits } from '../graphql/plugins/limits.js';
 import { authenticate } from '../modules/auth/authenticate.js';
 import type { AuthState } from '../modules/viewer.js';
+import { stage } from '../observability/budget.js';
 import { operationLabel } from '../observability/metrics.js';
 import { recordGraphqlRequest } from '../observability/plugin.js';
-import { renewSessionCookie } from './cookie.js';
+import { clearSessionCookie, renewSessionCookie, setSessionCookie } from './cookie.js';
 
 /** What the door settled for this request; the GraphQL context is built from it (app.ts). */
 export interface DoorState {
@@ -26,62 +32,66 @@ export function doorOf(res: Response): DoorState {
   return res.locals.door as DoorState;
 }
 
-interface KnownDocument {
-  /** the operation a request with this operationName runs, when it is a valid query */
-  operations: Map<string, OperationDefinitionNode>;
+const REQUEST_ID = /^[\w.:-]{1,100}$/;
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** The request as the door can serve it: one JSON operation (no batch, no extensions such as APQ). */
+function candidate(req: Request) {
+  const body = req.body as { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown } | undefined;
+  if (req.method !== 'POST' || !body || Array.isArray(body) || typeof body.query !== 'string' || body.extensions !== undefined) return null;
+  if (!req.is('application/json')) return null;
+  // Apollo negotiates the answer's media type; the door answers plain JSON only
+  const accept = req.headers.accept;
+  if (accept && accept !== '*/*' && !/^application\/json\b/.test(accept) && !/(^|,)\s*(\*\/\*|application\/json)\s*(;|,|$)/.test(accept)) return null;
+  if (accept && /graphql-response\+json|multipart\//.test(accept)) return null;
+  const variables = body.variables ?? {};
+  if (typeof variables !== 'object' || variables === null || Array.isArray(variables)) return null;
+  if (body.operationName !== undefined && body.operationName !== null && typeof body.operationName !== 'string') return null;
+  const operationName = typeof body.operationName === 'string' ? body.operationName : undefined;
+  return { query: body.query, variables: variables as Record<string, unknown>, operationName };
 }
 
-const MAX_DOCUMENTS = 1000;
-const REQUEST_ID = /^[\w.:-]{1,100}$/;
+/** What resolvers may do to this exchange: the caller's address and the session cookie. */
+export function exchangeFor(req: Request, res: Response, auth: Config['auth'], door: DoorState): HttpExchange {
+  return {
+    ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+    cache: door.cache,
+    // one Set-Cookie per answer: the door's renewal and a login/logout do not both go out
+    setSessionCookie: (id) => setSessionCookie(res, auth, id),
+    clearSessionCookie: () => clearSessionCookie(res, auth),
+  };
+}
+
+function sendJson(res: Response, status: number, text: string): void {
+  res.statusCode = status;
+  res.setHeader('content-type', JSON_TYPE);
+  res.setHeader('content-length', Buffer.byteLength(text));
+  res.end(text);
+}
 
 /**
- * Every /graphql request comes through this one door, hit or miss:
+ * Every /graphql request comes through this one door:
  * - its request id (the caller's X-Request-Id when it is sane, else a new one) is set once;
  * - the caller is authenticated once (cookie or bearer token) and the session cookie renewed once;
  * - for a query the cache policy allows (src/cache/policy.ts), the key is built once (document,
  *   variables, operation name and the viewer's access) and Redis read once: a hit is answered
- *   here, with the same headers, metrics and log line as an executed request; a miss goes on to
- *   Apollo carrying the decision, so execution neither decides, keys nor reads again
- *   (src/graphql/plugins/response-cache.ts writes the answer under it).
- * Everything else — anonymous, a mutation, an unknown or invalid document, a batch — goes on to
- * Apollo with the authentication done.
+ *   here; a miss goes on to Apollo carrying the decision, so execution neither decides, keys nor
+ *   reads again (src/graphql/plugins/response-cache.ts writes the answer under it);
+ * - any other operation of a document that parses and validates, within the limits, with
+ *   variables that coerce, is executed here, compiled by graphql-jit (src/graphql/documents.ts),
+ *   with the same context, error mapping, logging, metrics and 503 rule as Apollo's plugins.
+ * Everything else (a document with errors, a batch, GET, persisted queries, a subscription, a
+ * variable that does not coerce, an operation over a limit) goes on to Apollo, which answers it
+ * with its own errors. Hits and executions get the same request id, log line and metrics.
  */
 export function cacheDoor(deps: AppDeps, schema: GraphQLSchema): RequestHandler {
   const { cache, config } = deps;
-  const known = new Map<string, KnownDocument | null>();
-  const lookup = (query: string): KnownDocument | null => {
-    const seen = known.get(query);
-    if (seen !== undefined) return seen;
-    let doc: KnownDocument | null = null;
-    try {
-      const document = parse(query, { maxTokens: config.graphql.maxTokens });
-      if (!validate(schema, document).length) {
-        const operations = new Map<string, OperationDefinitionNode>();
-        const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-        for (const op of ops) if (op.operation === 'query') operations.set(op.name?.value ?? '', op);
-        if (ops.length === 1 && ops[0]!.operation === 'query') operations.set('', ops[0]!);
-        doc = operations.size && !document.definitions.some((d) => d.kind === Kind.FRAGMENT_DEFINITION) ? { operations } : null;
-      }
-    } catch {
-      doc = null;
-    }
-    if (known.size >= MAX_DOCUMENTS) known.delete(known.keys().next().value!);
-    known.set(query, doc);
-    return doc;
-  };
-
-  /** The query operation this request runs, when it is a candidate for the cache at all. */
-  const candidate = (req: Request) => {
-    const body = req.body as { query?: unknown; variables?: unknown; operationName?: unknown } | undefined;
-    if (req.method !== 'POST' || !body || Array.isArray(body) || typeof body.query !== 'string' || !req.is('application/json')) return null;
-    const variables = body.variables ?? {};
-    if (typeof variables !== 'object' || variables === null || Array.isArray(variables)) return null;
-    const operationName = typeof body.operationName === 'string' ? body.operationName : undefined;
-    return { query: body.query, variables: variables as Record<string, unknown>, operationName };
-  };
+  const documents = new DocumentStore(schema, { maxTokens: config.graphql.maxTokens, introspection: !config.isProduction });
+  const fmt = formatError();
 
   return async (req, res, next) => {
     const started = process.hrtime.bigint();
+    if (typeof res.locals.arrived === 'bigint') stage('http', res.locals.arrived);
     const given = req.get('x-request-id');
     const door: DoorState = { requestId: given && REQUEST_ID.test(given) ? given : randomUUID() };
     res.locals.door = door;
@@ -93,40 +103,92 @@ export function cacheDoor(deps: AppDeps, schema: GraphQLSchema): RequestHandler 
       );
     } catch (e) {
       door.authFailure = e; // Apollo answers it (503 when Redis or PostgreSQL is down)
-      return next();
+      return apollo(res, next);
     }
+    let t = stage('auth', started);
     renewSessionCookie(res, config.auth, door.auth, Boolean(req.headers.authorization));
     const viewer = door.auth.viewer;
-    if (!cache || !viewer) return next();
     const c = candidate(req);
-    if (!c) return next();
-    try {
-      // documents are parsed here only for a signed-in viewer, so strangers cannot fill the map
-      const op = lookup(c.query)?.operations.get(c.operationName ?? '');
-      const policy = op && policyFor(op, c.variables);
-      if (!op || !policy) return next();
-      const key = await defaultBuildResponseCacheKey({
-        documentString: c.query,
-        variableValues: c.variables,
-        operationName: c.operationName,
-        sessionId: accessKey(viewer),
-      });
-      const name = c.operationName ?? op.name?.value ?? 'anonymous';
-      const attempt = { failed: false };
-      const hit = await cache.peek(key, name, attempt);
-      if (hit) {
-        res.setHeader('cache-control', 'no-store');
-        res.type('application/json').send(`${hit}\n`);
-        const log = deps.log.child({ requestId: door.requestId, userId: viewer.userId });
-        recordGraphqlRequest(log, { operation: operationLabel(name, true), type: 'query', seconds: Number(process.hrtime.bigint() - started) / 1e9, codes: [] });
-        return;
+    if (!c) return apollo(res, next);
+    const doc = documents.get(c.query);
+    const op = doc?.operations.get(c.operationName ?? '');
+    t = stage('parse', t);
+    if (!doc || !op || op.operation === 'subscription') return apollo(res, next);
+    const name = c.operationName ?? op.name?.value ?? 'anonymous';
+    const log = () => deps.log.child({ requestId: door.requestId, userId: viewer?.userId });
+    const policy = cache && viewer && !doc.hasFragments ? policyFor(op, c.variables) : null;
+    if (policy && cache && viewer) {
+      try {
+        const key = await defaultBuildResponseCacheKey({
+          documentString: c.query,
+          variableValues: c.variables,
+          operationName: c.operationName,
+          sessionId: accessKey(viewer),
+        });
+        const attempt = { failed: false };
+        const hit = await cache.peek(key, name, attempt);
+        t = stage('cache', t);
+        if (hit) {
+          res.setHeader('cache-control', 'no-store');
+          sendJson(res, 200, `${hit}\n`);
+          recordGraphqlRequest(log(), { operation: operationLabel(name, true), type: 'query', seconds: seconds(started), codes: [] });
+          return;
+        }
+        door.cache = { key, ttlMs: policy.ttlMs, attempt };
+        res.once('close', cache.missed(key, { tags: policy.tags, operation: name, attempt }));
+      } catch (e) {
+        deps.log.warn({ err: e, requestId: door.requestId }, 'cache door: served without the cache');
+        delete door.cache;
       }
-      door.cache = { key, ttlMs: policy.ttlMs, attempt };
-      res.once('close', cache.missed(key, { tags: policy.tags, operation: name, attempt }));
-    } catch (e) {
-      deps.log.warn({ err: e, requestId: door.requestId }, 'cache door: served without the cache');
-      delete door.cache;
+      // a miss is executed by envelop inside Apollo, which collects the answer's entities
+      return apollo(res, next);
     }
-    next();
+    try {
+      checkLimits(config.graphql, schema, op, doc.fragments, c.variables, Boolean(viewer));
+    } catch {
+      return apollo(res, next); // Apollo refuses it with the same error
+    }
+    t = stage('limits', t);
+    const compiled = documents.compiled(doc, c.operationName ?? '');
+    t = stage('parse', t);
+    if (!compiled) return apollo(res, next);
+    const ctx = createContext(deps, door.auth, exchangeFor(req, res, config.auth, door), door.requestId);
+    let result: ExecutionResult;
+    try {
+      result = await compiled.query(undefined, ctx, c.variables);
+    } catch (e) {
+      ctx.log.error({ err: e, operationName: name }, 'internal error');
+      const text = JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: door.requestId } }] });
+      sendJson(res, 500, `${text}\n`);
+      return;
+    }
+    t = stage('execute', t);
+    // variables that do not coerce: nothing ran; Apollo answers with its errors
+    if (!('data' in result)) return apollo(res, next);
+    const operation = operationLabel(name, Boolean(viewer));
+    if (!result.errors?.length) {
+      const text = `${JSON.stringify({ data: result.data })}\n`;
+      stage('serialize', t);
+      sendJson(res, 200, text);
+      recordGraphqlRequest(ctx.log, { operation, type: op.operation, seconds: seconds(started), codes: [] });
+      return;
+    }
+    for (const e of result.errors) logGraphQLError(ctx.log, e, c.operationName);
+    const errors = result.errors.map((e) => fmt(e.toJSON(), e));
+    const { unavailable } = settleErrors(errors, result.data, door.requestId);
+    if (unavailable) res.setHeader('retry-after', String(RETRY_AFTER_S));
+    const text = `${JSON.stringify({ errors, data: result.data })}\n`;
+    stage('serialize', t);
+    sendJson(res, unavailable ? 503 : 200, text);
+    recordGraphqlRequest(ctx.log, { operation, type: op.operation, seconds: seconds(started), codes: errors.map((e) => String(e.extensions?.code ?? 'UNKNOWN')) });
   };
+}
+
+const seconds = (started: bigint) => Number(process.hrtime.bigint() - started) / 1e9;
+
+/** On to Apollo, whose share of the budget is timed from here to the answer. */
+function apollo(res: Response, next: NextFunction): void {
+  const from = process.hrtime.bigint();
+  res.once('finish', () => stage('apollo', from));
+  next();
 }

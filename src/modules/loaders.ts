@@ -8,21 +8,43 @@ import { messageLoaders } from './message/message.loaders.js';
 
 export type { LoaderScope } from '../lib/loader-kit.js';
 
+const MODULES = [churchLoaders, memberLoaders, householdLoaders, groupLoaders, messageLoaders] as const;
+
+type Union<T extends readonly unknown[]> = T[number];
+type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+export type Loaders = Intersect<ReturnType<Union<typeof MODULES>>>;
+
 /**
- * Built per request (context factory) for one viewer from each module's loaders: caches never
- * outlive a request, and every module builds its loaders from the same viewer scope, whose church
- * ids every statement carries, so a resolver that forgot its permission check still cannot load
- * another church's rows (test/loaders-scope.test.ts walks every key). Every relation in the schema
- * resolves through these.
+ * Per request, for one viewer: each module's loaders, built the first time one of them is used
+ * (most requests touch one or two modules; building every DataLoader for each was measurable
+ * garbage). Caches never outlive a request, and every module builds its loaders from the same
+ * viewer scope, whose church ids every statement carries, so a resolver that forgot its permission
+ * check still cannot load another church's rows (test/loaders-scope.test.ts walks every loader).
  */
-export function createLoaders(db: Queryable, scope: LoaderScope) {
-  return {
-    ...churchLoaders(db, scope),
-    ...memberLoaders(db, scope),
-    ...householdLoaders(db, scope),
-    ...groupLoaders(db, scope),
-    ...messageLoaders(db, scope),
-  };
+class RequestLoaders {
+  readonly built: Array<Record<string, unknown> | undefined> = [];
+  constructor(
+    readonly db: Queryable,
+    readonly scope: LoaderScope,
+  ) {}
 }
 
-export type Loaders = ReturnType<typeof createLoaders>;
+const NOWHERE: LoaderScope = { churches: { all: false, ids: [] }, data: [] };
+/** Every loader's name (building a module's loaders touches no database). */
+export const LOADER_NAMES: readonly string[] = MODULES.flatMap((build, i) => {
+  const names = Object.keys(build(null as never, NOWHERE));
+  for (const name of names) {
+    Object.defineProperty(RequestLoaders.prototype, name, {
+      get(this: RequestLoaders) {
+        const built = (this.built[i] ??= build(this.db, this.scope) as Record<string, unknown>);
+        return built[name];
+      },
+    });
+  }
+  return names;
+});
+
+export function createLoaders(db: Queryable, scope: LoaderScope): Loaders {
+  // the getters defined above make it every module's loaders
+  return new RequestLoaders(db, scope) as unknown as Loaders;
+}

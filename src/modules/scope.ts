@@ -59,22 +59,52 @@ export interface ScopeDeps extends Ports {
   config: Config;
 }
 
-/** One viewer's scope over the shared dependencies (a request, a socket operation, a CLI run). */
-export function createScope(deps: ScopeDeps, auth: AuthState, ip: string, log: Logger = deps.log): Scope {
-  return {
-    smsQueue: deps.smsQueue,
-    cache: deps.cache,
-    progress: deps.progress,
-    pubsub: deps.pubsub,
-    sessions: deps.sessions,
-    limiter: deps.limiter,
-    hasher: deps.hasher,
-    clock: deps.clock,
-    db: deps.db,
-    config: deps.config,
-    auth,
-    ip,
-    log,
-    loaders: createLoaders(deps.db, { churches: churchScope(auth.viewer), data: dataScope(auth.viewer) }),
-  };
+/**
+ * One viewer's scope over the shared dependencies (a request, a socket operation, a CLI run). The
+ * loaders and the request's child logger are made on first use: many requests need neither.
+ */
+class ViewerScope implements Scope {
+  readonly smsQueue: Queue;
+  readonly cache: RedisResponseCache | null;
+  readonly progress: ProgressPublisher;
+  readonly pubsub: Subscriptions;
+  readonly sessions: SessionStore;
+  readonly limiter: LoginLimiter;
+  readonly hasher: PasswordHasher;
+  readonly clock: Clock;
+  readonly db: Db;
+  readonly config: Config;
+  private loaders_: Loaders | undefined;
+  private log_: Logger | undefined;
+
+  constructor(
+    private readonly deps: ScopeDeps,
+    readonly auth: AuthState,
+    readonly ip: string,
+    private readonly logBindings: Record<string, unknown> | undefined,
+  ) {
+    this.smsQueue = deps.smsQueue;
+    this.cache = deps.cache;
+    this.progress = deps.progress;
+    this.pubsub = deps.pubsub;
+    this.sessions = deps.sessions;
+    this.limiter = deps.limiter;
+    this.hasher = deps.hasher;
+    this.clock = deps.clock;
+    this.db = deps.db;
+    this.config = deps.config;
+  }
+
+  get loaders(): Loaders {
+    return (this.loaders_ ??= createLoaders(this.db, { churches: churchScope(this.auth.viewer), data: dataScope(this.auth.viewer) }));
+  }
+
+  get log(): Logger {
+    return (this.log_ ??= this.logBindings ? this.deps.log.child(this.logBindings) : this.deps.log);
+  }
+}
+
+/** One viewer's scope; `logBindings` name the request in every line its logger writes. */
+export function createScope(deps: ScopeDeps, auth: AuthState, ip: string, logBindings?: Record<string, unknown>): Scope {
+  return new ViewerScope(deps, auth, ip, logBindings);
 }

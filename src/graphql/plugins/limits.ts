@@ -116,6 +116,38 @@ function reject(message: string, extensions: Record<string, unknown>): never {
 }
 
 /**
+ * Throws the error that refuses an abusive operation (page size, depth, aliases, introspection,
+ * cost), or returns when it is within the limits. Used by Apollo (limitsPlugin) and by the cache
+ * door before it executes anything itself.
+ */
+export function checkLimits(
+  limits: Config['graphql'],
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  fragments: Record<string, FragmentDefinitionNode>,
+  variables: Record<string, unknown>,
+  signedIn: boolean,
+): void {
+  const m = measure(schema, operation, fragments, variables);
+  if (m.first && m.first.value > PAGE.max) {
+    throw new GraphQLError(`first must be at most ${PAGE.max} (at ${m.first.path})`, {
+      extensions: { code: 'BAD_USER_INPUT', field: 'first', path: m.first.path, http: { status: 400 } },
+    });
+  }
+  if (m.depth > limits.maxDepth) reject(`Query is ${m.depth} levels deep; the limit is ${limits.maxDepth}`, { limit: 'depth', max: limits.maxDepth, actual: m.depth });
+  if (m.aliases > limits.maxAliases) reject(`Query uses ${m.aliases} aliases; the limit is ${limits.maxAliases}`, { limit: 'aliases', max: limits.maxAliases, actual: m.aliases });
+  // a stranger gets enough introspection for the sandbox (one __schema), not a multiplier on it
+  if (!signedIn && m.introspection > limits.anonIntrospection) {
+    reject(`Anonymous operations may select __schema / __type at most ${limits.anonIntrospection} time(s); sign in for more`, {
+      limit: 'introspection',
+      max: limits.anonIntrospection,
+      actual: m.introspection,
+    });
+  }
+  if (m.cost > limits.maxCost) reject(`Query cost ${m.cost} exceeds the limit of ${limits.maxCost} (page sizes multiply)`, { limit: 'cost', max: limits.maxCost, actual: m.cost });
+}
+
+/**
  * Refuses abusive operations after parsing and validation but before any resolver (and so any
  * SQL) runs. Token count is limited at parse time (ApolloServer parseOptions.maxTokens).
  */
@@ -127,23 +159,7 @@ export function limitsPlugin(limits: Config['graphql']): ApolloServerPlugin<Cont
           if (!operation) return;
           const fragments: Record<string, FragmentDefinitionNode> = {};
           for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
-          const m = measure(schema, operation, fragments, request.variables ?? {});
-          if (m.first && m.first.value > PAGE.max) {
-            throw new GraphQLError(`first must be at most ${PAGE.max} (at ${m.first.path})`, {
-              extensions: { code: 'BAD_USER_INPUT', field: 'first', path: m.first.path, http: { status: 400 } },
-            });
-          }
-          if (m.depth > limits.maxDepth) reject(`Query is ${m.depth} levels deep; the limit is ${limits.maxDepth}`, { limit: 'depth', max: limits.maxDepth, actual: m.depth });
-          if (m.aliases > limits.maxAliases) reject(`Query uses ${m.aliases} aliases; the limit is ${limits.maxAliases}`, { limit: 'aliases', max: limits.maxAliases, actual: m.aliases });
-          // a stranger gets enough introspection for the sandbox (one __schema), not a multiplier on it
-          if (!contextValue.auth.viewer && m.introspection > limits.anonIntrospection) {
-            reject(`Anonymous operations may select __schema / __type at most ${limits.anonIntrospection} time(s); sign in for more`, {
-              limit: 'introspection',
-              max: limits.anonIntrospection,
-              actual: m.introspection,
-            });
-          }
-          if (m.cost > limits.maxCost) reject(`Query cost ${m.cost} exceeds the limit of ${limits.maxCost} (page sizes multiply)`, { limit: 'cost', max: limits.maxCost, actual: m.cost });
+          checkLimits(limits, schema, operation, fragments, request.variables ?? {}, Boolean(contextValue.auth.viewer));
         },
       };
     },

@@ -2,7 +2,7 @@ import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { LocalDate } from '../../graphql/scalars.js';
 import { AnalyticsPreset } from './analytics.input.js';
 
-@ObjectType({ description: "Calendar dates in the church's time zone, both included." })
+@ObjectType({ simpleResolvers: true, description: "Calendar dates in the church's time zone, both included." })
 export class AnalyticsPeriod {
   @Field(() => AnalyticsPreset, { nullable: true, description: 'The preset asked for; null for a custom from/to.' })
   preset!: AnalyticsPreset | null;
@@ -11,7 +11,7 @@ export class AnalyticsPeriod {
   @Field(() => String, { description: 'The IANA zone the dates are read in (the church’s).' }) timeZone!: string;
 }
 
-@ObjectType({ description: 'Non-archived people by their current status.' })
+@ObjectType({ simpleResolvers: true, description: 'Non-archived people by their current status.' })
 export class StatusCounts {
   @Field(() => Int) visitor!: number;
   @Field(() => Int) regular!: number;
@@ -20,7 +20,7 @@ export class StatusCounts {
   @Field(() => Int) total!: number;
 }
 
-@ObjectType({ description: 'Growth in one calendar month, counting only dates inside the period.' })
+@ObjectType({ simpleResolvers: true, description: 'Growth in one calendar month, counting only dates inside the period.' })
 export class MonthlyGrowth {
   @Field(() => String, { description: 'YYYY-MM' }) month!: string;
   @Field(() => Int, { description: 'People whose joinedOn falls in the month.' }) joined!: number;
@@ -28,14 +28,14 @@ export class MonthlyGrowth {
   @Field(() => Int, { description: 'joined - inactivated' }) netGrowth!: number;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class GroupParticipation {
   @Field(() => Int, { description: 'Non-archived people who are not INACTIVE.' }) activeMembers!: number;
   @Field(() => Int, { description: 'Of those, people in at least one group.' }) inGroups!: number;
   @Field(() => Float, { description: 'inGroups / activeMembers, 0..1 (0 when nobody is active).' }) share!: number;
 }
 
-@ObjectType({ description: 'Texts of messages whose sendAt falls in the period.' })
+@ObjectType({ simpleResolvers: true, description: 'Texts of messages whose sendAt falls in the period.' })
 export class MessagingStats {
   @Field(() => Int, { description: 'Messages, leaving out those cancelled before any text went to the provider.' })
   messages!: number;
@@ -53,7 +53,7 @@ export class MessagingStats {
   @Field(() => Float, { description: 'Sum of the messages’ cost estimates at send time.' }) estimatedCost!: number;
 }
 
-@ObjectType({ description: 'Dashboard numbers of one church over a period. Archived people count nowhere.' })
+@ObjectType({ simpleResolvers: true, description: 'Dashboard numbers of one church over a period. Archived people count nowhere.' })
 export class Analytics {
   @Field(() => ID) churchId!: number;
   @Field(() => AnalyticsPeriod) period!: AnalyticsPeriod;

@@ -4,7 +4,7 @@ import { ChurchRole } from '../../graphql/enums.js';
 import { DateTime } from '../../graphql/scalars.js';
 import { Church } from '../church/church.type.js';
 
-@ObjectType({ description: 'A person who signs in: church staff or a platform operator.' })
+@ObjectType({ simpleResolvers: true, description: 'A person who signs in: church staff or a platform operator.' })
 export class User {
   @Field(() => ID) id!: number;
   @Field(() => String) email!: string;
@@ -15,20 +15,20 @@ export class User {
   @Field(() => DateTime) createdAt!: Date;
 }
 
-@ObjectType({ description: 'A role in one church.' })
+@ObjectType({ simpleResolvers: true, description: 'A role in one church.' })
 export class ChurchMembership {
   @Field(() => Church) church!: Church;
   @Field(() => ChurchRole) role!: ChurchRole;
 }
 
-@ObjectType({ description: 'The signed-in user and where they may act.' })
+@ObjectType({ simpleResolvers: true, description: 'The signed-in user and where they may act.' })
 export class Viewer {
   @Field(() => User) user!: User;
   @Field(() => [ChurchMembership]) churches!: ChurchMembership[];
   @Field(() => String, { description: 'session or token' }) authenticatedBy!: string;
 }
 
-@ObjectType({ description: 'A user with their role in the church asked about.' })
+@ObjectType({ simpleResolvers: true, description: 'A user with their role in the church asked about.' })
 export class ChurchUser {
   @Field(() => User) user!: User;
   @Field(() => ChurchRole) role!: ChurchRole;
@@ -36,7 +36,7 @@ export class ChurchUser {
 
 export const { Conn: ChurchUserConnection } = connectionTypes('ChurchUser', ChurchUser);
 
-@ObjectType({ description: 'An API token (the secret itself is only shown once, at creation).' })
+@ObjectType({ simpleResolvers: true, description: 'An API token (the secret itself is only shown once, at creation).' })
 export class ApiToken {
   @Field(() => ID) id!: number;
   @Field(() => String) name!: string;
@@ -49,7 +49,7 @@ export class ApiToken {
 
 export const { Conn: ApiTokenConnection } = connectionTypes('ApiToken', ApiToken);
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class CreateApiTokenPayload {
   @Field(() => String, { description: 'Send as "Authorization: Bearer <token>". Shown once: store it now.' })
   token!: string;

@@ -41,17 +41,44 @@ export interface AuthzSeams {
   beforeCommit?: (userIds: number[]) => Promise<void>;
 }
 
+/**
+ * KEYS[1] the session; ARGV[1] the TTL to slide to (0: do not slide); ARGV[2] the version keys'
+ * full prefix. Returns the session's JSON, or false when it is missing or its version is stale
+ * (then deleted). The version key is named from the session's content, so it cannot be declared
+ * in KEYS: fine on one Redis server, which is what sessions live on.
+ */
+const READ_SESSION = `
+local raw
+if ARGV[1] ~= '0' then raw = redis.call('GETEX', KEYS[1], 'EX', ARGV[1]) else raw = redis.call('GET', KEYS[1]) end
+if not raw then return false end
+local ok, d = pcall(cjson.decode, raw)
+if not ok or type(d) ~= 'table' then return false end
+local v = redis.call('GET', ARGV[2] .. string.format('%d', d.userId)) or '0'
+if tonumber(v) ~= tonumber(d.version) then
+  redis.call('DEL', KEYS[1])
+  return false
+end
+return raw
+`;
+
 const sessionKey = (id: string) => `sess:${createHash('sha256').update(id).digest('hex')}`;
 const versionKey = (userId: number) => `authz-ver:${userId}`;
 
 export class SessionStore {
   readonly seams: AuthzSeams = {};
 
+  /** READ_SESSION by its SHA (EVALSHA; ioredis loads it again after a Redis restart) */
+  private readonly readSession: (key: string, ttlS: number, versionPrefix: string) => Promise<unknown>;
+
   constructor(
     private readonly redis: Redis,
     private readonly ttlS: number,
     readonly bus: AuthzBus | null = null,
-  ) {}
+  ) {
+    redis.defineCommand('steepleReadSession', { numberOfKeys: 1, lua: READ_SESSION });
+    const command = (redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>).steepleReadSession!;
+    this.readSession = (key, ttlS, versionPrefix) => command.call(redis, key, ttlS, versionPrefix);
+  }
 
   async currentVersion(userId: number): Promise<number> {
     return Number((await this.redis.get(versionKey(userId))) ?? 0);
@@ -76,16 +103,10 @@ export class SessionStore {
 
   private async read(id: string, slide: boolean): Promise<SessionData | null> {
     if (!/^[\w-]{43}$/.test(id)) return null;
-    const key = sessionKey(id);
-    const raw = slide ? await this.redis.getex(key, 'EX', this.ttlS) : await this.redis.get(key);
-    if (!raw) return null;
-    const data = JSON.parse(raw) as SessionData;
-    const version = await this.redis.get(versionKey(data.userId));
-    if (Number(version ?? 0) !== data.version) {
-      await this.redis.del(key);
-      return null;
-    }
-    return data;
+    // one round trip: the session (its expiry pushed out) and its user's authz version, compared
+    // in Redis; a stale session is deleted there and then
+    const raw = await this.readSession(sessionKey(id), slide ? this.ttlS : 0, `${this.redis.options.keyPrefix ?? ''}authz-ver:`);
+    return typeof raw === 'string' ? (JSON.parse(raw) as SessionData) : null;
   }
 
   /** Ends one session (logout, or the one a new sign-in replaces); its open sockets close. */

@@ -1,7 +1,7 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { DateTime } from '../../graphql/scalars.js';
 
-@ObjectType({ description: 'A church: the tenant that owns its members, households and groups.' })
+@ObjectType({ simpleResolvers: true, description: 'A church: the tenant that owns its members, households and groups.' })
 export class Church {
   @Field(() => ID) id!: number;
   @Field(() => String) name!: string;

@@ -4,7 +4,7 @@ import { GroupKind, GroupRole } from '../../graphql/enums.js';
 import { DateTime, LocalDate } from '../../graphql/scalars.js';
 import { Member } from '../member/member.type.js';
 
-@ObjectType({ description: 'A small group, ministry, team or class.' })
+@ObjectType({ simpleResolvers: true, description: 'A small group, ministry, team or class.' })
 export class Group {
   @Field(() => ID) id!: number;
   churchId!: number;
@@ -17,7 +17,7 @@ export class Group {
 
 export const { Conn: GroupConnection } = connectionTypes('Group', Group);
 
-@ObjectType({ description: 'A member in a group, with their role there.' })
+@ObjectType({ simpleResolvers: true, description: 'A member in a group, with their role there.' })
 export class GroupMemberEdge {
   @Field(() => String) cursor!: string;
   @Field(() => Member) node!: Member;
@@ -25,15 +25,16 @@ export class GroupMemberEdge {
   @Field(() => LocalDate) joinedOn!: string;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class GroupMemberConnection {
   @Field(() => [GroupMemberEdge]) edges!: GroupMemberEdge[];
   @Field(() => [Member]) nodes!: Member[];
   @Field(() => PageInfo) pageInfo!: PageInfo;
-  @Field(() => Int) totalCount!: number;
+  // a promise-valued getter (src/lib/paging.ts): resolved as a field, see graphql/connection.ts
+  @Field(() => Int, { simple: false }) totalCount!: number;
 }
 
-@ObjectType({ description: 'A membership after a change.' })
+@ObjectType({ simpleResolvers: true, description: 'A membership after a change.' })
 export class GroupMembership {
   @Field(() => Group) group!: Group;
   @Field(() => Member) member!: Member;

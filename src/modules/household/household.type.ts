@@ -2,7 +2,7 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { connectionTypes } from '../../graphql/connection.js';
 import { DateTime } from '../../graphql/scalars.js';
 
-@ObjectType({ description: 'People who live together; members carry their role in it.' })
+@ObjectType({ simpleResolvers: true, description: 'People who live together; members carry their role in it.' })
 export class Household {
   @Field(() => ID) id!: number;
   churchId!: number;

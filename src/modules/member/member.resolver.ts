@@ -14,14 +14,14 @@ import { createMember, getMember, listMembers, setMemberArchived, updateMember }
 import { Member, MemberConnection } from './member.type.js';
 import type { MemberRow } from './member.queries.js';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 class ImportRowError {
   @Field(() => Int, { description: 'Row number, from 1.' }) row!: number;
   @Field(() => String) field!: string;
   @Field(() => String) message!: string;
 }
 
-@ObjectType({ description: 'Either every row was imported (errors empty) or none was (errors lists each problem).' })
+@ObjectType({ simpleResolvers: true, description: 'Either every row was imported (errors empty) or none was (errors lists each problem).' })
 class ImportMembersPayload {
   @Field(() => Int) imported!: number;
   @Field(() => Int) householdsCreated!: number;

@@ -3,7 +3,7 @@ import { connectionTypes } from '../../graphql/connection.js';
 import { HouseholdRole, MemberStatus } from '../../graphql/enums.js';
 import { DateTime, LocalDate } from '../../graphql/scalars.js';
 
-@ObjectType({ description: 'A person known to a church: visitor, regular attender, member or inactive.' })
+@ObjectType({ simpleResolvers: true, description: 'A person known to a church: visitor, regular attender, member or inactive.' })
 export class Member {
   @Field(() => ID) id!: number;
   churchId!: number;

@@ -3,7 +3,7 @@ import { connectionTypes } from '../../graphql/connection.js';
 import { MemberStatus, MessageStatus, RecipientStatus, SmsEncoding } from '../../graphql/enums.js';
 import { DateTime } from '../../graphql/scalars.js';
 
-@ObjectType({ description: 'Recipients of a message by status.' })
+@ObjectType({ simpleResolvers: true, description: 'Recipients of a message by status.' })
 export class DeliveryCounts {
   @Field(() => Int) queued!: number;
   @Field(() => Int) sending!: number;
@@ -17,7 +17,7 @@ export class DeliveryCounts {
   @Field(() => Int) total!: number;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class MessageAudience {
   @Field(() => Boolean) everyone!: boolean;
   @Field(() => [MemberStatus]) statuses!: MemberStatus[];
@@ -25,7 +25,7 @@ export class MessageAudience {
   @Field(() => [ID]) memberIds!: number[];
 }
 
-@ObjectType({ description: 'Why people in the audience will not get this text.' })
+@ObjectType({ simpleResolvers: true, description: 'Why people in the audience will not get this text.' })
 export class SkippedCounts {
   @Field(() => Int, { description: 'Replied STOP (or opted out through staff).' }) optedOut!: number;
   @Field(() => Int) noPhone!: number;
@@ -33,7 +33,7 @@ export class SkippedCounts {
   sharedPhone!: number;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class MessagePreview {
   @Field(() => SmsEncoding) encoding!: SmsEncoding;
   @Field(() => Int) segments!: number;
@@ -47,7 +47,7 @@ export class MessagePreview {
   @Field(() => DateTime, { description: 'When sending would start (quiet hours applied unless urgent).' }) sendAt!: Date;
 }
 
-@ObjectType({ description: 'A text sent (or scheduled) to an audience of a church.' })
+@ObjectType({ simpleResolvers: true, description: 'A text sent (or scheduled) to an audience of a church.' })
 export class Message {
   @Field(() => ID) id!: number;
   churchId!: number;
@@ -71,7 +71,7 @@ export class Message {
 
 export const { Conn: MessageConnection } = connectionTypes('Message', Message);
 
-@ObjectType({ description: 'One person a message went (or did not go) to.' })
+@ObjectType({ simpleResolvers: true, description: 'One person a message went (or did not go) to.' })
 export class MessageRecipient {
   @Field(() => ID) id!: number;
   memberId!: number;
@@ -89,7 +89,7 @@ export class MessageRecipient {
 
 export const { Conn: MessageRecipientConnection } = connectionTypes('MessageRecipient', MessageRecipient);
 
-@ObjectType({ description: 'Live delivery progress of a message.' })
+@ObjectType({ simpleResolvers: true, description: 'Live delivery progress of a message.' })
 export class MessageProgress {
   @Field(() => ID) messageId!: number;
   @Field(() => MessageStatus) status!: string;
@@ -98,7 +98,7 @@ export class MessageProgress {
   @Field(() => DateTime) at!: Date;
 }
 
-@ObjectType({ description: 'A text one person received (or was meant to).' })
+@ObjectType({ simpleResolvers: true, description: 'A text one person received (or was meant to).' })
 export class MemberMessage {
   @Field(() => ID) messageId!: number;
   @Field(() => String) body!: string;

@@ -10,7 +10,7 @@ export enum HealthStatus {
 }
 registerEnumType(HealthStatus, { name: 'HealthStatus' });
 
-@ObjectType({ description: 'The SMS queue right now.' })
+@ObjectType({ simpleResolvers: true, description: 'The SMS queue right now.' })
 export class QueueMetrics {
   @Field(() => Int) waiting!: number;
   @Field(() => Int) active!: number;
@@ -23,14 +23,14 @@ export class QueueMetrics {
   @Field(() => Int, { description: 'Texts handed to the provider in the last minute (all processes).' }) sentLastMinute!: number;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class Health {
   @Field(() => HealthStatus) status!: HealthStatus;
   @Field(() => [String], { description: 'Why it is not OK.' }) reasons!: string[];
   @Field(() => Float, { nullable: true, description: 'Round trip to its Redis, in ms.' }) latencyMs!: number | null;
 }
 
-@ObjectType({ description: 'A send that failed for good, as the queue holds it.' })
+@ObjectType({ simpleResolvers: true, description: 'A send that failed for good, as the queue holds it.' })
 export class FailedJob {
   @Field(() => ID) id!: string;
   @Field(() => ID) recipientId!: number;
@@ -43,25 +43,25 @@ export class FailedJob {
   @Field(() => DateTime, { nullable: true }) failedAt!: Date | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class FailedJobPage {
   @Field(() => Int, { description: 'Failed jobs in the queue in all.' }) total!: number;
   @Field(() => [FailedJob]) jobs!: FailedJob[];
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class SkippedRetry {
   @Field(() => ID) id!: string;
   @Field(() => String) reason!: string;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class RetryResult {
   @Field(() => Int) retried!: number;
   @Field(() => [SkippedRetry], { description: 'Jobs left alone, and why (no longer failed, unknown…).' }) skipped!: SkippedRetry[];
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class OperationCacheStats {
   @Field(() => String) operation!: string;
   @Field(() => Int) hits!: number;
@@ -69,7 +69,7 @@ export class OperationCacheStats {
   @Field(() => Float, { nullable: true }) hitRatio!: number | null;
 }
 
-@ObjectType({ description: 'Response cache counters, summed over every API process.' })
+@ObjectType({ simpleResolvers: true, description: 'Response cache counters, summed over every API process.' })
 export class CacheMetrics {
   @Field(() => Int) hits!: number;
   @Field(() => Int) misses!: number;
@@ -82,7 +82,7 @@ export class CacheMetrics {
   @Field(() => Float, { nullable: true, description: 'used_memory of the cache Redis, bytes.' }) memoryBytes!: number | null;
 }
 
-@ObjectType({ description: "A church's text that failed: for its admins." })
+@ObjectType({ simpleResolvers: true, description: "A church's text that failed: for its admins." })
 export class FailedSend {
   @Field(() => ID) id!: number;
   @Field(() => ID) messageId!: number;
