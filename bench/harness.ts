@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -46,6 +46,8 @@ export interface BenchOptions {
   connections: number;
   cluster: boolean;
   postgraphile: boolean;
+  /** the load tool: wrk when installed (as the outside benchmark), else autocannon */
+  tool?: 'wrk' | 'autocannon';
 }
 
 export const DEFAULTS: BenchOptions = {
@@ -57,7 +59,8 @@ export const DEFAULTS: BenchOptions = {
   recipients: 100_000,
   smsRecipients: 10_000,
   durationS: 8,
-  connections: 16,
+  // the outside benchmark's load: wrk -t2 -c64
+  connections: 64,
   cluster: true,
   postgraphile: true,
 };
@@ -70,6 +73,9 @@ const STAFF_USERS = 20;
 const PREFIX = 'bench:';
 
 export const QUERIES = {
+  TN: `{ __typename }`,
+  ME: `query Me { me { user { id } } }`,
+  S1: `query S1($c: ID!) { analytics(churchId: $c) { membersByStatus { visitor regular member inactive total } } }`,
   Q1: `query Q1($c: ID!) { members(churchId: $c, first: 20) { totalCount nodes { id firstName lastName email phone status household { name } groups { name } } } }`,
   Q2: `query Q2($c: ID!, $after: String!) { members(churchId: $c, first: 20, after: $after) { nodes { id firstName lastName email phone status household { name } groups { name } } } }`,
   Q3: `query Q3($c: ID!) { analytics(churchId: $c) { membersByStatus { visitor regular member inactive total } newMembers firstTimeVisitors returningVisitors
@@ -175,6 +181,8 @@ export async function clearRedis(url: string): Promise<void> {
 
 export interface Api {
   url: string;
+  /** the API's Prometheus text, parsed: name{labels} → value (its metrics listener) */
+  metrics(): Promise<Map<string, number>>;
   /** the platform admin's (all churches; admin queries) */
   cookie: string;
   /** the cookie of a staff member of a church */
@@ -186,6 +194,7 @@ export interface Api {
 /** The real server (npm start's entry) as a child process. */
 export async function startApi(f: Fixture, o: BenchOptions, opts: { workers: number; cache: boolean; env?: Record<string, string>; nodeArgs?: string[] }): Promise<Api> {
   const port = await freePort();
+  const metricsPort = await freePort();
   const child = track(spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', path.join(ROOT, 'src/main.ts'), '--workers', String(opts.workers)], {
     cwd: ROOT,
     env: {
@@ -205,6 +214,8 @@ export async function startApi(f: Fixture, o: BenchOptions, opts: { workers: num
       DB_POOL_MAX: '10',
       // every sign-in of the bench comes from 127.0.0.1
       LOGIN_IP_MAX_ATTEMPTS: '100000',
+      METRICS_PORT: String(metricsPort),
+      METRICS_HOST: '127.0.0.1',
       ...opts.env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -236,6 +247,7 @@ export async function startApi(f: Fixture, o: BenchOptions, opts: { workers: num
   }
   return {
     url,
+    metrics: () => scrape(`http://127.0.0.1:${metricsPort}/metrics`),
     cookie,
     cookieFor: (churchId) => staff[churchId % STAFF_USERS]!,
     child,
@@ -251,6 +263,12 @@ export async function startApi(f: Fixture, o: BenchOptions, opts: { workers: num
 export interface LoadResult {
   name: string;
   target: string;
+  /** wrk or autocannon */
+  tool?: string;
+  /** the cost budget: ms per request by stage (src/observability/budget.ts), CPU ms, SQL statements */
+  budget?: Budget;
+  /** the API process's resident memory after the scenario, MB */
+  rssMb?: number;
   rps: number;
   p50: number;
   p99: number;
@@ -265,6 +283,103 @@ export interface LoadResult {
 
 type Body = (ctx: Record<string, unknown>) => { query: string; variables: Record<string, unknown>; church?: number };
 
+/** Prometheus text → `name{labels}` → value. */
+export async function scrape(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(url)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
+export const BUDGET_STAGES = ['http', 'auth', 'parse', 'limits', 'cache', 'execute', 'serialize', 'apollo', 'sql'] as const;
+export interface Budget {
+  /** ms per request by stage */
+  ms: Record<(typeof BUDGET_STAGES)[number], number>;
+  cpuMs: number;
+  sqlStatements: number;
+}
+
+/** What the requests between two scrapes cost, per request. */
+export function budgetOf(before: Map<string, number>, after: Map<string, number>, requests: number): Budget {
+  const d = (k: string) => ((after.get(k) ?? 0) - (before.get(k) ?? 0)) / Math.max(1, requests);
+  const ms = Object.fromEntries(BUDGET_STAGES.map((s) => [s, d(`steeple_request_stage_seconds_total{stage="${s}"}`) * 1000])) as Budget['ms'];
+  return { ms, cpuMs: d('process_cpu_seconds_total') * 1000, sqlStatements: d('steeple_sql_statements_total') };
+}
+
+let wrkAvailable: boolean | undefined;
+/** wrk (Debian's package; `.ci/run` does not need it): the load tool of the outside benchmark, far lighter than autocannon. */
+export function hasWrk(): boolean {
+  wrkAvailable ??= spawnSync('wrk', ['-v']).error === undefined;
+  return wrkAvailable;
+}
+
+const WRK_SAMPLES = 2000;
+const luaString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+
+/** wrk -t2 over pre-made requests (bodies and cookies drawn like autocannon's), one picked at random per request. */
+async function loadWrk(
+  name: string,
+  target: string,
+  url: string,
+  headers: Record<string, string>,
+  body: Body,
+  o: BenchOptions,
+  cookieFor?: (churchId: number) => string,
+): Promise<LoadResult> {
+  const dir = path.join(ROOT, 'bench/.tmp');
+  mkdirSync(dir, { recursive: true });
+  const reqs: string[] = [];
+  for (let i = 0; i < WRK_SAMPLES; i++) {
+    const { church, ...payload } = body({});
+    // the Host header too: wrk.format at load time knows no host, and HTTP/1.1 requires one
+    const h: Record<string, string> = { host: new URL(url).host, 'content-type': 'application/json', ...headers };
+    if (church !== undefined && cookieFor) h.cookie = cookieFor(church);
+    const hs = Object.entries(h).map(([k, v]) => `[${luaString(k)}] = ${luaString(v)}`).join(', ');
+    reqs.push(`wrk.format("POST", "/graphql", { ${hs} }, ${luaString(JSON.stringify(payload))})`);
+  }
+  const script = path.join(dir, `${name.replace(/\W+/g, '-')}.lua`);
+  writeFileSync(script, `local reqs = {}\n${reqs.map((r, i) => `reqs[${i + 1}] = ${r}`).join('\n')}\nrequest = function() return reqs[math.random(#reqs)] end\n`);
+  // asynchronously: the server under load may live in this process (the ceiling)
+  const wrk = (seconds: number) =>
+    new Promise<string>((resolve, reject) => {
+      const c = spawn('wrk', ['-t2', `-c${o.connections}`, `-d${seconds}s`, '--latency', '-s', script, url]);
+      let out = '';
+      let err = '';
+      c.stdout.on('data', (d) => (out += d));
+      c.stderr.on('data', (d) => (err += d));
+      c.once('error', reject);
+      c.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk failed: ${err}`))));
+    });
+  await wrk(1); // warm-up: connections opened, code optimised, caches filled
+  const out = await wrk(o.durationS);
+  const ms = (re: RegExp) => {
+    const m = re.exec(out);
+    if (!m) return NaN;
+    const v = Number(m[1]);
+    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+  };
+  const total = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  const bytes = /([\d.]+)([KMG]?B) read/.exec(out);
+  const scale: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return {
+    name,
+    target,
+    tool: 'wrk',
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
+    p50: ms(/50%\s+([\d.]+)(us|ms|s)/),
+    p99: ms(/99%\s+([\d.]+)(us|ms|s)/),
+    errors: sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+    requests: total,
+    bytesPerResponse: total && bytes ? Math.round((Number(bytes[1]) * scale[bytes[2]!]!) / total) : 0,
+  };
+}
+
 /** Loads a server with autocannon; each request's body comes from `bodies` (a sequence per connection). */
 export async function load(
   name: string,
@@ -275,6 +390,7 @@ export async function load(
   o: BenchOptions,
   cookieFor?: (churchId: number) => string,
 ): Promise<LoadResult> {
+  if (bodies.length === 1 && o.tool !== 'autocannon' && hasWrk()) return loadWrk(name, target, url, headers, bodies[0]!, o, cookieFor);
   let badBodies = 0;
   const result = await autocannon({
     url: `${url}/graphql`,
@@ -296,6 +412,7 @@ export async function load(
   return {
     name,
     target,
+    tool: 'autocannon',
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -349,6 +466,24 @@ export function scenarios(f: Fixture) {
       },
     ] as Body[],
     Q4: [() => ({ query: QUERIES.Q4, variables: { id: String(pick(f.memberIds)) } })] as Body[],
+    S1: [
+      () => {
+        const c = church();
+        return { query: QUERIES.S1, variables: { c: String(c) }, church: c };
+      },
+    ] as Body[],
+    ME: [
+      () => {
+        const c = church();
+        return { query: QUERIES.ME, variables: {}, church: c };
+      },
+    ] as Body[],
+    TN: [
+      () => {
+        const c = church();
+        return { query: QUERIES.TN, variables: {}, church: c };
+      },
+    ] as Body[],
     M1: [
       (ctx) => {
         ctx.c = church();
@@ -431,6 +566,9 @@ export async function postgraphileServer(f: Fixture): Promise<{ url: string; sto
   };
 }
 
+/** People by status with @graphile/pg-aggregates, as PostGraphile's users would ask a dashboard for it. */
+export const POSTGRAPHILE_S1 = `query PS($c: Int!) { allMembers(condition: { churchId: $c, archivedAt: null }) { totalCount groupedAggregates(groupBy: [STATUS]) { keys distinctCount { id } } } }`;
+
 export const POSTGRAPHILE_Q1 = `query P1($c: Int!) { allMembers(condition: { churchId: $c, archivedAt: null }, first: 20, orderBy: [LAST_NAME_ASC, FIRST_NAME_ASC, ID_ASC]) {
   totalCount nodes { id firstName lastName email phone status
     householdByChurchIdAndHouseholdId { name }
@@ -452,24 +590,37 @@ export interface SmsResult {
 
 export function markdown(rows: LoadResult[], sms: SmsResult | null, meta: { command: string; dataset: string; seedMs: number; date: string }): string {
   const fmt = (n: number | undefined | null, d = 0) => (n === undefined || n === null || Number.isNaN(n) ? '—' : n.toFixed(d));
+  const tools = [...new Set(rows.map((r) => r.tool).filter(Boolean))].join(' and ');
   const lines = [
     `# Steeple benchmark — ${meta.date}`,
     '',
     `Machine: ${machine()}  `,
     `Dataset: ${meta.dataset} (seeded in ${(meta.seedMs / 1000).toFixed(1)} s)  `,
     `Command: \`${meta.command}\`  `,
-    'Load: autocannon on loopback, the same machine; every figure also as a share of a bare node:http server answering a body of the same size in the same run.',
+    `Load: ${tools || 'autocannon'} on loopback, the same machine; every figure also as a share of a bare node:http server answering a body of the same size in the same run.`,
     '',
-    '| scenario | server | req/s | p50 ms | p99 ms | errors | SQL/req | cache hit ratio | × ceiling |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | server | req/s | p50 ms | p99 ms | errors | SQL/req | cache hit ratio | CPU ms/req | RSS MB | × ceiling |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
         `| ${r.name} | ${r.target} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors + r.non2xx} | ${r.sqlPerRequest ?? '—'} | ${
           r.hitRatio === undefined || r.hitRatio === null ? '—' : `${(r.hitRatio * 100).toFixed(0)}%`
-        } | ${r.ratio === undefined ? '—' : r.ratio.toFixed(2)} |`,
+        } | ${fmt(r.budget?.cpuMs, 2)} | ${fmt(r.rssMb)} | ${r.ratio === undefined ? '—' : r.ratio.toFixed(2)} |`,
     ),
     '',
   ];
+  const budgeted = rows.filter((r) => r.budget);
+  if (budgeted.length) {
+    lines.push(
+      'Cost budget per request, ms (wall clock, summed by the API process: src/observability/budget.ts). http: arrival to the door (Express, body); auth: the session\'s one Redis round trip; parse: documents (cached per text); limits; cache: key and read; execute: the operation, SQL waits included; serialize: the JSON; apollo: requests handed to Apollo (cache misses, errors); sql: statement time (inside execute or apollo).',
+      '',
+      `| scenario | server | ${BUDGET_STAGES.join(' | ')} | statements | CPU ms |`,
+      `|---|---|${BUDGET_STAGES.map(() => '---:').join('|')}|---:|---:|`,
+      ...budgeted.map((r) => `| ${r.name} | ${r.target} | ${BUDGET_STAGES.map((s) => fmt(r.budget!.ms[s], 3)).join(' | ')} | ${fmt(r.budget!.sqlStatements, 2)} | ${fmt(r.budget!.cpuMs, 3)} |`),
+      '',
+    );
+  }
+  lines.push(...targetLines(rows, sms), '');
   if (sms) {
     lines.push(
       '| SMS send | recipients | mutation ms | drain (accepted by Twilio) | texts/s | duplicates | lost |',
@@ -479,6 +630,33 @@ export function markdown(rows: LoadResult[], sms: SmsResult | null, meta: { comm
     );
   }
   return lines.join('\n');
+}
+
+/** The performance targets (issue 12), each with its measured value: read from this run, never asserted on the clock. */
+export function targetLines(rows: LoadResult[], sms: SmsResult | null): string[] {
+  const find = (name: string, target: string) => rows.find((r) => r.name.startsWith(name) && r.target.startsWith(target));
+  const one = (name: string, cache: boolean) => find(name, `1 process, cache ${cache ? 'on' : 'off'}`);
+  const top = rows.find((r) => r.target === 'bare node:http');
+  const out = ['| target | goal | measured | met |', '|---|---|---:|:-:|'];
+  const ratio = (label: string, a: LoadResult | undefined, b: LoadResult | undefined, goal: number) => {
+    if (!a || !b || !b.rps) return;
+    const v = a.rps / b.rps;
+    out.push(`| ${label} | ≥ ${goal}× | ${v.toFixed(2)}× (${a.rps.toFixed(0)} vs ${b.rps.toFixed(0)} req/s) | ${v >= goal ? 'yes' : 'no'} |`);
+  };
+  ratio('directory page uncached vs PostGraphile v4', one('Q1', false), find('Q1', 'PostGraphile'), 1.5);
+  ratio('people by status uncached vs PostGraphile grouped aggregate', one('S1', false), find('S1', 'PostGraphile'), 1.5);
+  ratio('directory page cached vs bare node:http', one('Q1', true), top, 0.3);
+  ratio('me { user { id } } vs bare node:http', one('ME', false), top, 0.2);
+  const tails = rows.filter((r) => r.target !== 'bare node:http' && !r.target.startsWith('PostGraphile') && r.p50 > 0);
+  const worst = tails.reduce<LoadResult | null>((w, r) => (!w || r.p99 / r.p50 > w.p99 / w.p50 ? r : w), null);
+  if (worst) out.push(`| p99 ≤ 4 × p50, every scenario | ≤ 4 | worst ${(worst.p99 / worst.p50).toFixed(1)} (${worst.name}, ${worst.target}) | ${worst.p99 / worst.p50 <= 4 ? 'yes' : 'no'} |`);
+  const rss = Math.max(...rows.map((r) => r.rssMb ?? 0));
+  if (rss > 0) out.push(`| API process resident memory after the load | < 200 MB | ${rss.toFixed(0)} MB | ${rss < 200 ? 'yes' : 'no'} |`);
+  if (sms) {
+    out.push(`| SMS drain | ≥ 1,000 texts/s | ${sms.textsPerSecond} texts/s | ${sms.textsPerSecond >= 1000 ? 'yes' : 'no'} |`);
+    out.push(`| SMS duplicates and losses | 0 and 0 | ${sms.duplicates} and ${sms.lost} | ${sms.duplicates === 0 && sms.lost === 0 ? 'yes' : 'no'} |`);
+  }
+  return out;
 }
 
 /** A 10,000-recipient send drained by the real worker against the fake Twilio. */

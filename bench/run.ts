@@ -9,6 +9,8 @@ import {
   load,
   markdown,
   POSTGRAPHILE_Q1,
+  POSTGRAPHILE_S1,
+  budgetOf,
   postgraphileServer,
   QUICK,
   ROOT,
@@ -42,12 +44,26 @@ export async function runBench(o: BenchOptions, command: string, say: (s: string
       const target = `${mode.label}${mode.workers ? '' : ` (${workers})`}, cache ${cache ? 'on' : 'off'}`;
       try {
         const plan: Array<[string, keyof typeof s]> = cache
-          ? [['Q1 directory page 1 (cached)', 'Q1'], ['Q3 analytics (cached)', 'Q3'], ['M1 create member + Q1', 'M1']]
-          : [['Q1 directory page 1 (uncached)', 'Q1'], ['Q2 directory page 3', 'Q2'], ['Q3 analytics (uncached)', 'Q3'], ['Q4 member + household, groups, texts', 'Q4']];
+          ? [['Q1 directory page 1 (cached)', 'Q1'], ['S1 people by status (cached)', 'S1'], ['Q3 analytics (cached)', 'Q3'], ['M1 create member + Q1', 'M1']]
+          : [
+              ['Q1 directory page 1 (uncached)', 'Q1'],
+              ['Q2 directory page 3', 'Q2'],
+              ['S1 people by status (uncached)', 'S1'],
+              ['Q3 analytics (uncached)', 'Q3'],
+              ['Q4 member + household, groups, texts', 'Q4'],
+              ['ME me { user { id } } (signed in)', 'ME'],
+              ['TN { __typename } (signed in)', 'TN'],
+            ];
         for (const [name, key] of plan) {
           const before = cache ? await cacheCounts(api) : null;
+          const m0 = await api.metrics().catch(() => null);
           // Q4 asks for members of any church: as the platform admin; the rest as that church's staff
           const r = await load(name, target, api.url, { cookie: api.cookie }, s[key], o, api.cookieFor);
+          const m1 = await api.metrics().catch(() => null);
+          if (m0 && m1) {
+            r.budget = budgetOf(m0, m1, r.requests);
+            r.rssMb = (m1.get('process_resident_memory_bytes') ?? 0) / 2 ** 20 || undefined;
+          }
           if (before) {
             const after = await cacheCounts(api);
             const h = after.hits - before.hits;
@@ -71,6 +87,14 @@ export async function runBench(o: BenchOptions, command: string, say: (s: string
       ], o);
       rows.push(r);
       say(`${r.name.padEnd(40)} ${r.target.padEnd(24)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors + r.non2xx}`);
+      const g = await load('S1 people by status (uncached)', 'PostGraphile v4 + pg-aggregates', pg.url, {}, [
+        () => ({ query: POSTGRAPHILE_S1, variables: { c: f.churchIds[Math.floor(Math.random() * f.churchIds.length)] } }),
+      ], o);
+      rows.push(g);
+      say(`${g.name.padEnd(40)} ${g.target.padEnd(24)} ${g.rps.toFixed(0).padStart(7)} req/s  p50 ${g.p50} ms  p99 ${g.p99} ms  errors ${g.errors + g.non2xx}`);
+      const t = await load('TN { __typename } (signed in)', 'PostGraphile v4', pg.url, {}, [() => ({ query: '{ __typename }', variables: {} })], o);
+      rows.push(t);
+      say(`${t.name.padEnd(40)} ${t.target.padEnd(24)} ${t.rps.toFixed(0).padStart(7)} req/s  p50 ${t.p50} ms  p99 ${t.p99} ms  errors ${t.errors + t.non2xx}`);
     } finally {
       await pg.stop();
     }
