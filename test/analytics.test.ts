@@ -448,6 +448,20 @@ describe('EXPLAIN on seeded data', () => {
     expect(plan).not.toContain('Seq Scan');
   });
 
+  it('people by status alone is an index-only scan of members_analytics_idx', async () => {
+    s.database.statements.reset();
+    const r = await s.gql<any>(`query S($c: ID!) { analytics(churchId: $c) { membersByStatus { total } } }`, { c: String(churchId) });
+    expect(r.errors).toBeUndefined();
+    const stmt = s.database.statements.recent.find((q) => /GROUP BY m\.status/.test(q.query));
+    expect(stmt, 'statement not captured').toBeDefined();
+    const rows = await sql.unsafe(`EXPLAIN (ANALYZE, FORMAT JSON) ${stmt!.query}`, stmt!.params as never[]);
+    const plan = JSON.stringify(rows[0]!['QUERY PLAN']);
+    const members = scansOf(plan, 'members');
+    expect(members).toHaveLength(1);
+    expect(members[0]).toMatchObject({ 'Node Type': 'Index Only Scan', 'Heap Fetches': 0 });
+    expect(plan).not.toContain('Seq Scan');
+  });
+
   it('the monthly series reads the same index, index-only', async () => {
     const { plan, data } = await planOf(/generate_series/, { from: '2025-01-01', to: '2025-12-31' });
     expect(data.monthly).toHaveLength(12);
@@ -467,5 +481,35 @@ describe('EXPLAIN on seeded data', () => {
     const messages = scansOf(plan, 'messages');
     const indexes = messages.flatMap((n) => [n, ...((n.Plans as Array<Record<string, unknown>>) ?? [])].map((x) => x['Index Name']).filter(Boolean));
     expect(indexes).toEqual(['messages_church_send_at_idx']);
+  });
+});
+
+describe('only what is asked is computed', () => {
+  const STATUS = `query S($c: ID!) { analytics(churchId: $c) { membersByStatus { visitor regular member inactive total } } }`;
+  const VISITORS = `query V($c: ID!) { analytics(churchId: $c) { membersByStatus { total } firstTimeVisitors } }`;
+
+  it('people by status alone is one statement, for a viewer with a role and through the cache off', async () => {
+    const staff = await s.userWith('cost-staff@fixture.test', [[F, 'staff']]);
+    s.database.statements.reset();
+    const r = await s.gql<any>(STATUS, { c: String(F) }, staff.headers);
+    expect(r.errors).toBeUndefined();
+    // the first time for this viewer's access: a miss, executed
+    expect(r.data.analytics.membersByStatus.total).toBe(13);
+    expect(s.database.statements.count).toBe(1);
+    expect(s.database.statements.recent[0]!.query).toMatch(/GROUP BY m\.status/);
+  });
+
+  it('the whole dashboard runs no more statements than before the parts were split (church, people, months, messaging)', async () => {
+    // a period no earlier test asked for: a cache miss, so the statements are counted
+    s.database.statements.reset();
+    const full = await ok(F, { from: '2024-01-11', to: '2024-04-19' });
+    expect(full.membersByStatus.total).toBe(13);
+    expect(s.database.statements.count).toBe(4);
+    // status counts asked with another people figure come from the one people pass
+    s.database.statements.reset();
+    const both = await s.gql<any>(VISITORS, { c: String(F) }, (await s.userWith('cost-viewer@fixture.test', [[F, 'viewer']])).headers);
+    expect(both.errors).toBeUndefined();
+    expect(both.data.analytics.membersByStatus.total).toBe(13);
+    expect(s.database.statements.recent.filter((q) => /FROM members m/.test(q.query))).toHaveLength(1);
   });
 });

@@ -93,8 +93,11 @@ describe('the cache door', () => {
     const { cookie } = await s.login('door-staff@example.org');
     touch.mockClear();
     await responseReads();
+    s.database.statements.reset();
     const me = await post('{ me { user { email } } }', {}, { cookie: cookie! });
     expect(me.body).toEqual({ data: { me: { user: { email: 'door-staff@example.org' } } } });
+    // only what is asked: the user row, not the viewer's churches
+    expect(s.database.statements.count).toBe(1);
     expect(touch).toHaveBeenCalledTimes(1);
     expect(me.res.headers.get('x-request-id')).toBeTruthy();
     const anon = await post('{ me { user { id } } }', {}, {});

@@ -38,6 +38,9 @@ export function responseCachePlugin(cache: RedisResponseCache, schema: GraphQLSc
         onTtl: ({ context }) => context.http.cache?.ttlMs ?? 0,
         // mutations invalidate explicitly through src/cache/invalidate.ts, after commit
         invalidateViaMutation: false,
+        // an answer with errors is never cached (envelop's default says so on the console, for
+        // every such answer; the errors themselves are logged as the request's)
+        shouldCacheResult: ({ result }) => !result.errors?.length,
         includeExtensionMetadata: false,
         getDocumentString: (args) => documents.get(args.document) ?? print(args.document),
       }),

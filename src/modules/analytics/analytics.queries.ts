@@ -48,6 +48,23 @@ export async function memberTotals(db: Queryable, churchId: number, r: DateRange
   return row!;
 }
 
+/**
+ * Non-archived people by status, alone: an index-only scan of the church's part of
+ * members_analytics_idx (church_id, status, …), grouped. For a dashboard asking only this number.
+ */
+export async function statusCounts(db: Queryable, churchId: number): Promise<Pick<MemberTotals, 'visitor' | 'regular' | 'member' | 'inactive' | 'total'>> {
+  const rows = await db.execute<{ status: 'visitor' | 'regular' | 'member' | 'inactive'; n: number }>(sql`
+    SELECT m.status, count(*)::int AS n FROM members m
+    WHERE m.church_id = ${churchId} AND m.archived_at IS NULL
+    GROUP BY m.status`);
+  const out = { visitor: 0, regular: 0, member: 0, inactive: 0, total: 0 };
+  for (const r of rows) {
+    out[r.status] = r.n;
+    out.total += r.n;
+  }
+  return out;
+}
+
 export interface MonthRow {
   month: string;
   joined: number;

@@ -1,7 +1,8 @@
 import type { Scope } from '../scope.js';
 import { Problems } from '../../lib/errors.js';
 import * as v from '../../lib/validate.js';
-import { requireChurchRole } from '../viewer.js';
+import { parseId } from '../../lib/ids.js';
+import { requireChurchRole, requireViewer } from '../viewer.js';
 import { getChurch } from '../church/church.service.js';
 import { AnalyticsPreset, type AnalyticsPeriodInput } from './analytics.input.js';
 import * as q from './analytics.queries.js';
@@ -61,49 +62,66 @@ export function resolvePeriod(input: AnalyticsPeriodInput | null | undefined, to
   return { preset: null, from: from!, to: to! };
 }
 
+/** The parts of the dashboard a request asks for (its selection on Analytics). */
+export type AnalyticsField = keyof Analytics;
+const PEOPLE: readonly AnalyticsField[] = ['newMembers', 'firstTimeVisitors', 'returningVisitors', 'households', 'groupParticipation'];
+const DATED: readonly AnalyticsField[] = [...PEOPLE, 'period', 'monthly', 'messaging'];
+
+/** What an answer holds: the parts asked for (a field not asked is never resolved). */
+export type AnalyticsAnswer = Pick<Analytics, 'churchId'> & Partial<Analytics>;
+
 /**
- * The dashboard of one church: VIEWER or above. Three statements, run side by side: people
- * (counts, visitors, households, groups), the monthly series and messaging.
+ * The dashboard of one church: VIEWER or above. Only the parts asked for are computed, each part
+ * one statement, run side by side: people by status alone (an index-only count), or the people
+ * pass when any other people figure is asked (it counts the statuses too); the monthly series;
+ * messaging. The church row is read only when the period needs its time zone, or to tell a
+ * church the viewer has no role in from one that does not exist. `asked` undefined: everything.
  */
 export async function getAnalytics({
   scope,
   churchId,
   period,
+  asked,
 }: {
   scope: Scope;
   churchId: string;
   period?: AnalyticsPeriodInput | null;
-}): Promise<Analytics> {
-  const church = await getChurch({ scope, id: churchId, field: 'churchId' });
-  requireChurchRole(scope.auth, church.id, 'viewer');
-  const range = resolvePeriod(period, v.todayIn(church.timeZone));
-  const [people, months, texts] = await Promise.all([
-    q.memberTotals(scope.db, church.id, range),
-    q.monthlyGrowth(scope.db, church.id, range),
-    q.messagingTotals(scope.db, church.id, range, church.timeZone),
+  asked?: ReadonlySet<string>;
+}): Promise<AnalyticsAnswer> {
+  const wants = (f: AnalyticsField) => !asked || asked.has(f);
+  const viewer = requireViewer(scope.auth);
+  const id = parseId(churchId, 'Church', 'churchId');
+  const dated = Boolean(period) || DATED.some(wants);
+  // a role in the church proves it exists; anyone else learns NOT_FOUND or FORBIDDEN from the row
+  const church = dated || !viewer.roles.has(id) ? await getChurch({ scope, id, field: 'churchId' }) : null;
+  requireChurchRole(scope.auth, id, 'viewer');
+  const range = church ? resolvePeriod(period, v.todayIn(church.timeZone)) : null;
+  const people = PEOPLE.some(wants);
+  const [totals, statuses, months, texts] = await Promise.all([
+    people ? q.memberTotals(scope.db, id, range!) : null,
+    !people && wants('membersByStatus') ? q.statusCounts(scope.db, id) : null,
+    wants('monthly') ? q.monthlyGrowth(scope.db, id, range!) : null,
+    wants('messaging') ? q.messagingTotals(scope.db, id, range!, church!.timeZone) : null,
   ]);
-  const outcomes = texts.delivered + texts.failed;
-  return {
-    churchId: church.id,
-    period: { ...range, timeZone: church.timeZone },
-    membersByStatus: {
-      visitor: people.visitor,
-      regular: people.regular,
-      member: people.member,
-      inactive: people.inactive,
-      total: people.total,
-    },
-    newMembers: people.newMembers,
-    firstTimeVisitors: people.firstTimeVisitors,
-    returningVisitors: people.returningVisitors,
-    monthly: months.map((m) => ({ ...m, netGrowth: m.joined - m.inactivated })),
-    households: people.households,
-    groupParticipation: {
-      activeMembers: people.activeMembers,
-      inGroups: people.inGroups,
-      share: people.activeMembers ? people.inGroups / people.activeMembers : 0,
-    },
-    messaging: {
+  const out: AnalyticsAnswer = { churchId: id };
+  if (range && church) out.period = { ...range, timeZone: church.timeZone };
+  const counts = totals ?? statuses;
+  if (counts) out.membersByStatus = { visitor: counts.visitor, regular: counts.regular, member: counts.member, inactive: counts.inactive, total: counts.total };
+  if (totals) {
+    out.newMembers = totals.newMembers;
+    out.firstTimeVisitors = totals.firstTimeVisitors;
+    out.returningVisitors = totals.returningVisitors;
+    out.households = totals.households;
+    out.groupParticipation = {
+      activeMembers: totals.activeMembers,
+      inGroups: totals.inGroups,
+      share: totals.activeMembers ? totals.inGroups / totals.activeMembers : 0,
+    };
+  }
+  if (months) out.monthly = months.map((m) => ({ ...m, netGrowth: m.joined - m.inactivated }));
+  if (texts) {
+    const outcomes = texts.delivered + texts.failed;
+    out.messaging = {
       messages: texts.messages,
       recipients: texts.recipients,
       textsSent: texts.textsSent,
@@ -113,6 +131,7 @@ export async function getAnalytics({
       deliveryRate: outcomes ? texts.delivered / outcomes : null,
       segments: texts.segments,
       estimatedCost: Math.round(Number(texts.estimatedCost) * 10_000) / 10_000,
-    },
-  };
+    };
+  }
+  return out;
 }

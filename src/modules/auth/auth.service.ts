@@ -5,7 +5,9 @@ import { rolesOf, updateUser, userByEmail, userById, type UserRow } from './auth
 import { PASSWORD_MAX, PASSWORD_MIN } from './password.js';
 import { withAuthzChange } from './authz-change.js';
 import type { SessionData } from './sessions.js';
-import { requireViewer } from '../viewer.js';
+import type { ChurchRole } from '../../db/schema/enums.js';
+import type { ChurchRow } from '../church/church.queries.js';
+import { requireViewer, type Viewer } from '../viewer.js';
 
 const INVALID = 'Invalid email or password';
 
@@ -72,16 +74,26 @@ export async function me({ scope }: { scope: Scope }) {
   }
   const user = await userById(scope.db, viewer.userId);
   if (!user) throw new AppError('UNAUTHENTICATED', 'This account no longer exists');
-  const churchIds = [...viewer.roles.keys()];
-  const churches = await scope.loaders.church.loadMany(churchIds);
   return {
     user,
     authenticatedBy: viewer.via,
-    churches: churchIds
-      .map((id, i) => ({ church: churches[i], role: viewer.roles.get(id)! }))
-      .filter((m) => m.church && !(m.church instanceof Error))
-      .sort((a, b) => (a.church as { name: string }).name.localeCompare((b.church as { name: string }).name)),
+    // read only when the selection asks for it (a getter: plain fields are not resolved)
+    get churches() {
+      return myChurches(scope, viewer);
+    },
   };
+}
+
+/** The viewer's churches with their roles, by name (one batched load). */
+async function myChurches(scope: Scope, viewer: Viewer) {
+  const churchIds = [...viewer.roles.keys()];
+  const churches = await scope.loaders.church.loadMany(churchIds);
+  const out: Array<{ church: ChurchRow; role: ChurchRole }> = [];
+  churchIds.forEach((id, i) => {
+    const church = churches[i];
+    if (church && !(church instanceof Error)) out.push({ church, role: viewer.roles.get(id)! });
+  });
+  return out.sort((a, b) => a.church.name.localeCompare(b.church.name));
 }
 
 /**

@@ -24,7 +24,8 @@ export class ChurchMembership {
 @ObjectType({ simpleResolvers: true, description: 'The signed-in user and where they may act.' })
 export class Viewer {
   @Field(() => User) user!: User;
-  @Field(() => [ChurchMembership]) churches!: ChurchMembership[];
+  // a promise-valued getter (auth.service.ts me): resolved as a field, read only when asked
+  @Field(() => [ChurchMembership], { simple: false }) churches!: ChurchMembership[];
   @Field(() => String, { description: 'session or token' }) authenticatedBy!: string;
 }
 
