@@ -1,6 +1,114 @@
 import type { Cache, CacheEntityRecord } from '@envelop/response-cache';
 import type { ExecutionResult } from 'graphql';
+import { Redis } from 'ioredis';
+import type { Logger } from '../lib/logger.js';
 import { entityTag, RedisTagStore } from './tag-store.js';
+
+/**
+ * How an answer is stored in Redis: `<expires at, ms>\n<its tags, space-separated>\n<the JSON>`,
+ * so a process that reads it from Redis can keep it in memory until then and drop it by tag.
+ */
+function encode(expiresAt: number, tags: Iterable<string>, json: string): string {
+  return `${expiresAt}\n${[...tags].join(' ')}\n${json}`;
+}
+function decode(raw: string): { expiresAt: number; tags: string[]; json: string } | null {
+  const a = raw.indexOf('\n');
+  const b = a < 0 ? -1 : raw.indexOf('\n', a + 1);
+  if (b < 0) return null;
+  const expiresAt = Number(raw.slice(0, a));
+  if (!Number.isFinite(expiresAt)) return null;
+  const tags = raw.slice(a + 1, b);
+  return { expiresAt, tags: tags ? tags.split(' ') : [], json: raw.slice(b + 1) };
+}
+
+interface L1Entry {
+  json: string;
+  tags: string[];
+  expiresAt: number;
+  bytes: number;
+}
+
+/**
+ * The in-process tier in front of Redis: answers by key, bounded by bytes (least recently used
+ * out first), each with the tags it was stored under. An invalidation drops entries by tag here at
+ * once and in every other process through Redis pub/sub; while that subscription is not live (the
+ * cache Redis is down, reconnecting, or hung: a heartbeat PING on the subscriber connection must
+ * answer within the cache timeout every second) the tier is emptied and not used. So what another
+ * process invalidated is never served from here later than one heartbeat after the invalidation
+ * could not be announced.
+ */
+class MemoryTier {
+  private readonly entries = new Map<string, L1Entry>();
+  private readonly byTag = new Map<string, Set<string>>();
+  private bytes = 0;
+  live = false;
+
+  constructor(readonly maxBytes: number) {}
+
+  get(key: string, now: number): string | null {
+    if (!this.live) return null;
+    const e = this.entries.get(key);
+    if (!e) return null;
+    if (e.expiresAt <= now) {
+      this.delete(key);
+      return null;
+    }
+    // most recently used last
+    this.entries.delete(key);
+    this.entries.set(key, e);
+    return e.json;
+  }
+
+  set(key: string, json: string, tags: string[], expiresAt: number): void {
+    if (!this.live) return;
+    const bytes = json.length * 2 + 200;
+    if (bytes > this.maxBytes / 8) return; // one answer never takes most of the tier
+    this.delete(key);
+    this.entries.set(key, { json, tags, expiresAt, bytes });
+    this.bytes += bytes;
+    for (const t of tags) {
+      let keys = this.byTag.get(t);
+      if (!keys) this.byTag.set(t, (keys = new Set()));
+      keys.add(key);
+    }
+    for (const oldest of this.entries.keys()) {
+      if (this.bytes <= this.maxBytes) break;
+      this.delete(oldest);
+    }
+  }
+
+  drop(tags: readonly string[] | '*'): void {
+    if (tags === '*') return this.clear();
+    for (const t of tags) {
+      const keys = this.byTag.get(t);
+      if (!keys) continue;
+      for (const k of [...keys]) this.delete(k);
+      this.byTag.delete(t);
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.byTag.clear();
+    this.bytes = 0;
+  }
+
+  private delete(key: string): void {
+    const e = this.entries.get(key);
+    if (!e) return;
+    this.entries.delete(key);
+    this.bytes -= e.bytes;
+    for (const t of e.tags) {
+      const keys = this.byTag.get(t);
+      keys?.delete(key);
+      if (keys && !keys.size) this.byTag.delete(t);
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
 
 export { entityTag } from './tag-store.js';
 
@@ -44,6 +152,76 @@ interface PendingMiss {
  */
 export class RedisResponseCache extends RedisTagStore implements Cache {
   private readonly misses = new Map<string, PendingMiss>();
+  private readonly l1: MemoryTier;
+  private readonly subscriber: Redis | null;
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  /** l1MaxBytes: the in-process tier's budget (0: none, every hit reads Redis) */
+  constructor(url: string, prefix: string, log: Logger, timeoutMs: number, l1MaxBytes = 0) {
+    super(url, prefix, log, timeoutMs);
+    this.l1 = new MemoryTier(l1MaxBytes);
+    this.subscriber = null;
+    if (l1MaxBytes > 0) {
+      const sub = new Redis(url, { maxRetriesPerRequest: 0, enableOfflineQueue: true, retryStrategy: (times) => Math.min(times * 200, 2000) });
+      this.subscriber = sub;
+      const down = () => {
+        this.l1.live = false;
+        this.l1.clear();
+      };
+      sub.on('error', () => {});
+      sub.on('close', down);
+      sub.on('end', down);
+      sub.on('message', (_channel: string, text: string) => {
+        try {
+          const tags = JSON.parse(text) as string[] | '*';
+          this.l1.drop(Array.isArray(tags) ? tags.filter((t) => typeof t === 'string') : '*');
+        } catch {
+          this.l1.clear();
+        }
+      });
+      let subscribed = false;
+      sub.on('close', () => (subscribed = false));
+      // live only once subscribed: from then on no invalidation can pass it by
+      sub.on('ready', () => {
+        sub.subscribe(this.channel).then(
+          () => {
+            subscribed = true;
+            this.l1.clear();
+            this.l1.live = true;
+          },
+          down,
+        );
+      });
+      // a hung Redis keeps its connections open: only an answer proves the channel still works
+      this.heartbeat = setInterval(() => {
+        if (!subscribed) return;
+        const timer = setTimeout(down, timeoutMs);
+        sub.ping().then(
+          () => {
+            clearTimeout(timer);
+            if (subscribed && !this.l1.live) {
+              this.l1.clear();
+              this.l1.live = true;
+            }
+          },
+          () => {
+            clearTimeout(timer);
+            down();
+          },
+        );
+      }, 1000);
+      this.heartbeat.unref();
+    }
+  }
+
+  protected override dropLocal(tags: readonly string[] | '*'): void {
+    this.l1.drop(tags);
+  }
+
+  /** entries in the in-process tier (ops and tests) */
+  get memoryEntries(): number {
+    return this.l1.size;
+  }
 
   private responseKey(id: string) {
     return `resp:${id}`;
@@ -73,7 +251,8 @@ export class RedisResponseCache extends RedisTagStore implements Cache {
     // not through the door (nothing else reads): a plain read, for completeness of the interface
     try {
       const raw = await this.redis.get(this.responseKey(id));
-      return raw ? (JSON.parse(raw) as ExecutionResult) : undefined;
+      const entry = raw ? decode(raw) : null;
+      return entry ? (JSON.parse(entry.json) as ExecutionResult) : undefined;
     } catch (e) {
       this.fail('get', e);
       return undefined;
@@ -85,11 +264,20 @@ export class RedisResponseCache extends RedisTagStore implements Cache {
    * counted here: the door says `missed` when it goes on to execute.
    */
   async peek(id: string, operation: string, attempt?: CacheAttempt): Promise<string | null> {
+    const now = Date.now();
+    const mem = this.l1.get(id, now);
+    if (mem !== null) {
+      this.metrics.count('hits', operation);
+      return mem;
+    }
     if (attempt?.failed) return null;
     try {
       const raw = await this.redis.get(this.responseKey(id));
-      if (raw) this.metrics.count('hits', operation);
-      return raw;
+      const entry = raw ? decode(raw) : null;
+      if (!entry || entry.expiresAt <= now) return null;
+      this.metrics.count('hits', operation);
+      this.l1.set(id, entry.json, entry.tags, entry.expiresAt);
+      return entry.json;
     } catch (e) {
       this.failed(attempt, 'get', e);
       return null;
@@ -107,7 +295,9 @@ export class RedisResponseCache extends RedisTagStore implements Cache {
       tags.add(entityTag(e.typename));
       if (e.id !== undefined) tags.add(entityTag(e.typename, e.id));
     }
-    const p = this.redis.multi().set(key, JSON.stringify(data), 'PX', ms);
+    const json = JSON.stringify(data);
+    const expiresAt = Date.now() + ms;
+    const p = this.redis.multi().set(key, encode(expiresAt, tags, json), 'PX', ms);
     for (const tag of tags) {
       const t = `tag:${tag}`;
       p.sadd(t, `${this.prefix}${key}`);
@@ -115,7 +305,10 @@ export class RedisResponseCache extends RedisTagStore implements Cache {
       p.pexpire(t, ms, 'NX').pexpire(t, ms, 'GT');
     }
     return p.exec().then(
-      () => this.metrics.count('writes'),
+      () => {
+        this.metrics.count('writes');
+        this.l1.set(id, json, [...tags], expiresAt);
+      },
       (e) => this.failed(scope?.attempt, 'set', e),
     );
   }
@@ -127,8 +320,17 @@ export class RedisResponseCache extends RedisTagStore implements Cache {
     await this.invalidateTags(tags);
   }
 
+  override async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    this.subscriber?.disconnect();
+    await super.close();
+  }
+
   private failed(attempt: CacheAttempt | undefined, what: string, e: unknown) {
     if (attempt) attempt.failed = true;
+    // Redis is not answering this process: nor may its memory be trusted until the heartbeat says so
+    this.l1.live = false;
+    this.l1.clear();
     this.fail(what, e);
   }
 }

@@ -1,6 +1,10 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.js';
+import { channelPrefix } from '../realtime/topics.js';
 import { CacheMetrics } from './metrics.js';
+
+/** The channel every process's in-memory tier listens on for invalidated tags ('*': everything). */
+export const l1Channel = (prefix: string, url: string) => `${channelPrefix(prefix, url)}l1-invalidate`;
 
 export const entityTag = (typename: string, id?: string | number) => (id === undefined ? `type:${typename}` : `e:${typename}:${id}`);
 
@@ -31,9 +35,11 @@ export class RedisTagStore {
   private pending = new Set<string>();
   private flushAll = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** where invalidations are announced to the processes' in-memory tiers */
+  protected readonly channel: string;
 
   constructor(
-    url: string,
+    readonly url: string,
     readonly prefix: string,
     protected readonly log: Logger,
     timeoutMs: number,
@@ -50,16 +56,23 @@ export class RedisTagStore {
     this.redis.on('ready', () => void this.replay());
     this.redis.defineCommand('invalidateTags', { lua: INVALIDATE });
     this.metrics = new CacheMetrics(this.redis, log);
+    this.channel = l1Channel(prefix, url);
   }
+
+  /** This process's in-memory copies of answers with these tags ('*': all) are dropped (store.ts). */
+  protected dropLocal(_tags: readonly string[] | '*'): void {}
 
   async invalidateTags(tags: string[]): Promise<number> {
     if (!tags.length) return 0;
+    this.dropLocal(tags);
     try {
       const n = (await (this.redis as unknown as { invalidateTags(n: number, ...k: string[]): Promise<number> }).invalidateTags(
         tags.length,
         ...tags.map((t) => `tag:${t}`),
       )) as number;
       this.metrics.count('invalidations', undefined, tags.length);
+      // every process drops its in-memory copies (awaited: once this returns, they have been told)
+      await this.redis.publish(this.channel, JSON.stringify(tags));
       return n;
     } catch (e) {
       this.fail('invalidate', e);
@@ -75,12 +88,14 @@ export class RedisTagStore {
 
   /** Deletes every cached response (SCAN, never KEYS). */
   async clear(): Promise<number> {
+    this.dropLocal('*');
     let n = 0;
     // SCAN patterns and returned names carry the prefix; DEL through a client without keyPrefix
     for await (const batch of this.redis.scanStream({ match: `${this.prefix}*`, count: 1000 })) {
       const keys = (batch as string[]).filter((k) => !k.startsWith(`${this.prefix}metrics:`));
       if (keys.length) n += await this.redis.unlink(...keys.map((k) => k.slice(this.prefix.length)));
     }
+    await this.redis.publish(this.channel, '"*"');
     return n;
   }
 

@@ -116,6 +116,8 @@ const schema = z.object({
   CACHE_ENABLED: bool(true),
   REDIS_CACHE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
   CACHE_TIMEOUT_MS: int(150, 5, 10_000),
+  // the in-process tier of the response cache, per API process (0: none)
+  CACHE_L1_MAX_BYTES: int(16 * 1024 * 1024, 0, 1024 * 1024 * 1024),
 
   // unset: one API process per core (main.ts; `--workers N` overrides)
   API_WORKERS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(256).optional()),
@@ -204,7 +206,7 @@ export interface Config {
   runWorker: boolean;
   /** API processes npm start runs (API_WORKERS); undefined: one per core */
   apiWorkers: number | undefined;
-  cache: { enabled: boolean; url: string | undefined; timeoutMs: number };
+  cache: { enabled: boolean; url: string | undefined; timeoutMs: number; l1MaxBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -308,7 +310,7 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
     },
     runWorker: e.WORKER,
     apiWorkers: e.API_WORKERS,
-    cache: { enabled: e.CACHE_ENABLED, url: e.REDIS_CACHE_URL, timeoutMs: e.CACHE_TIMEOUT_MS },
+    cache: { enabled: e.CACHE_ENABLED, url: e.REDIS_CACHE_URL, timeoutMs: e.CACHE_TIMEOUT_MS, l1MaxBytes: e.CACHE_L1_MAX_BYTES },
     graphql: {
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,

@@ -45,7 +45,7 @@ export function buildDeps(config: Config, db: Db, redis: Redis, log: Logger, red
   const smsQueue = createQueue(sendSmsJob.queue, producer, config.redis.keyPrefix);
   // the cache may live in a Redis of its own (REDIS_CACHE_URL): it should evict, the queue must not
   const cache = config.cache.enabled
-    ? new RedisResponseCache(config.cache.url ?? redisUrl, `${config.redis.keyPrefix}rc:`, log, config.cache.timeoutMs)
+    ? new RedisResponseCache(config.cache.url ?? redisUrl, `${config.redis.keyPrefix}rc:`, log, config.cache.timeoutMs, config.cache.l1MaxBytes)
     : null;
   progress.onFlush.push((events) => invalidateMessagingEvents(cache, events));
   smsQueue.on('error', (e) => log.warn({ err: e.message }, 'queue error'));
