@@ -195,7 +195,8 @@ export interface Api {
 export async function startApi(f: Fixture, o: BenchOptions, opts: { workers: number; cache: boolean; env?: Record<string, string>; nodeArgs?: string[] }): Promise<Api> {
   const port = await freePort();
   const metricsPort = await freePort();
-  const child = track(spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', path.join(ROOT, 'src/main.ts'), '--workers', String(opts.workers)], {
+  // the production build, as `NODE_ENV=production npm start` runs it (built first when missing or stale)
+  const child = track(spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(ROOT, 'scripts/start.mjs'), '--workers', String(opts.workers)], {
     cwd: ROOT,
     env: {
       ...process.env,
