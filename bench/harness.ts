@@ -212,7 +212,6 @@ export async function startApi(f: Fixture, o: BenchOptions, opts: { workers: num
       SEED_DEMO: 'false',
       WORKER: 'false',
       LOG_LEVEL: 'error',
-      DB_POOL_MAX: '10',
       // every sign-in of the bench comes from 127.0.0.1
       LOGIN_IP_MAX_ATTEMPTS: '100000',
       METRICS_PORT: String(metricsPort),

@@ -44,7 +44,8 @@ export async function startWorker(
   opts: { processName?: string } = {},
 ): Promise<RunningWorker> {
   const name = workerProcessName(opts.processName);
-  const database = createDatabase(urls.db, { ...config.db.pool, max: Math.min(config.db.pool.max, config.sms.concurrency + 2) }, log, 'steeple-worker');
+  // the API's per-process pool is small (DB_POOL_MAX); the worker's concurrent sends need more, up to 10
+  const database = createDatabase(urls.db, { ...config.db.pool, max: Math.min(config.sms.concurrency + 2, Math.max(config.db.pool.max, 10)) }, log, 'steeple-worker');
   const publisher = new Redis(urls.redis, { maxRetriesPerRequest: 2 });
   publisher.on('error', (e) => log.warn({ err: e.message }, 'redis error'));
   // the same channels the API subscribes to (prefix and db number: see realtime/topics.ts)
