@@ -6,7 +6,7 @@ describe('configuration', () => {
     const c = loadConfig({});
     expect(c.http.port).toBe(4000);
     expect(c.db.url).toBeUndefined();
-    expect(c.db.pool).toMatchObject({ max: 4, acquireTimeoutMs: 2000, statementTimeoutMs: 5000 });
+    expect(c.db.pool).toMatchObject({ max: 10, acquireTimeoutMs: 2000, statementTimeoutMs: 5000 });
     expect(c.http.sandbox).toBe(true);
     expect(c.phone.defaultRegion).toBe('US');
   });

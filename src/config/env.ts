@@ -37,8 +37,7 @@ const schema = z.object({
   DATABASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   EMBEDDED_PG_DIR: z.string().optional().default('./.data/postgres'),
   EMBEDDED_PG_PORT: int(54329, 1, 65535),
-  // a few per process: on a small database server more connections only lengthen the tail (bench: p99 302 ms with 4, 690 with 10, 981 with 20, the same throughput)
-  DB_POOL_MAX: int(4, 1, 500),
+  DB_POOL_MAX: int(10, 1, 500),
   DB_IDLE_TIMEOUT_S: int(30, 0, 86_400),
   DB_CONNECT_TIMEOUT_S: int(10, 1, 300),
   DB_MAX_LIFETIME_S: int(1800, 0, 86_400),
