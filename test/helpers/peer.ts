@@ -26,6 +26,7 @@ export async function startPeer(base: TestServer, override: (c: Config) => Confi
   const log = createLogger(config.log.level);
   const database = createDatabase(config.db.url!, config.db.pool, log);
   const redis = new Redis(config.redis.url!, { keyPrefix: config.redis.keyPrefix, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {}); // as the test server's: a stopped Redis shows in failed commands
   const deps = buildDeps(config, database.db, redis, log, config.redis.url!);
   const handle = await createApp(deps);
   await new Promise<void>((r) => handle.httpServer.listen(port, '127.0.0.1', r));

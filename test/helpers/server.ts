@@ -96,6 +96,8 @@ export async function startTestServer(tag: string, env: Record<string, string> =
   const log = createLogger(config.log.level, {}, opts.logDestination);
   const database = createDatabase(testDb.url, config.db.pool, log);
   const redis = new Redis(config.redis.url!, { keyPrefix: config.redis.keyPrefix, maxRetriesPerRequest: 1 });
+  // a test may stop this Redis on purpose: its failed commands say so, the reconnects need no stack on stderr
+  redis.on('error', () => {});
   const deps = buildDeps(config, database.db, redis, log, config.redis.url!);
   const unobserve = observe({ gate: database.gate, queue: deps.smsQueue });
   const handle = await createApp(deps, [() => database.sql`SELECT 1`, () => redis.ping()]);
