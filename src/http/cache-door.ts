@@ -115,7 +115,7 @@ export function cacheDoor(deps: AppDeps, schema: GraphQLSchema): RequestHandler 
     t = stage('parse', t);
     if (!doc || !op || op.operation === 'subscription') return apollo(res, next);
     const name = c.operationName ?? op.name?.value ?? 'anonymous';
-    const log = () => deps.log.child({ requestId: door.requestId, userId: viewer?.userId });
+    const bindings = { requestId: door.requestId, userId: viewer?.userId };
     const policy = cache && viewer && !doc.hasFragments ? policyFor(op, c.variables) : null;
     if (policy && cache && viewer) {
       try {
@@ -131,7 +131,7 @@ export function cacheDoor(deps: AppDeps, schema: GraphQLSchema): RequestHandler 
         if (hit) {
           res.setHeader('cache-control', 'no-store');
           sendJson(res, 200, `${hit}\n`);
-          recordGraphqlRequest(log(), { operation: operationLabel(name, true), type: 'query', seconds: seconds(started), codes: [] });
+          recordGraphqlRequest(deps.log, { operation: operationLabel(name, true), type: 'query', seconds: seconds(started), codes: [] }, bindings);
           return;
         }
         door.cache = { key, ttlMs: policy.ttlMs, attempt };
@@ -170,7 +170,7 @@ export function cacheDoor(deps: AppDeps, schema: GraphQLSchema): RequestHandler 
       const text = `${JSON.stringify({ data: result.data })}\n`;
       stage('serialize', t);
       sendJson(res, 200, text);
-      recordGraphqlRequest(ctx.log, { operation, type: op.operation, seconds: seconds(started), codes: [] });
+      recordGraphqlRequest(deps.log, { operation, type: op.operation, seconds: seconds(started), codes: [] }, bindings);
       return;
     }
     for (const e of result.errors) logGraphQLError(ctx.log, e, c.operationName);
@@ -180,7 +180,7 @@ export function cacheDoor(deps: AppDeps, schema: GraphQLSchema): RequestHandler 
     const text = `${JSON.stringify({ errors, data: result.data })}\n`;
     stage('serialize', t);
     sendJson(res, unavailable ? 503 : 200, text);
-    recordGraphqlRequest(ctx.log, { operation, type: op.operation, seconds: seconds(started), codes: errors.map((e) => String(e.extensions?.code ?? 'UNKNOWN')) });
+    recordGraphqlRequest(deps.log, { operation, type: op.operation, seconds: seconds(started), codes: errors.map((e) => String(e.extensions?.code ?? 'UNKNOWN')) }, bindings);
   };
 }
 
