@@ -46,6 +46,8 @@ export interface BenchOptions {
   connections: number;
   cluster: boolean;
   postgraphile: boolean;
+  /** only these scenarios (Q1, S1, …; PG for PostGraphile's, SMS for the drain); all when unset */
+  only?: string[];
   /** the load tool: wrk when installed (as the outside benchmark), else autocannon */
   tool?: 'wrk' | 'autocannon';
 }
@@ -53,7 +55,7 @@ export interface BenchOptions {
 export const DEFAULTS: BenchOptions = {
   pgAdminUrl: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14',
-  database: 'steeple_bench',
+  database: process.env.BENCH_DATABASE ?? 'steeple_bench',
   churches: 500,
   membersPerChurch: 400,
   recipients: 100_000,

@@ -24,7 +24,8 @@ import {
 } from './harness.js';
 
 /**
- * npm run bench [-- --quick] [--churches N --members M --duration S --connections C --no-cluster --no-postgraphile]
+ * npm run bench [-- --quick] [--churches N --members M --duration S --connections C --no-cluster --no-postgraphile
+ *   --only=Q1,S1,ME,TN,PG,SMS (those scenarios; PG: PostGraphile's, SMS: the drain)]
  * Seeds its own database (steeple_bench), measures every scenario against one API process and then
  * the cluster, next to a bare node:http ceiling, and writes bench/results/<date>.md and latest.md.
  */
@@ -36,9 +37,10 @@ export async function runBench(o: BenchOptions, command: string, say: (s: string
   const s = scenarios(f);
   const rows: LoadResult[] = [];
   const modes = [{ workers: 1, label: '1 process' }, ...(o.cluster ? [{ workers: 0, label: 'cluster' }] : [])];
+  const wanted = (cache: boolean) => !o.only || o.only.some((k) => (cache ? ['Q1', 'S1', 'Q3', 'M1'] : ['Q1', 'Q2', 'S1', 'Q3', 'Q4', 'ME', 'TN']).includes(k));
   for (const mode of modes) {
     const workers = mode.workers || (await import('node:os')).availableParallelism();
-    for (const cache of [true, false]) {
+    for (const cache of [true, false].filter(wanted)) {
       await clearRedis(o.redisUrl);
       const api = await startApi(f, o, { workers, cache });
       const target = `${mode.label}${mode.workers ? '' : ` (${workers})`}, cache ${cache ? 'on' : 'off'}`;
@@ -54,7 +56,7 @@ export async function runBench(o: BenchOptions, command: string, say: (s: string
               ['ME me { user { id } } (signed in)', 'ME'],
               ['TN { __typename } (signed in)', 'TN'],
             ];
-        for (const [name, key] of plan) {
+        for (const [name, key] of plan.filter(([, k]) => !o.only || o.only.includes(k))) {
           const before = cache ? await cacheCounts(api) : null;
           const m0 = await api.metrics().catch(() => null);
           // Q4 asks for members of any church: as the platform admin; the rest as that church's staff
@@ -79,7 +81,7 @@ export async function runBench(o: BenchOptions, command: string, say: (s: string
       }
     }
   }
-  if (o.postgraphile) {
+  if (o.postgraphile && (!o.only || o.only.includes('PG'))) {
     const pg = await postgraphileServer(f);
     try {
       const r = await load('Q1 directory page 1 (uncached)', 'PostGraphile v4', pg.url, {}, [
@@ -99,12 +101,12 @@ export async function runBench(o: BenchOptions, command: string, say: (s: string
       await pg.stop();
     }
   }
-  const q1 = rows.find((r) => r.name.startsWith('Q1') && r.target.includes('1 process, cache off'));
+  const q1 = rows.find((r) => r.name.startsWith('Q1') && r.target.includes('1 process, cache off')) ?? rows.find((r) => r.name.startsWith('Q1'));
   const top = await ceiling(q1?.bytesPerResponse ?? 2000, o);
   rows.push(top);
   for (const r of rows) r.ratio = r.rps / top.rps;
   say(`ceiling (bare node:http, ${q1?.bytesPerResponse ?? 2000} B): ${top.rps.toFixed(0)} req/s`);
-  const sms = o.smsRecipients > 0 ? await smsDrain(f, o) : null;
+  const sms = o.smsRecipients > 0 && (!o.only || o.only.includes('SMS')) ? await smsDrain(f, o) : null;
   if (sms) say(`SMS: ${sms.recipients} texts, mutation ${sms.mutationMs} ms, drained at ${sms.textsPerSecond}/s, duplicates ${sms.duplicates}, lost ${sms.lost}`);
   const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
   const text = markdown(rows, sms, {
@@ -127,6 +129,7 @@ if (isMain) {
       connections: { type: 'string' },
       'no-cluster': { type: 'boolean' },
       'no-postgraphile': { type: 'boolean' },
+      only: { type: 'string' },
     },
   });
   const o: BenchOptions = { ...DEFAULTS, ...(values.quick ? QUICK : {}) };
@@ -136,6 +139,7 @@ if (isMain) {
   if (values.connections) o.connections = Number(values.connections);
   if (values['no-cluster']) o.cluster = false;
   if (values['no-postgraphile']) o.postgraphile = false;
+  if (values.only) o.only = values.only.split(',').map((k) => k.trim().toUpperCase());
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const started = Date.now();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
