@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { redisMonitor } from './helpers/redis-monitor.js';
 import { seedChurch, type SeededChurch } from './helpers/factories.js';
 import { startTestServer, TEST_REDIS_URL, type TestServer } from './helpers/server.js';
 
@@ -8,7 +8,7 @@ import { startTestServer, TEST_REDIS_URL, type TestServer } from './helpers/serv
 
 let s: TestServer;
 let x: SeededChurch;
-let monitor: Redis;
+let monitor: { close(): void };
 const lines: Array<Record<string, unknown>> = [];
 const commands: string[][] = [];
 
@@ -34,12 +34,10 @@ async function responseReads(): Promise<number> {
 beforeAll(async () => {
   s = await startTestServer('cache-door', { LOG_LEVEL: 'debug' }, { logDestination: { write: (l) => void lines.push(JSON.parse(l)) } });
   x = await seedChurch(s, { members: 8 });
-  monitor = new Redis(TEST_REDIS_URL);
-  const m = await monitor.monitor();
-  m.on('monitor', (_time: string, args: string[]) => void commands.push(args));
+  monitor = await redisMonitor(TEST_REDIS_URL, (args) => void commands.push(args));
 });
 afterAll(async () => {
-  monitor?.disconnect();
+  monitor?.close();
   await s?.close();
 });
 

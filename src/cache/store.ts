@@ -21,8 +21,12 @@ function decode(raw: string): { expiresAt: number; tags: string[]; json: string 
   return { expiresAt, tags: tags ? tags.split(' ') : [], json: raw.slice(b + 1) };
 }
 
+/** A cached answer as the door sends it. */
+const answerBytes = (json: string) => Buffer.from(`${json}\n`);
+
 interface L1Entry {
-  json: string;
+  /** the answer as sent: its JSON and a newline, UTF-8 */
+  body: Buffer;
   tags: string[];
   expiresAt: number;
   bytes: number;
@@ -45,7 +49,7 @@ class MemoryTier {
 
   constructor(readonly maxBytes: number) {}
 
-  get(key: string, now: number): string | null {
+  get(key: string, now: number): Buffer | null {
     if (!this.live) return null;
     const e = this.entries.get(key);
     if (!e) return null;
@@ -56,15 +60,15 @@ class MemoryTier {
     // most recently used last
     this.entries.delete(key);
     this.entries.set(key, e);
-    return e.json;
+    return e.body;
   }
 
-  set(key: string, json: string, tags: string[], expiresAt: number): void {
+  set(key: string, body: Buffer, tags: string[], expiresAt: number): void {
     if (!this.live) return;
-    const bytes = json.length * 2 + 200;
+    const bytes = body.length + 200;
     if (bytes > this.maxBytes / 8) return; // one answer never takes most of the tier
     this.delete(key);
-    this.entries.set(key, { json, tags, expiresAt, bytes });
+    this.entries.set(key, { body, tags, expiresAt, bytes });
     this.bytes += bytes;
     for (const t of tags) {
       let keys = this.byTag.get(t);
@@ -260,10 +264,11 @@ export class RedisResponseCache extends RedisTagStore implements Cache {
   }
 
   /**
-   * The door's read: a hit as the raw JSON text of the cached answer (sent as is). A miss is not
-   * counted here: the door says `missed` when it goes on to execute.
+   * The door's read: a hit as the bytes of the answer (the cached JSON and a newline, sent as
+   * they are; from the in-process tier without copying). A miss is not counted here: the door
+   * says `missed` when it goes on to execute.
    */
-  async peek(id: string, operation: string, attempt?: CacheAttempt): Promise<string | null> {
+  async peek(id: string, operation: string, attempt?: CacheAttempt): Promise<Buffer | null> {
     const now = Date.now();
     const mem = this.l1.get(id, now);
     if (mem !== null) {
@@ -276,8 +281,9 @@ export class RedisResponseCache extends RedisTagStore implements Cache {
       const entry = raw ? decode(raw) : null;
       if (!entry || entry.expiresAt <= now) return null;
       this.metrics.count('hits', operation);
-      this.l1.set(id, entry.json, entry.tags, entry.expiresAt);
-      return entry.json;
+      const body = answerBytes(entry.json);
+      this.l1.set(id, body, entry.tags, entry.expiresAt);
+      return body;
     } catch (e) {
       this.failed(attempt, 'get', e);
       return null;
@@ -307,7 +313,7 @@ export class RedisResponseCache extends RedisTagStore implements Cache {
     return p.exec().then(
       () => {
         this.metrics.count('writes');
-        this.l1.set(id, json, [...tags], expiresAt);
+        this.l1.set(id, answerBytes(json), [...tags], expiresAt);
       },
       (e) => this.failed(scope?.attempt, 'set', e),
     );

@@ -1,3 +1,4 @@
+import { documentId } from '../cache/key.js';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import {
   Kind,
@@ -19,6 +20,8 @@ import {
  */
 export interface PreparedDocument {
   document: DocumentNode;
+  /** the text's hash: its part of response cache keys (src/cache/key.ts) */
+  id: string;
   fragments: Record<string, FragmentDefinitionNode>;
   hasFragments: boolean;
   /** by operation name; '' for the sole operation of a one-operation document */
@@ -64,7 +67,7 @@ export class DocumentStore {
         }
         for (const op of ops) if (op.name) operations.set(op.name.value, op);
         if (ops.length === 1) operations.set('', ops[0]!);
-        prepared = { document, fragments, hasFragments: Object.keys(fragments).length > 0, operations, compiled: new Map() };
+        prepared = { document, id: documentId(query), fragments, hasFragments: Object.keys(fragments).length > 0, operations, compiled: new Map() };
       }
     } catch {
       prepared = null;

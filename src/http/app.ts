@@ -26,6 +26,10 @@ import { useSubscriptions } from './subscriptions.js';
 import { originGuard } from './origin.js';
 import { twilioWebhooks } from './webhooks.js';
 import { requestErrors } from './request-errors.js';
+import { graphqlLane, laned } from './lane.js';
+
+/** the largest /graphql body (a 5,000-row import fits) */
+const BODY_LIMIT = 4 * 2 ** 20;
 
 export interface AppHandle {
   app: express.Express;
@@ -47,7 +51,9 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
   // (parsed in src/config/trust-proxy.ts into a boolean, a hop count or a list: express reads a
   // string as an address list)
   app.set('trust proxy', config.http.trustProxy);
-  const httpServer = http.createServer(app);
+  // POST /graphql with a JSON body goes to the cache door directly; the rest to Express (lane.ts)
+  let handler: (req: http.IncomingMessage, res: http.ServerResponse) => void = app;
+  const httpServer = http.createServer((req, res) => handler(req, res));
   // keep-alive longer than typical load balancer idle timeouts, so they close first
   httpServer.keepAliveTimeout = 65_000;
 
@@ -131,14 +137,17 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
 
   app.use('/webhooks/twilio', twilioWebhooks(deps));
 
+  const door = cacheDoor(deps, schema);
+  const errors = requestErrors(deps.log);
   app.use(
     '/graphql',
     (_req, res, next) => {
-      res.locals.arrived = process.hrtime.bigint(); // the cost budget's start (budget.ts)
+      res.locals.arrived ??= process.hrtime.bigint(); // the cost budget's start (budget.ts)
       next();
     },
-    express.json({ limit: '4mb' }),
-    cacheDoor(deps, schema),
+    express.json({ limit: BODY_LIMIT }),
+    // a request the lane has already taken to the door comes here only on its way to Apollo
+    (req, res, next) => (laned(res) ? next() : door(req, res, next)),
     expressMiddleware(apollo, {
       // the door authenticated, renewed the cookie and set the request id (cache-door.ts)
       context: async ({ req, res }) => {
@@ -149,7 +158,8 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
     }),
   );
   // a body that never became a request (not JSON, too large): GraphQL-shaped JSON, one log line
-  app.use(requestErrors(deps.log));
+  app.use(errors);
+  handler = graphqlLane(app, { limitBytes: BODY_LIMIT, draining: () => draining, door, errors });
   return {
     app,
     httpServer,

@@ -1,7 +1,7 @@
-import { defaultBuildResponseCacheKey } from '@envelop/response-cache';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ExecutionResult, GraphQLSchema } from 'graphql';
 import { randomUUID } from 'node:crypto';
+import { responseCacheKey } from '../cache/key.js';
 import { accessKey, policyFor } from '../cache/policy.js';
 import type { CacheDecision } from '../cache/store.js';
 import type { Config } from '../config/env.js';
@@ -62,7 +62,7 @@ export function exchangeFor(req: Request, res: Response, auth: Config['auth'], d
   };
 }
 
-function sendJson(res: Response, status: number, text: string): void {
+function sendJson(res: Response, status: number, text: string | Buffer): void {
   res.statusCode = status;
   res.setHeader('content-type', JSON_TYPE);
   res.setHeader('content-length', Buffer.byteLength(text));
@@ -117,20 +117,15 @@ export function cacheDoor(deps: AppDeps, schema: GraphQLSchema): RequestHandler 
     const name = c.operationName ?? op.name?.value ?? 'anonymous';
     const bindings = { requestId: door.requestId, userId: viewer?.userId };
     const policy = cache && viewer && !doc.hasFragments ? policyFor(op, c.variables) : null;
-    if (policy && cache && viewer) {
+    const key = policy && viewer ? responseCacheKey({ documentId: doc.id, operationName: c.operationName, variables: c.variables, access: accessKey(viewer) }) : null;
+    if (policy && cache && key !== null) {
       try {
-        const key = await defaultBuildResponseCacheKey({
-          documentString: c.query,
-          variableValues: c.variables,
-          operationName: c.operationName,
-          sessionId: accessKey(viewer),
-        });
         const attempt = { failed: false };
         const hit = await cache.peek(key, name, attempt);
         t = stage('cache', t);
         if (hit) {
           res.setHeader('cache-control', 'no-store');
-          sendJson(res, 200, `${hit}\n`);
+          sendJson(res, 200, hit);
           recordGraphqlRequest(deps.log, { operation: operationLabel(name, true), type: 'query', seconds: seconds(started), codes: [] }, bindings);
           return;
         }

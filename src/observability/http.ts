@@ -1,17 +1,24 @@
 import type { RequestHandler } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import http from 'node:http';
+import http, { type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../lib/logger.js';
 import { httpRequests, metricsText } from './metrics.js';
 
 const ROUTES = ['/graphql', '/webhooks/twilio/status', '/webhooks/twilio/inbound', '/healthz', '/readyz', '/metrics'];
 
-/** Counts every HTTP request by route (a fixed set: paths a client makes up count as `other`) and status. */
+/** Counts one request's answer, by route and status, when it has been sent. */
+export function countRequest(route: string, res: ServerResponse): void {
+  res.once('finish', () => httpRequests.inc({ route, status: String(res.statusCode) }));
+}
+
+/**
+ * Counts every HTTP request by route (a fixed set: paths a client makes up count as `other`) and
+ * status; the /graphql lane (src/http/lane.ts) has counted its own.
+ */
 export function countRequests(): RequestHandler {
   return (req, res, next) => {
-    const route = ROUTES.includes(req.path) ? req.path : 'other';
-    res.once('finish', () => httpRequests.inc({ route, status: String(res.statusCode) }));
+    if (res.locals.laned !== true) countRequest(ROUTES.includes(req.path) ? req.path : 'other', res);
     next();
   };
 }
