@@ -297,3 +297,19 @@ describe('production cookie flags', () => {
     }
   });
 });
+
+describe('me computes only what is asked', () => {
+  it('the user id and platform flag come from the session (no statement); the rest is one statement', async () => {
+    const u = await s.userWith('me-cost@example.org', [[a.churchId, 'staff']]);
+    s.database.statements.reset();
+    const lean = await s.gql<any>('{ me { user { id isPlatformAdmin } } }', {}, u.headers);
+    expect(lean.errors).toBeUndefined();
+    expect(lean.data.me.user).toEqual({ id: String(u.id), isPlatformAdmin: false });
+    expect(s.database.statements.count).toBe(0);
+    const full = await s.gql<any>('{ me { user { id email name deactivatedAt createdAt } } }', {}, u.headers);
+    expect(full.errors).toBeUndefined();
+    expect(full.data.me.user).toMatchObject({ id: String(u.id), email: 'me-cost@example.org', deactivatedAt: null });
+    expect(Date.parse(full.data.me.user.createdAt)).toBeGreaterThan(0);
+    expect(s.database.statements.count).toBe(1);
+  });
+});

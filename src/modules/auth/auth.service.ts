@@ -72,14 +72,42 @@ export async function me({ scope }: { scope: Scope }) {
     if (scope.auth.authError) throw new AppError('UNAUTHENTICATED', scope.auth.authError);
     return null;
   }
-  const user = await userById(scope.db, viewer.userId);
-  if (!user) throw new AppError('UNAUTHENTICATED', 'This account no longer exists');
   return {
-    user,
+    user: viewerUser(scope, viewer),
     authenticatedBy: viewer.via,
     // read only when the selection asks for it (a getter: plain fields are not resolved)
     get churches() {
       return myChurches(scope, viewer);
+    },
+  };
+}
+
+/**
+ * The signed-in user: what the session vouches for (its id and platform flag: a deactivation or a
+ * change of roles ends the session) without a statement; the rest from the users table, in one
+ * statement, only when the selection asks for it (promise-valued getters, User's non-simple fields).
+ */
+function viewerUser(scope: Scope, viewer: Viewer) {
+  let row: Promise<UserRow> | undefined;
+  const load = () =>
+    (row ??= userById(scope.db, viewer.userId).then((u) => {
+      if (!u) throw new AppError('UNAUTHENTICATED', 'This account no longer exists');
+      return u;
+    }));
+  return {
+    id: viewer.userId,
+    isPlatformAdmin: viewer.platformAdmin,
+    get email() {
+      return load().then((u) => u.email);
+    },
+    get name() {
+      return load().then((u) => u.name);
+    },
+    get deactivatedAt() {
+      return load().then((u) => u.deactivatedAt);
+    },
+    get createdAt() {
+      return load().then((u) => u.createdAt);
     },
   };
 }

@@ -7,12 +7,13 @@ import { Church } from '../church/church.type.js';
 @ObjectType({ simpleResolvers: true, description: 'A person who signs in: church staff or a platform operator.' })
 export class User {
   @Field(() => ID) id!: number;
-  @Field(() => String) email!: string;
-  @Field(() => String) name!: string;
+  // not simple: the viewer's own user (me) loads these only when asked (auth.service.ts viewerUser)
+  @Field(() => String, { simple: false }) email!: string;
+  @Field(() => String, { simple: false }) name!: string;
   @Field(() => Boolean, { description: 'Operators of the service: queues, caches, onboarding churches.' })
   isPlatformAdmin!: boolean;
-  @Field(() => DateTime, { nullable: true }) deactivatedAt!: Date | null;
-  @Field(() => DateTime) createdAt!: Date;
+  @Field(() => DateTime, { nullable: true, simple: false }) deactivatedAt!: Date | null;
+  @Field(() => DateTime, { simple: false }) createdAt!: Date;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'A role in one church.' })
