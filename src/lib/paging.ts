@@ -58,8 +58,13 @@ export function toConnection<R, N, E extends { cursor: string; node: N }>(
     pageInfo: {
       hasNextPage: rows.length > first,
       hasPreviousPage: hasCursor,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
+      // cursors are encoded only when read (cursorEdge's are getters)
+      get startCursor() {
+        return edges[0]?.cursor ?? null;
+      },
+      get endCursor() {
+        return edges[edges.length - 1]?.cursor ?? null;
+      },
     },
     get totalCount() {
       return count();
@@ -67,6 +72,12 @@ export function toConnection<R, N, E extends { cursor: string; node: N }>(
   };
 }
 
+/** An edge factory: each edge's cursor is encoded when it is read (most pages ask for one, or none). */
 export function cursorEdge<N>(order: string, keysOf: (n: N) => Array<string | number>) {
-  return (node: N) => ({ cursor: encodeCursor(order, keysOf(node)), node });
+  return (node: N) => ({
+    node,
+    get cursor() {
+      return encodeCursor(order, keysOf(node));
+    },
+  });
 }
