@@ -36,10 +36,11 @@ const REQUEST_ID = /^[\w.:-]{1,100}$/;
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The request as the door can serve it: one JSON operation (no batch, no extensions such as APQ). */
-function candidate(req: Request) {
+function candidate(req: Request, res: Response) {
   const body = req.body as { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown } | undefined;
   if (req.method !== 'POST' || !body || Array.isArray(body) || typeof body.query !== 'string' || body.extensions !== undefined) return null;
-  if (!req.is('application/json')) return null;
+  // (the lane has checked the media type of what it parsed)
+  if (res.locals.laned !== true && !req.is('application/json')) return null;
   // Apollo negotiates the answer's media type; the door answers plain JSON only
   const accept = req.headers.accept;
   if (accept && accept !== '*/*' && !/^application\/json\b/.test(accept) && !/(^|,)\s*(\*\/\*|application\/json)\s*(;|,|$)/.test(accept)) return null;
@@ -108,7 +109,7 @@ export function cacheDoor(deps: AppDeps, schema: GraphQLSchema): RequestHandler 
     let t = stage('auth', started);
     renewSessionCookie(res, config.auth, door.auth, Boolean(req.headers.authorization));
     const viewer = door.auth.viewer;
-    const c = candidate(req);
+    const c = candidate(req, res);
     if (!c) return apollo(res, next);
     const doc = documents.get(c.query);
     const op = doc?.operations.get(c.operationName ?? '');

@@ -11,13 +11,26 @@ export const SLOW_REQUEST_MS = 1000;
  * `bindings` (request id, user) and is built only when its level is enabled: a child logger per
  * request for a debug line nobody reads was measurable on the hot path.
  */
+/** The duration histogram's series per (operation, type): labels hashed once, not per request. */
+const series = new Map<string, { observe(v: number): void }>();
+function durationOf(operation: string, type: string) {
+  const key = `${type}\u0000${operation}`;
+  let child = series.get(key);
+  if (!child) {
+    if (series.size >= 2000) series.clear(); // operation labels are bounded (operationLabel); this too
+    child = requestDuration.labels({ operation, type });
+    series.set(key, child);
+  }
+  return child;
+}
+
 export function recordGraphqlRequest(
   log: Logger | undefined,
   r: { operation: string; type: string; seconds: number; codes: string[] },
   bindings: Record<string, unknown> = {},
   slowMs = SLOW_REQUEST_MS,
 ): void {
-  requestDuration.observe({ operation: r.operation, type: r.type }, r.seconds);
+  durationOf(r.operation, r.type).observe(r.seconds);
   for (const code of r.codes) graphqlErrors.inc({ code });
   const info = r.codes.length > 0 || r.seconds * 1000 >= slowMs;
   if (!log || (!info && !log.isLevelEnabled('debug'))) return;
