@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -193,12 +193,19 @@ export interface Api {
   stop(): Promise<void>;
 }
 
-/** The real server (npm start's entry) as a child process. */
+/** The node flags `npm start` runs with (package.json's start script: the heap cap), so the bench measures the same process. */
+export function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const m = /\bnode\s+(.*?)\s*scripts\/start\.mjs/.exec(pkg.scripts.start ?? '');
+  return m?.[1] ? m[1].split(/\s+/) : [];
+}
+
+/** The real server (npm start's entry, with its node flags) as a child process. */
 export async function startApi(f: Fixture, o: BenchOptions, opts: { workers: number; cache: boolean; env?: Record<string, string>; nodeArgs?: string[] }): Promise<Api> {
   const port = await freePort();
   const metricsPort = await freePort();
   // the production build, as `NODE_ENV=production npm start` runs it (built first when missing or stale)
-  const child = track(spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(ROOT, 'scripts/start.mjs'), '--workers', String(opts.workers)], {
+  const child = track(spawn(process.execPath, [...startFlags(), ...(opts.nodeArgs ?? []), path.join(ROOT, 'scripts/start.mjs'), '--workers', String(opts.workers)], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -664,6 +671,9 @@ export function targetLines(rows: LoadResult[], sms: SmsResult | null): string[]
 /** A 10,000-recipient send drained by the real worker against the fake Twilio. */
 export async function smsDrain(f: Fixture, o: BenchOptions): Promise<SmsResult> {
   const { startFakeTwilio, twilioEnv } = await import('../test/helpers/fake-twilio.js');
+  // the database is new, so recipient ids, and with them job ids (sms-<recipient>-0), repeat: a
+  // previous run's completed jobs in this Redis would swallow the new ones until the sweeper's turn
+  await clearRedis(o.redisUrl);
   const fake = await startFakeTwilio({ callbackDelaysMs: [50, 100] });
   const api = await startApi(f, o, {
     workers: 1,
