@@ -7,7 +7,7 @@ import { ConfigError, loadConfig, type Config } from './config/env.js';
 import { clusterHandoff, clusterHandoffEnv } from './config/process.js';
 import { bootstrapDatabase } from './db/bootstrap.js';
 import { createDatabase } from './db/client.js';
-import { runMigrations } from './db/migrate.js';
+import { directUrl, migrateAsConfigured } from './db/migrate.js';
 import { seedDemo } from './db/seed.js';
 import { createApp } from './http/app.js';
 import { buildDeps } from './http/deps.js';
@@ -92,9 +92,9 @@ async function runPrimary(config: Config, workers: number, log: Logger) {
     throw e;
   });
   const urls = { db: pgEndpoint.url, redis: redisEndpoint.url };
-  await runMigrations(urls.db);
+  await migrateAsConfigured(config, urls.db);
   if (config.seedDemo) {
-    const seedSql = postgres(urls.db, { max: 1, onnotice: () => {} });
+    const seedSql = postgres(directUrl(config, urls.db), { max: 1, onnotice: () => {} });
     try {
       if (await seedDemo(seedSql)) {
         log.info('seeded demo data (first start)');

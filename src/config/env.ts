@@ -44,6 +44,8 @@ const schema = z.object({
   DB_STATEMENT_TIMEOUT_MS: int(5000, 0, 3_600_000),
   DB_ACQUIRE_TIMEOUT_MS: int(2000, 1, 600_000),
   DB_SLOW_QUERY_MS: int(200, 0, 600_000),
+  DATABASE_POOLER: z.enum(['none', 'pgbouncer']).optional().default('none'),
+  DATABASE_DIRECT_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
 
   REDIS_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
   EMBEDDED_REDIS_DIR: z.string().optional().default('./.data/redis'),
@@ -158,8 +160,12 @@ export interface Config {
   log: { level: Env['LOG_LEVEL'] };
   db: {
     url: string | undefined;
+    /** migrations and their session lock go here (the server itself, not a pooler); unset: url */
+    directUrl: string | undefined;
     embedded: { dir: string; port: number };
     pool: {
+      /** pgbouncer (transaction mode): no named prepared statements, no session settings at connect */
+      pooler: 'none' | 'pgbouncer';
       max: number;
       idleTimeoutS: number;
       connectTimeoutS: number;
@@ -253,8 +259,10 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
     log: { level: e.LOG_LEVEL },
     db: {
       url: e.DATABASE_URL,
+      directUrl: e.DATABASE_DIRECT_URL,
       embedded: { dir: e.EMBEDDED_PG_DIR, port: e.EMBEDDED_PG_PORT },
       pool: {
+        pooler: e.DATABASE_POOLER,
         max: e.DB_POOL_MAX,
         idleTimeoutS: e.DB_IDLE_TIMEOUT_S,
         connectTimeoutS: e.DB_CONNECT_TIMEOUT_S,

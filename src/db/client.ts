@@ -101,6 +101,17 @@ export interface Database {
   close(timeoutS?: number): Promise<void>;
 }
 
+/**
+ * Server-side limits: a runaway query or a forgotten transaction cannot hold a connection. Set per
+ * connection at startup, or (behind PgBouncer) as the role's defaults in the database.
+ */
+export function sessionLimits(pool: Pick<Config['db']['pool'], 'statementTimeoutMs'>) {
+  return {
+    statement_timeout: pool.statementTimeoutMs,
+    idle_in_transaction_session_timeout: Math.max(pool.statementTimeoutMs * 2, 10_000),
+  };
+}
+
 export function createDatabase(
   url: string,
   pool: Config['db']['pool'],
@@ -108,6 +119,11 @@ export function createDatabase(
   applicationName = 'steeple',
 ): Database {
   const statements = new StatementCounter();
+  // Behind PgBouncer in transaction mode (1.18) each transaction may get another server
+  // connection: a named prepared statement may not exist there, and startup parameters other than
+  // application_name are refused. So statements go unnamed, and the timeouts are the role's
+  // (applyRoleSettings, run with the migrations) instead of the connection's.
+  const pooled = pool.pooler === 'pgbouncer';
   const sql = postgres(url, {
     max: pool.max,
     idle_timeout: pool.idleTimeoutS,
@@ -117,16 +133,12 @@ export function createDatabase(
     // no array parameters are sent (id lists travel as text), so the per-connection catalog
     // lookup postgres.js would make for array types is not needed
     fetch_types: false,
-    connection: {
-      application_name: applicationName,
-      // server-side limits: a runaway query or a forgotten transaction cannot hold a connection
-      statement_timeout: pool.statementTimeoutMs,
-      idle_in_transaction_session_timeout: Math.max(pool.statementTimeoutMs * 2, 10_000),
-    },
+    prepare: !pooled,
+    connection: pooled ? { application_name: applicationName } : { application_name: applicationName, ...sessionLimits(pool) },
     debug: (_conn, query, params) => statements.record(query, params as unknown[]),
   });
   const gate = new ConnectionGate(pool.max, pool.acquireTimeoutMs);
-  const gated = gateClient(sql, gate, pool.slowQueryMs, log);
+  const gated = gateClient(sql, gate, pool.slowQueryMs, !pooled, log);
   const db = drizzle({ client: gated, schema, casing: 'snake_case' });
   return {
     db,
@@ -142,7 +154,7 @@ export function createDatabase(
  * `.values()`) and `begin` (a transaction holding one connection). Each takes a gate permit for its
  * whole duration. Statements inside a transaction run on the transaction's own handle, ungated.
  */
-function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, log?: Logger): postgres.Sql {
+function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, prepare: boolean, log?: Logger): postgres.Sql {
   const timed = async <T>(query: string, run: () => PromiseLike<T>): Promise<T> => {
     const started = performance.now();
     try {
@@ -164,7 +176,8 @@ function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, log
               // drizzle sends unnamed statements (parsed and planned on every call: ~1 ms of
               // PostgreSQL CPU each); named prepared statements are parsed once per connection and
               // their plans cached. Query texts are stable: id lists travel as one parameter.
-              const q = target.unsafe(query, params as postgres.ParameterOrJSON<never>[], { ...opts, prepare: true });
+              // (Not behind PgBouncer: see createDatabase.)
+              const q = target.unsafe(query, params as postgres.ParameterOrJSON<never>[], { ...opts, prepare });
               return values ? q.values() : q;
             });
           return {

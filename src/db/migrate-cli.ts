@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/env.js';
 import { createLogger } from '../lib/logger.js';
 import { bootstrapDatabase } from './bootstrap.js';
-import { runMigrations } from './migrate.js';
+import { migrateAsConfigured } from './migrate.js';
 
 // npm run db:migrate — applies migrations to DATABASE_URL, or the embedded database (the one
 // npm start runs, when it runs). Failures print their message, not a stack.
@@ -11,7 +11,7 @@ try {
   const log = createLogger(config.log.level);
   const endpoint = await bootstrapDatabase(config, log, { reuseRunning: true });
   try {
-    await runMigrations(endpoint.url);
+    await migrateAsConfigured(config, endpoint.url);
     log.info('migrations applied');
   } finally {
     await endpoint.stop();

@@ -3,7 +3,7 @@ import postgres from 'postgres';
 import { loadConfig } from '../config/env.js';
 import { createLogger } from '../lib/logger.js';
 import { bootstrapDatabase } from './bootstrap.js';
-import { runMigrations } from './migrate.js';
+import { directUrl, migrateAsConfigured } from './migrate.js';
 import { seedSynthetic } from './seed.js';
 
 // npm run db:seed -- --churches N --members-per-church M [--seed S]
@@ -49,8 +49,9 @@ const membersPerChurch = intArg('members-per-church', values['members-per-church
 const seed = intArg('seed', values.seed, 1, 0, 2_147_483_647);
 
 let endpoint: Awaited<ReturnType<typeof bootstrapDatabase>>;
+let config: ReturnType<typeof loadConfig>;
 try {
-  const config = loadConfig();
+  config = loadConfig();
   endpoint = await bootstrapDatabase(config, createLogger(config.log.level), { reuseRunning: true });
 } catch (e) {
   console.error(`db:seed failed: ${(e as Error).message}`);
@@ -58,8 +59,8 @@ try {
 }
 let exitCode = 0;
 try {
-  await runMigrations(endpoint.url);
-  const sql = postgres(endpoint.url, { max: 1, onnotice: () => {} });
+  await migrateAsConfigured(config, endpoint.url);
+  const sql = postgres(directUrl(config, endpoint.url), { max: 1, onnotice: () => {} });
   try {
     const r = await seedSynthetic(sql, { churches, membersPerChurch, seed });
     console.log(

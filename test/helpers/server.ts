@@ -72,6 +72,8 @@ export async function freePort(): Promise<number> {
 export interface TestServerOptions {
   /** where the server's pino lines go (a test reads them); LOG_LEVEL still decides which */
   logDestination?: { write(line: string): void };
+  /** the URL the server's pool uses, from the test database's own (e.g. through a PgBouncer) */
+  poolUrl?: (databaseUrl: string) => string;
 }
 
 export async function startTestServer(tag: string, env: Record<string, string> = {}, opts: TestServerOptions = {}): Promise<TestServer> {
@@ -94,7 +96,7 @@ export async function startTestServer(tag: string, env: Record<string, string> =
     ...env,
   });
   const log = createLogger(config.log.level, {}, opts.logDestination);
-  const database = createDatabase(testDb.url, config.db.pool, log);
+  const database = createDatabase(opts.poolUrl?.(testDb.url) ?? testDb.url, config.db.pool, log);
   const redis = new Redis(config.redis.url!, { keyPrefix: config.redis.keyPrefix, maxRetriesPerRequest: 1 });
   // a test may stop this Redis on purpose: its failed commands say so, the reconnects need no stack on stderr
   redis.on('error', () => {});

@@ -4,7 +4,7 @@ import { loadConfig } from '../../config/env.js';
 import { cliPassword } from '../../config/process.js';
 import { bootstrapDatabase } from '../../db/bootstrap.js';
 import { createDatabase } from '../../db/client.js';
-import { runMigrations } from '../../db/migrate.js';
+import { migrateAsConfigured } from '../../db/migrate.js';
 import { ROLE_RANK } from '../viewer.js';
 import { createLogger } from '../../lib/logger.js';
 import { ensureUser } from './bootstrap.js';
@@ -66,7 +66,7 @@ try {
   process.exit(1);
 }
 try {
-  await runMigrations(endpoint.url);
+  await migrateAsConfigured(config, endpoint.url);
   const database = createDatabase(endpoint.url, config.db.pool, log);
   try {
     const r = await ensureUser(database.db, createPasswordHasher(config.auth.argon2), {
