@@ -8,6 +8,7 @@ import { clusterHandoff, clusterHandoffEnv } from './config/process.js';
 import { bootstrapDatabase } from './db/bootstrap.js';
 import { createDatabase } from './db/client.js';
 import { directUrl, migrateAsConfigured } from './db/migrate.js';
+import { startReadRouter } from './db/replica.js';
 import { seedDemo } from './db/seed.js';
 import { createApp } from './http/app.js';
 import { buildDeps } from './http/deps.js';
@@ -48,6 +49,9 @@ async function runApi(config: Config, urls: Urls, log: Logger, afterDrain?: () =
   const redis = createRequestRedis(urls.redis, { keyPrefix: config.redis.keyPrefix, timeoutMs: config.redis.timeoutMs }, log);
   await redisReady(redis, 5000);
   const deps = buildDeps(config, database.db, redis, log, urls.redis);
+  // directory, search and analytics reads on a replica when one is configured (src/db/replica.ts)
+  const reads = await startReadRouter(config, database, redis, log);
+  deps.router = reads?.router ?? null;
   observe({ gate: database.gate, queue: deps.smsQueue });
   const handle = await createApp(deps, [() => database.sql`SELECT 1`, () => redis.ping()]);
   await new Promise<void>((resolve) => handle.httpServer.listen(config.http.port, config.http.host, resolve));
@@ -68,6 +72,7 @@ async function runApi(config: Config, urls: Urls, log: Logger, afterDrain?: () =
       // websockets with 1001 Going Away
       await handle.apollo.stop();
       await deps.close();
+      await reads?.close();
       await database.close();
       redis.disconnect();
       await afterDrain?.();

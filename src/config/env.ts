@@ -46,6 +46,9 @@ const schema = z.object({
   DB_SLOW_QUERY_MS: int(200, 0, 600_000),
   DATABASE_POOLER: z.enum(['none', 'pgbouncer']).optional().default('none'),
   DATABASE_DIRECT_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  DATABASE_REPLICA_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  DB_REPLICA_MAX_LAG_MS: int(2000, 1, 3_600_000),
+  DB_REPLICA_POLL_MS: int(200, 10, 60_000),
 
   REDIS_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
   EMBEDDED_REDIS_DIR: z.string().optional().default('./.data/redis'),
@@ -162,6 +165,8 @@ export interface Config {
     url: string | undefined;
     /** migrations and their session lock go here (the server itself, not a pooler); unset: url */
     directUrl: string | undefined;
+    /** a streaming replica for directory, search and analytics reads (src/db/replica.ts); unset: none */
+    replica: { url: string; maxLagMs: number; pollMs: number } | null;
     embedded: { dir: string; port: number };
     pool: {
       /** pgbouncer (transaction mode): no named prepared statements, no session settings at connect */
@@ -260,6 +265,7 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
     db: {
       url: e.DATABASE_URL,
       directUrl: e.DATABASE_DIRECT_URL,
+      replica: e.DATABASE_REPLICA_URL ? { url: e.DATABASE_REPLICA_URL, maxLagMs: e.DB_REPLICA_MAX_LAG_MS, pollMs: e.DB_REPLICA_POLL_MS } : null,
       embedded: { dir: e.EMBEDDED_PG_DIR, port: e.EMBEDDED_PG_PORT },
       pool: {
         pooler: e.DATABASE_POOLER,

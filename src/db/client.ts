@@ -96,6 +96,8 @@ export class StatementCounter {
 export interface Database {
   db: Db;
   sql: postgres.Sql;
+  /** the gated, counted client drizzle runs on (the read router composes it) */
+  client: postgres.Sql;
   gate: ConnectionGate;
   statements: StatementCounter;
   close(timeoutS?: number): Promise<void>;
@@ -143,6 +145,7 @@ export function createDatabase(
   return {
     db,
     sql,
+    client: gated,
     gate,
     statements,
     close: (timeoutS = 5) => sql.end({ timeout: timeoutS }),

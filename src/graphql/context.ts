@@ -1,6 +1,8 @@
 import type { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Redis } from 'ioredis';
 import type { CacheDecision } from '../cache/store.js';
+import type { Db } from '../db/client.js';
+import type { ReadRouter } from '../db/replica.js';
 import type { AuthState } from '../modules/viewer.js';
 import { createScope, type Scope, type ScopeDeps } from '../modules/scope.js';
 
@@ -9,6 +11,8 @@ export interface AppDeps extends ScopeDeps {
   redis: Redis;
   /** subscriptions: Redis pub/sub shared by every API process */
   pubsub: RedisPubSub;
+  /** read routing to a replica (DATABASE_REPLICA_URL); null without one */
+  router?: ReadRouter | null;
 }
 
 /** What resolvers may do to the HTTP exchange (set or clear the session cookie). */
@@ -30,7 +34,7 @@ export interface Context extends Scope {
   redis: Redis;
 }
 
-export function createContext(deps: AppDeps, auth: AuthState, http: HttpExchange, requestId: string): Context {
-  const scope = createScope(deps, auth, http.ip, { requestId, userId: auth.viewer?.userId });
+export function createContext(deps: AppDeps, auth: AuthState, http: HttpExchange, requestId: string, db?: Db): Context {
+  const scope = createScope(deps, auth, http.ip, { requestId, userId: auth.viewer?.userId }, db);
   return Object.assign(scope, { http, requestId, redis: deps.redis });
 }

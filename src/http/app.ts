@@ -17,7 +17,7 @@ import { contextFailure, formatError } from '../graphql/errors.js';
 import { errorsPlugin } from '../graphql/plugins/errors.js';
 import { limitsPlugin } from '../graphql/plugins/limits.js';
 import { responseCachePlugin } from '../graphql/plugins/response-cache.js';
-import { cacheDoor, doorOf, exchangeFor } from './cache-door.js';
+import { cacheDoor, doorOf, exchangeFor, noteWrite } from './cache-door.js';
 import { countRequests, publicMetrics } from '../observability/http.js';
 import { observabilityPlugin } from '../observability/plugin.js';
 import { getSchema } from '../graphql/schema.js';
@@ -87,6 +87,16 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
         },
       },
       errorsPlugin(),
+      // a mutation Apollo runs (the door runs most) records the viewer's write for read routing
+      {
+        async requestDidStart() {
+          return {
+            async willSendResponse({ operation, contextValue: ctx }) {
+              if (operation?.operation === 'mutation' && ctx.auth.viewer && deps.router) await noteWrite(deps, ctx.auth.viewer.userId, ctx.requestId);
+            },
+          };
+        },
+      },
       observabilityPlugin(),
       limitsPlugin(config.graphql),
       ...(deps.cache ? [responseCachePlugin(deps.cache, schema)] : []),
@@ -153,7 +163,7 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
       context: async ({ req, res }) => {
         const door = doorOf(res);
         if (door.authFailure !== undefined) throw contextFailure(door.authFailure, deps.log, door.requestId);
-        return createContext(deps, door.auth!, exchangeFor(req, res, auth_, door), door.requestId);
+        return createContext(deps, door.auth!, exchangeFor(req, res, auth_, door), door.requestId, door.db);
       },
     }),
   );

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { ExecutionResult, GraphQLSchema } from 'graphql';
+import { Kind, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import type { Db } from '../db/client.js';
 import { randomUUID } from 'node:crypto';
 import { responseCacheKey } from '../cache/key.js';
 import { accessKey, policyFor } from '../cache/policy.js';
@@ -26,6 +27,21 @@ export interface DoorState {
   authFailure?: unknown;
   /** a cacheable request that missed: execution writes the answer under this key */
   cache?: CacheDecision;
+  /** a read-only operation routed to the replica (src/db/replica.ts): the context's database */
+  db?: Db;
+}
+
+/** The root fields whose reads may go to the replica: the directory (and its search) and analytics. */
+const REPLICA_ROOTS = new Set(['members', 'member', 'households', 'household', 'groups', 'group', 'analytics', '__typename']);
+const readOnly = new WeakMap<OperationDefinitionNode, boolean>();
+/** A query whose root fields are all replica reads (memoized per parsed operation). */
+function replicaEligible(op: OperationDefinitionNode): boolean {
+  let r = readOnly.get(op);
+  if (r === undefined) {
+    r = op.operation === 'query' && op.selectionSet.selections.every((s) => s.kind === Kind.FIELD && REPLICA_ROOTS.has(s.name.value));
+    readOnly.set(op, r);
+  }
+  return r;
 }
 
 export function doorOf(res: Response): DoorState {
@@ -131,6 +147,7 @@ export function cacheDoor(deps: AppDeps, schema: GraphQLSchema): RequestHandler 
           return;
         }
         door.cache = { key, ttlMs: policy.ttlMs, attempt };
+        if (deps.router && replicaEligible(op)) door.db = await deps.router.readDbFor(viewer?.userId);
         res.once('close', cache.missed(key, { tags: policy.tags, operation: name, attempt }));
       } catch (e) {
         deps.log.warn({ err: e, requestId: door.requestId }, 'cache door: served without the cache');
@@ -148,10 +165,13 @@ export function cacheDoor(deps: AppDeps, schema: GraphQLSchema): RequestHandler 
     const compiled = documents.compiled(doc, c.operationName ?? '');
     t = stage('parse', t);
     if (!compiled) return apollo(res, next);
-    const ctx = createContext(deps, door.auth, exchangeFor(req, res, config.auth, door), door.requestId);
+    if (deps.router && replicaEligible(op)) door.db = await deps.router.readDbFor(viewer?.userId);
+    const ctx = createContext(deps, door.auth, exchangeFor(req, res, config.auth, door), door.requestId, door.db);
     let result: ExecutionResult;
     try {
       result = await compiled.query(undefined, ctx, c.variables);
+      // the viewer's next reads, on any process, must see what this wrote (src/db/replica.ts)
+      if (op.operation === 'mutation' && viewer && deps.router) await noteWrite(deps, viewer.userId, door.requestId);
     } catch (e) {
       ctx.log.error({ err: e, operationName: name }, 'internal error');
       const text = JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: door.requestId } }] });
@@ -178,6 +198,11 @@ export function cacheDoor(deps: AppDeps, schema: GraphQLSchema): RequestHandler 
     sendJson(res, unavailable ? 503 : 200, text);
     recordGraphqlRequest(deps.log, { operation, type: op.operation, seconds: seconds(started), codes: errors.map((e) => String(e.extensions?.code ?? 'UNKNOWN')) }, bindings);
   };
+}
+
+/** Records a viewer's write for read routing; a failure is logged (their next reads may then lag). */
+export async function noteWrite(deps: AppDeps, userId: number, requestId: string): Promise<void> {
+  await deps.router?.noteWrite(userId).catch((e: unknown) => deps.log.warn({ err: e, requestId }, 'could not record the write for read routing'));
 }
 
 const seconds = (started: bigint) => Number(process.hrtime.bigint() - started) / 1e9;

@@ -82,6 +82,7 @@ class ViewerScope implements Scope {
     readonly auth: AuthState,
     readonly ip: string,
     private readonly logBindings: Record<string, unknown> | undefined,
+    db: Db | undefined,
   ) {
     this.smsQueue = deps.smsQueue;
     this.cache = deps.cache;
@@ -91,7 +92,7 @@ class ViewerScope implements Scope {
     this.limiter = deps.limiter;
     this.hasher = deps.hasher;
     this.clock = deps.clock;
-    this.db = deps.db;
+    this.db = db ?? deps.db;
     this.config = deps.config;
   }
 
@@ -104,7 +105,10 @@ class ViewerScope implements Scope {
   }
 }
 
-/** One viewer's scope; `logBindings` name the request in every line its logger writes. */
-export function createScope(deps: ScopeDeps, auth: AuthState, ip: string, logBindings?: Record<string, unknown>): Scope {
-  return new ViewerScope(deps, auth, ip, logBindings);
+/**
+ * One viewer's scope; `logBindings` name the request in every line its logger writes; `db`, when
+ * given, replaces the primary (a read-only operation routed to the replica: src/db/replica.ts).
+ */
+export function createScope(deps: ScopeDeps, auth: AuthState, ip: string, logBindings?: Record<string, unknown>, db?: Db): Scope {
+  return new ViewerScope(deps, auth, ip, logBindings, db);
 }

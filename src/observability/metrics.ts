@@ -172,3 +172,17 @@ export function observe(sources: { gate?: Gate; queue?: CountingQueue }): () => 
     if (sources.queue) queues.delete(sources.queue);
   };
 }
+
+export const replicaLag = new Gauge({
+  name: 'steeple_db_replica_lag_seconds',
+  help: 'How far the read replica is behind the primary, as this process last saw it (-1: down or not a replica)',
+  registers: [registry],
+  aggregator: 'max',
+});
+
+export const replicaReads = new Counter({
+  name: 'steeple_db_routed_reads_total',
+  help: 'Read-only operations routed by the read router, by the server that ran them',
+  labelNames: ['target'] as const,
+  registers: [registry],
+});

@@ -4,6 +4,7 @@ import { print, type DocumentNode } from 'graphql';
 import { Redis } from 'ioredis';
 import net, { type AddressInfo } from 'node:net';
 import { loadConfig, type Config } from '../../src/config/env.js';
+import { startReadRouter } from '../../src/db/replica.js';
 import { createDatabase, type Database } from '../../src/db/client.js';
 import type { ChurchRole } from '../../src/db/schema/index.js';
 import type { AppDeps } from '../../src/graphql/context.js';
@@ -74,10 +75,12 @@ export interface TestServerOptions {
   logDestination?: { write(line: string): void };
   /** the URL the server's pool uses, from the test database's own (e.g. through a PgBouncer) */
   poolUrl?: (databaseUrl: string) => string;
+  /** a database of the test's own (already migrated) instead of a fresh one on the local server */
+  database?: { url: string; drop(): Promise<void> };
 }
 
 export async function startTestServer(tag: string, env: Record<string, string> = {}, opts: TestServerOptions = {}): Promise<TestServer> {
-  const testDb = await createTestDatabase(tag);
+  const testDb = opts.database ?? (await createTestDatabase(tag));
   const listenPort = await freePort();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -101,6 +104,8 @@ export async function startTestServer(tag: string, env: Record<string, string> =
   // a test may stop this Redis on purpose: its failed commands say so, the reconnects need no stack on stderr
   redis.on('error', () => {});
   const deps = buildDeps(config, database.db, redis, log, config.redis.url!);
+  const reads = await startReadRouter(config, database, redis, log);
+  deps.router = reads?.router ?? null;
   const unobserve = observe({ gate: database.gate, queue: deps.smsQueue });
   const handle = await createApp(deps, [() => database.sql`SELECT 1`, () => redis.ping()]);
   await new Promise<void>((r) => handle.httpServer.listen(listenPort, '127.0.0.1', r));
@@ -159,6 +164,7 @@ export async function startTestServer(tag: string, env: Record<string, string> =
       await handle.apollo.stop();
       unobserve();
       await deps.close();
+      await reads?.close();
       await database.close();
       await deleteKeys(config.redis.url!, config.redis.keyPrefix);
       redis.disconnect();
