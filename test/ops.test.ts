@@ -240,3 +240,26 @@ describe('health, readiness and metrics', () => {
     }
   });
 });
+
+describe('queue age', () => {
+  it('steeple_sms_queue_oldest_waiting_seconds is the age of the oldest waiting job (no worker here)', async () => {
+    const scrape = async () => {
+      const text = await (await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${OPS_METRICS_TOKEN}` } })).text();
+      return Number(/^steeple_sms_queue_oldest_waiting_seconds (\S+)$/m.exec(text)?.[1]);
+    };
+    // paused, so no worker of another test takes the probe job; a paused queue's jobs count too
+    await s.deps.smsQueue.pause();
+    await s.deps.smsQueue.drain();
+    expect(await scrape()).toBe(0);
+    const job = await s.deps.smsQueue.add('send-sms', { recipientId: 999_999, messageId: 1, churchId: 1, round: 0 }, { jobId: 'age-probe', timestamp: Date.now() - 90_000 });
+    try {
+      const age = await scrape();
+      expect(age).toBeGreaterThanOrEqual(90);
+      expect(age).toBeLessThan(120);
+    } finally {
+      await job.remove();
+      await s.deps.smsQueue.resume();
+    }
+    expect(await scrape()).toBe(0);
+  });
+});

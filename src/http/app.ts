@@ -25,6 +25,7 @@ import { WebSocketServer } from 'ws';
 import { useSubscriptions } from './subscriptions.js';
 import { originGuard } from './origin.js';
 import { twilioWebhooks } from './webhooks.js';
+import { QUEUE_BOARD_PATH, queueBoard } from './queue-board.js';
 import { requestErrors } from './request-errors.js';
 import { graphqlLane, laned } from './lane.js';
 
@@ -146,6 +147,8 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
   app.get('/metrics', publicMetrics(config.metrics));
 
   app.use('/webhooks/twilio', twilioWebhooks(deps));
+  // Bull Board for platform admins (queue-board.ts)
+  app.use(QUEUE_BOARD_PATH, queueBoard(deps));
 
   const door = cacheDoor(deps, schema);
   const errors = requestErrors(deps.log);

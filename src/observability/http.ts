@@ -18,7 +18,7 @@ export function countRequest(route: string, res: ServerResponse): void {
  */
 export function countRequests(): RequestHandler {
   return (req, res, next) => {
-    if (res.locals.laned !== true) countRequest(ROUTES.includes(req.path) ? req.path : 'other', res);
+    if (res.locals.laned !== true) countRequest(ROUTES.includes(req.path) ? req.path : req.path.startsWith('/admin/queues') ? '/admin/queues' : 'other', res);
     next();
   };
 }

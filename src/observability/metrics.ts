@@ -111,7 +111,10 @@ export function serveClusterMetrics(): void {
 }
 
 type Gate = { inUse: number; waiting: number; size: number; rejected: number };
-type CountingQueue = { getJobCounts(...t: string[]): Promise<Record<string, number>> };
+type CountingQueue = {
+  getJobCounts(...t: string[]): Promise<Record<string, number>>;
+  getJobs(types: Array<'wait' | 'paused'>, start: number, end: number, asc: boolean): Promise<Array<{ timestamp: number } | undefined>>;
+};
 const gates = new Set<Gate>();
 const queues = new Set<CountingQueue>();
 let rejectedSeen = 0;
@@ -157,6 +160,28 @@ registry.registerMetric(
           return; // one queue, seen through any connection
         } catch {
           // that connection is down: try another, or report nothing this scrape
+        }
+      }
+    },
+  }),
+);
+
+registry.registerMetric(
+  new Gauge({
+    name: 'steeple_sms_queue_oldest_waiting_seconds',
+    help: 'Age of the oldest SMS job waiting to be picked up, or held by a paused queue (0: none): texts held up behind a stuck, absent or paused worker',
+    registers: [],
+    aggregator: 'max',
+    async collect() {
+      for (const q of queues) {
+        try {
+          // waiting, or held in a paused queue: the oldest of each list is its first
+          const firsts = await Promise.all((['wait', 'paused'] as const).map((t) => q.getJobs([t], 0, 0, true)));
+          const oldest = Math.min(...firsts.map(([j]) => j?.timestamp ?? Infinity));
+          this.set(Number.isFinite(oldest) ? Math.max(0, (Date.now() - oldest) / 1000) : 0);
+          return;
+        } catch {
+          // as above
         }
       }
     },
