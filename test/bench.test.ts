@@ -35,5 +35,5 @@ describe('benchmark harness', () => {
     expect(sms).toMatchObject({ recipients: 50, duplicates: 0, lost: 0 });
     expect(text).toMatch(/\| Q1 directory page 1 \(uncached\) \| 1 process, cache off \|/);
     expect(text).toContain('bare node:http');
-  }, 120_000);
+  }, 240_000);
 });
