@@ -48,6 +48,8 @@ export const groupMemberships = pgTable(
     primaryKey({ name: 'group_memberships_pkey', columns: [t.groupId, t.memberId] }),
     // Member.groups: member -> groups
     index('group_memberships_member_idx').on(t.memberId, t.groupId),
+    // the dashboard's "people in a group": a church's members with a membership, in one range scan
+    index('group_memberships_church_member_idx').on(t.churchId, t.memberId),
     // Both keys include church_id, so a membership can only join a member and a group of one church.
     foreignKey({
       name: 'group_memberships_group_same_church_fk',

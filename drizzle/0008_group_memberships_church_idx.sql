@@ -1,0 +1,1 @@
+CREATE INDEX "group_memberships_church_member_idx" ON "group_memberships" USING btree ("church_id","member_id");
