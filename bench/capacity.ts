@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { loadConfig } from '../src/config/env.js';
+import { runMigrations } from '../src/db/migrate.js';
 import { createDatabase } from '../src/db/client.js';
 import { createApp } from '../src/http/app.js';
 import { buildDeps } from '../src/http/deps.js';
@@ -13,12 +14,12 @@ import { createLogger } from '../src/lib/logger.js';
 import { DEFAULTS, QUERIES, ROOT, load, machine, setup, startApi, type BenchOptions, type Fixture } from './harness.js';
 
 /**
- * npm run bench:capacity [-- --quick]
+ * npm run bench:capacity [-- --quick] [--reuse (the databases an earlier run seeded: steeple_cap_small, steeple_cap_large)]
  * The growth run (issue 13, item 6): the same operations, uncached, on 200 churches × 1,000 members
  * and on 10,000 churches × 200 members (2 million people) plus one church of 50,000. For each:
  * p50/p99 under a light load (one API process), the statements per request, and what PostgreSQL
  * touched for them (EXPLAIN ANALYZE of every statement the request sent: shared buffers and
- * execution time) — the buffers are the deterministic measure of "flat".
+ * execution time, without per-node timing) — the buffers are the deterministic measure of "flat".
  */
 const log = createLogger('silent');
 const PASSWORD = 'bench password 123';
@@ -69,7 +70,7 @@ async function costs(f: Fixture, churches: number[]): Promise<Cost[]> {
         sum.statements += sent.length;
         for (const st of sent) {
           type Explained = { 'QUERY PLAN': Array<{ Plan: Record<string, number>; 'Execution Time': number }> };
-          const [row] = await explain.unsafe<Explained[]>(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${st.query}`, st.params as postgres.ParameterOrJSON<never>[]);
+          const [row] = await explain.unsafe<Explained[]>(`EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) ${st.query}`, st.params as postgres.ParameterOrJSON<never>[]);
           const plan = row!['QUERY PLAN'][0]!;
           sum.buffers += (plan.Plan['Shared Hit Blocks'] ?? 0) + (plan.Plan['Shared Read Blocks'] ?? 0);
           sum.execMs += plan['Execution Time'];
@@ -109,7 +110,27 @@ async function measure(f: Fixture, o: BenchOptions, pick: () => number, sample: 
 
 const fmt = (n: number, d = 1) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
-export async function runCapacity(quick: boolean, say: (s: string) => void = console.log) {
+/** A database an earlier capacity run seeded (--reuse): migrated to now, its churches read back. */
+async function reuse(o: BenchOptions): Promise<Fixture | null> {
+  const u = new URL(o.pgAdminUrl);
+  u.pathname = `/${o.database}`;
+  const sql = postgres(u.toString(), { max: 1, onnotice: () => {} });
+  try {
+    const ids = (await sql<{ id: number }[]>`SELECT id FROM churches WHERE slug LIKE 'synthetic-42-%' ORDER BY id`).map((r) => r.id);
+    const [big] = await sql<{ id: number }[]>`SELECT id FROM churches WHERE slug LIKE 'synthetic-43-%'`;
+    const [sms] = await sql<{ id: number }[]>`SELECT id FROM churches WHERE slug = 'bench-sms'`;
+    if (!ids.length || !sms) return null;
+    await runMigrations(u.toString());
+    await sql`VACUUM ANALYZE`;
+    return { dbUrl: u.toString(), churchIds: ids, page3Cursors: new Map(), memberIds: [], smsChurchId: sms.id, bigChurchId: big?.id, seedMs: 0 };
+  } catch {
+    return null;
+  } finally {
+    await sql.end();
+  }
+}
+
+export async function runCapacity(quick: boolean, say: (s: string) => void = console.log, reuseSeeded = false) {
   const base: BenchOptions = { ...DEFAULTS, recipients: 0, smsRecipients: 0, durationS: quick ? 2 : 6, connections: 16, cluster: false, postgraphile: false };
   const small: BenchOptions = { ...base, database: 'steeple_cap_small', churches: quick ? 20 : 200, membersPerChurch: quick ? 100 : 1000, recipients: quick ? 2000 : 20_000 };
   const large: BenchOptions = { ...base, database: 'steeple_cap_large', churches: quick ? 200 : 10_000, membersPerChurch: quick ? 20 : 200, recipients: quick ? 2000 : 100_000, bigChurch: quick ? 5000 : 50_000 };
@@ -117,11 +138,11 @@ export async function runCapacity(quick: boolean, say: (s: string) => void = con
   const sampleOf = (ids: number[]) => Array.from({ length: 10 }, (_, i) => ids[Math.floor((i * ids.length) / 10)]!);
   const columns: Array<{ label: string; cells: Cell[] }> = [];
   say(`seeding ${small.churches} churches × ${small.membersPerChurch} members…`);
-  const fs = await setup(small);
+  const fs = (reuseSeeded && (await reuse(small))) || (await setup(small));
   say(`seeded in ${(fs.seedMs / 1000).toFixed(0)} s`);
   columns.push({ label: `${small.churches.toLocaleString('en-US')} × ${small.membersPerChurch.toLocaleString('en-US')}`, cells: await measure(fs, small, rand(fs.churchIds), sampleOf(fs.churchIds)) });
   say(`seeding ${large.churches} churches × ${large.membersPerChurch} members + one of ${large.bigChurch}…`);
-  const fl = await setup(large);
+  const fl = (reuseSeeded && (await reuse(large))) || (await setup(large));
   say(`seeded in ${(fl.seedMs / 1000).toFixed(0)} s`);
   // every synthetic church but the largest (Fixture.churchIds keeps those with a third page)
   const ids = postgres(fl.dbUrl, { max: 1, onnotice: () => {} });
@@ -134,7 +155,7 @@ export async function runCapacity(quick: boolean, say: (s: string) => void = con
     `# Steeple capacity run — ${date}`,
     '',
     `Machine: ${machine()}  `,
-    `Command: \`npm run bench:capacity${quick ? ' -- --quick' : ''}\`; one API process, cache off, ${base.connections} connections, ${base.durationS} s per cell; statements and buffers averaged over 10 churches (1 for the largest).`,
+    `Command: \`npm run bench:capacity${quick || reuseSeeded ? ` --${quick ? ' --quick' : ''}${reuseSeeded ? ' --reuse' : ''}` : ''}\`; one API process, cache off, ${base.connections} connections, ${base.durationS} s per cell; statements and buffers averaged over 10 churches (1 for the largest).`,
     '',
     '| operation | dataset | p50 ms | p99 ms | req/s | statements | buffers touched | PostgreSQL ms |',
     '|---|---|---:|---:|---:|---:|---:|---:|',
@@ -150,9 +171,9 @@ export async function runCapacity(quick: boolean, say: (s: string) => void = con
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === path.resolve(ROOT, 'bench/capacity.ts');
 if (isMain) {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, reuse: { type: 'boolean' } } });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
-  runCapacity(Boolean(values.quick))
+  runCapacity(Boolean(values.quick), console.log, Boolean(values.reuse))
     .then((text) => {
       const dir = path.join(ROOT, 'bench/results');
       mkdirSync(dir, { recursive: true });
