@@ -101,4 +101,17 @@ describe.skipIf(!available)('the API through PgBouncer', () => {
     const after = await s.gql<any>(page, { c: String(x.churchId) }, staff.headers);
     expect(after.data.members.totalCount).toBe(30 + 12);
   });
+
+  it('PgBouncer gone: SERVICE_UNAVAILABLE (503, retry), not an internal error', async () => {
+    const x = await seedChurch(s, { members: 2 });
+    const staff = await s.userWith('bouncer-gone@example.org', [[x.churchId, 'staff']]);
+    await bouncer.stop();
+    // a statement on a pooled connection PgBouncer closed, then one that cannot connect
+    for (let i = 0; i < 2; i++) {
+      const r = await s.gql<any>('query($c: ID!) { members(churchId: $c, first: 5) { totalCount } }', { c: String(x.churchId) }, staff.headers);
+      expect(r.status).toBe(503);
+      expect(r.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      expect(r.headers.get('retry-after')).toBe('1');
+    }
+  });
 });

@@ -39,3 +39,26 @@ export function inputDataError(e: unknown): string | undefined {
   const pg = pgError(e);
   return pg ? INPUT_DATA_ERRORS[pg.code] : undefined;
 }
+
+// postgres.js' own connection errors, and the system errors of a socket that failed
+const CONNECTION_CODES = /^(CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED|CONNECT_TIMEOUT|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTCONN)$/;
+// SQLSTATE: connection exceptions (08xxx), admin/crash shutdown and cannot connect now (57P01-03),
+// too many connections (53300)
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
+
+/**
+ * True when an error (or one in its cause chain: drizzle wraps the driver's) says PostgreSQL, or a
+ * pooler in front of it, could not serve the statement right now: the connection was refused or
+ * closed under it (PgBouncer or the server restarting), or the server is shutting down. A retry
+ * shortly may succeed: the client is told so (503), not that the server failed.
+ */
+export function isDatabaseUnavailable(e: unknown): boolean {
+  for (let cur = e, depth = 0; cur && depth < 6; cur = (cur as { cause?: unknown; originalError?: unknown }).cause ?? (cur as { originalError?: unknown }).originalError, depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && (CONNECTION_CODES.test(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
+    // a socket's system error (ECONNREFUSED and the like, on connect, read or write)
+    const syscall = (cur as { syscall?: unknown }).syscall;
+    if (typeof syscall === 'string' && /^(connect|read|write)$/.test(syscall) && typeof code === 'string') return true;
+  }
+  return false;
+}

@@ -1,7 +1,7 @@
 import { HeaderMap } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { inputDataError } from '../db/errors.js';
+import { inputDataError, isDatabaseUnavailable } from '../db/errors.js';
 import { BadInputError, findAppError, ServiceUnavailableError, type AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { isRedisUnavailable } from '../redis/errors.js';
@@ -20,12 +20,12 @@ const CLIENT_CODES = new Set([
 /** Seconds a client is told to wait (Retry-After) when a dependency is unavailable. */
 export const RETRY_AFTER_S = 1;
 
-/** The domain error an error stands for: thrown by a resolver, wrapped by Apollo, or a Redis outage. */
+/** The domain error an error stands for: thrown by a resolver, wrapped by Apollo, or a Redis or PostgreSQL outage. */
 function domainError(error: unknown): AppError | undefined {
   const unwrapped = unwrapResolverError(error);
   const found = findAppError(unwrapped) ?? findAppError((unwrapped as { originalError?: unknown })?.originalError);
   if (found) return found;
-  if (isRedisUnavailable(unwrapped)) return new ServiceUnavailableError('The service is briefly unavailable; retry shortly');
+  if (isRedisUnavailable(unwrapped) || isDatabaseUnavailable(unwrapped)) return new ServiceUnavailableError('The service is briefly unavailable; retry shortly');
   return inputError(unwrapped);
 }
 
