@@ -60,14 +60,18 @@ async function runApi(config: Config, urls: Urls, log: Logger, afterDrain?: () =
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'draining');
+    log.info({ signal, delayMs: config.http.drainDelayMs }, 'draining');
     handle.setDraining();
     const force = setTimeout(() => {
       log.error('grace period exceeded; exiting');
       process.exit(1);
-    }, config.http.shutdownGraceMs + 2000);
+    }, config.http.drainDelayMs + config.http.shutdownGraceMs + 2000);
     force.unref();
     try {
+      // behind a load balancer: /readyz answers 503 from now on, but requests are still served
+      // (each answer closing its connection) until its health checks have seen it; only then
+      // does the listener close (SHUTDOWN_DELAY_MS)
+      if (config.http.drainDelayMs > 0) await new Promise((r) => setTimeout(r, config.http.drainDelayMs));
       // stops accepting, lets in-flight requests finish (up to the grace period), closes
       // websockets with 1001 Going Away
       await handle.apollo.stop();
@@ -177,7 +181,7 @@ async function runPrimary(config: Config, workers: number, log: Logger) {
     if (stopping) return;
     stopping = true;
     log.info({ signal, apiProcesses: live.size }, 'shutting down: draining API processes');
-    const deadline = config.http.shutdownGraceMs + 2000;
+    const deadline = config.http.drainDelayMs + config.http.shutdownGraceMs + 2000;
     const exits = [...live].map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
     for (const w of live) w.process.kill('SIGTERM');
     const timer = setTimeout(() => {

@@ -110,9 +110,11 @@ describe.skipIf(missing.length > 0)('the fleet (deploy/, npm run fleet)', () => 
     for (const p of parts) expect(p.answers, `${p.name}: ${p.detail}`).toBe(true);
     expect(parts.find((p) => p.name === 'postgres-replica')!.detail).toContain('streaming');
     expect(psql(ports.pgReplica, 'SELECT pg_is_in_recovery()')).toBe('t');
-    // each node is a cluster: its primary and two API processes; each worker one process
-    for (const role of ['api-1', 'api-2']) expect(fleetProcesses(dir).filter((p) => p.env.includes(`${role}.env`)).length, role).toBe(3);
-    for (const role of ['worker-1', 'worker-2']) expect(fleetProcesses(dir).filter((p) => p.env.includes(`${role}.env`)).length, role).toBe(1);
+    // each node is a cluster: its primary and two API processes; each worker one process (node
+    // processes only: tsx's esbuild service, a child of each, inherits the environment too)
+    const nodes = (role: string) => fleetProcesses(dir).filter((p) => p.env.includes(`${role}.env`) && p.args.includes('scripts/start.mjs'));
+    for (const role of ['api-1', 'api-2']) expect(nodes(role).length, role).toBe(3);
+    for (const role of ['worker-1', 'worker-2']) expect(nodes(role).length, role).toBe(1);
     const servedBy: string[] = [];
     for (let i = 0; i < 6; i++) servedBy.push(String((await post(ports.lb, ME, { headers: { cookie } })).headers['x-served-by']));
     // round robin, no stickiness: the same session alternates between the nodes

@@ -55,3 +55,27 @@ describe('a planned stop logs no error', () => {
     }, 90_000);
   }
 });
+
+describe('SHUTDOWN_DELAY_MS: unready first, still serving, then closed', () => {
+  it('after SIGTERM /readyz answers 503 while /graphql is still answered (closing each connection); then it exits', async () => {
+    const p = await startMain({
+      args: ['--workers', '1'],
+      env: { DATABASE_URL: db.url, REDIS_KEY_PREFIX: prefix, WORKER: 'false', SHUTDOWN_DELAY_MS: '1500', METRICS_PORT: '0' },
+    });
+    started.push(p);
+    await p.waitFor(/Steeple API ready/);
+    const t0 = Date.now();
+    p.child.kill('SIGTERM');
+    await p.waitFor(/"msg":"draining"/);
+    const ready = await fetch(`${p.url}/readyz`);
+    expect(ready.status).toBe(503);
+    const answer = await fetch(`${p.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('connection')).toBe('close');
+    expect(await answer.json()).toEqual({ data: { __typename: 'Query' } });
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect((await p.exited).code).toBe(0);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
+    expect(errorLines(p), p.output()).toEqual([]);
+  }, 90_000);
+});

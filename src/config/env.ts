@@ -69,6 +69,7 @@ const schema = z.object({
   SEED_DEMO: z.preprocess(emptyToUndefined, z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional()),
   SANDBOX: z.preprocess(emptyToUndefined, bool(true)),
   SHUTDOWN_GRACE_MS: int(10_000, 0, 600_000),
+  SHUTDOWN_DELAY_MS: int(0, 0, 60_000),
 
   SESSION_TTL_S: int(7 * 86_400, 60, 90 * 86_400),
   COOKIE_SECURE: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).optional()),
@@ -154,6 +155,8 @@ export interface Config {
     port: number;
     sandbox: boolean;
     shutdownGraceMs: number;
+    /** on SIGTERM: unready (503 on /readyz) but still serving this long, so a load balancer stops sending first */
+    drainDelayMs: number;
     trustProxy: TrustProxy;
     /** CORS_ORIGINS; outside production the API's own origin is allowed as well (src/http/origin.ts) */
     corsOrigins: string[];
@@ -257,6 +260,7 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
       port: e.PORT,
       sandbox: !isProduction && e.SANDBOX,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+      drainDelayMs: e.SHUTDOWN_DELAY_MS,
       trustProxy: e.TRUST_PROXY,
       corsOrigins: e.CORS_ORIGINS,
       wsAuthRecheckS: e.WS_AUTH_RECHECK_S,
