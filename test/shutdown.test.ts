@@ -462,7 +462,8 @@ describe('cluster (--workers 2)', () => {
     let servedByReplacement = 0;
     let freshOk = 0;
     let freshFailed = 0;
-    const freshDeadline = performance.now() + 15_000;
+    // the replacement loads the TypeScript first: 5 s on an idle machine, far longer on a loaded one
+    const freshDeadline = performance.now() + 45_000;
     while (servedByReplacement === 0 && performance.now() < freshDeadline) {
       const fresh = startLoad({
         host: HOST,
@@ -506,5 +507,5 @@ describe('cluster (--workers 2)', () => {
     expect(exit?.code).toBe(0);
     expect(exitMs).toBeLessThanOrEqual(GRACE_MS + 2000);
     await expectAllGone([server.pid, victim, survivor, replacement!, ...tree.map((p) => p.pid)]);
-  }, 60_000);
+  }, 120_000);
 });
