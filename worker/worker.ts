@@ -7,6 +7,7 @@ import { sendSmsJob } from '../src/jobs/definitions/send-sms.js';
 import type { Logger } from '../src/lib/logger.js';
 import { parseWindow } from '../src/modules/message/quiet-hours.js';
 import { settleProgress } from '../src/modules/message/progress.js';
+import { batchedStatusWriter } from '../src/modules/message/delivery.service.js';
 import { ProgressPublisher } from '../src/realtime/publisher.js';
 import { channelPrefix } from '../src/realtime/topics.js';
 import { invalidateMessagingEvents, invalidatePeople } from '../src/cache/invalidate.js';
@@ -66,7 +67,7 @@ export async function startWorker(
     const { createTwilioProvider } = await import('./sms/twilio.js');
     provider = createTwilioProvider({ ...config.sms.twilio!, timeoutMs: config.sms.sendTimeoutMs });
   } else {
-    const report = logDeliveryRecorder({ db: database.db, smsQueue: queue, progress, log, clock: systemClock });
+    const report = logDeliveryRecorder({ db: database.db, smsQueue: queue, progress, log, clock: systemClock, statusWriter: batchedStatusWriter(database.db) });
     provider = createLogProvider(log, (sid, tag) => void report(sid, tag));
   }
 

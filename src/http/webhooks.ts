@@ -1,7 +1,7 @@
 import express, { type Request, type Response } from 'express';
 import type { AppDeps } from '../graphql/context.js';
 import { providerStatus } from '../delivery/status.js';
-import { recordProviderReport } from '../modules/message/delivery.service.js';
+import { batchedStatusWriter, recordProviderReport, type DeliveryScope } from '../modules/message/delivery.service.js';
 import { receiveText } from '../modules/message/inbound.service.js';
 import { validTwilioSignature } from '../sms/signature.js';
 import { formOf, inboundInput, statusInput, webhookInputErrors, type Form } from './twilio-input.js';
@@ -21,6 +21,15 @@ export function twilioWebhooks(deps: AppDeps): express.Router {
   const router = express.Router();
   const twilio = deps.config.sms.twilio;
   router.use(express.urlencoded({ extended: false, limit: '64kb' }));
+  // two callbacks per text: during a send, hundreds a second, written a batch per statement
+  const delivery: DeliveryScope = {
+    db: deps.db,
+    smsQueue: deps.smsQueue,
+    progress: deps.progress,
+    log: deps.log,
+    clock: deps.clock,
+    statusWriter: batchedStatusWriter(deps.db),
+  };
 
   const verified = (req: Request, res: Response, params: Form): boolean => {
     if (!twilio) {
@@ -43,7 +52,7 @@ export function twilioWebhooks(deps: AppDeps): express.Router {
       const { sid, status: raw, errorCode, tag } = statusInput(form, req.query);
       const outcome = providerStatus(raw);
       // queued/sending/accepted say nothing beyond what we know
-      if (outcome) await recordProviderReport(deps, { sid, outcome, word: raw, errorCode, tag });
+      if (outcome) await recordProviderReport(delivery, { sid, outcome, word: raw, errorCode, tag });
       res.status(204).end();
     } catch (e) {
       next(e);

@@ -2,6 +2,7 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Db } from '../../src/db/client.js';
 import { providerOutcome } from '../../src/delivery/status.js';
 import { sendSmsJob } from '../../src/jobs/definitions/send-sms.js';
+import { Batcher, rowLevelSqlError } from '../../src/lib/batcher.js';
 import type { Logger } from '../../src/lib/logger.js';
 import { isInsideWindow, nextSendTime, type SendWindow } from '../../src/modules/message/quiet-hours.js';
 import * as r from '../../src/modules/message/recipient.queries.js';
@@ -29,11 +30,17 @@ export interface SendSmsDeps {
  *    a text exists before sending again; every attempt does, until an outcome is known, however the
  *    attempts between ended (refused, deferred, failed and retried by an operator);
  * 3. send, then record the provider's id. A crash between 3 and the record is step 2 next time.
+ *
+ * The claims and the records of concurrent jobs travel together (recipientWrites): one statement
+ * each for all the jobs that reach that step at the same time, each job still waiting for its own
+ * row's outcome.
  */
 export function createSendSmsHandler(d: SendSmsDeps) {
+  const writes = recipientWrites(d.db, d.leaseS);
+  const markSent = (id: number, sid: string, providerStatus: string) => writes.sent.load({ id, sid, providerStatus });
   return async (job: Job, token?: string): Promise<string> => {
     const p = sendSmsJob.payload.parse(job.data);
-    const claim = await r.claimRecipient(d.db, p.recipientId, d.leaseS);
+    const claim = await writes.claims.load(p.recipientId);
     if (!claim) {
       const st = await r.recipientState(d.db, p.recipientId);
       if (st?.status === 'sending' && !st.cancelled && st.leaseUntil && st.leaseUntil.getTime() > Date.now()) {
@@ -62,7 +69,7 @@ export function createSendSmsHandler(d: SendSmsDeps) {
     if (claim.checkProviderSince) {
       const found = await lookup();
       if (found) {
-        await r.markSent(d.db, claim.id, found.sid, found.status);
+        await markSent(claim.id, found.sid, found.status);
         await applyKnownStatus(d, found.sid, found.status);
         d.log.info({ recipientId: claim.id, sid: found.sid }, 'earlier attempt had been sent; not sending again');
         return 'reconciled';
@@ -75,7 +82,7 @@ export function createSendSmsHandler(d: SendSmsDeps) {
       const tag: CallbackTag = { recipientId: claim.id, attempt: claim.attempts, episode: claim.episode };
       const statusCallback = d.statusCallback && callbackUrl(d.statusCallback, tag);
       const sent = await d.provider.send({ to: claim.phone, from: claim.fromNumber, body: claim.body, statusCallback, tag });
-      await r.markSent(d.db, claim.id, sent.sid, sent.status);
+      await markSent(claim.id, sent.sid, sent.status);
       return 'sent';
     } catch (e) {
       const err = e instanceof SendError ? e : new SendError('unknown', (e as Error).message);
@@ -98,7 +105,7 @@ export function createSendSmsHandler(d: SendSmsDeps) {
         case 'retry':
           if (last) {
             // refused now, but an earlier attempt's text may have turned up meanwhile
-            if (claim.checkProviderSince && (await reconcileFound(d, claim.id, lookup))) return 'reconciled';
+            if (claim.checkProviderSince && (await reconcileFound(d, markSent, claim.id, lookup))) return 'reconciled';
             await r.markFailed(d.db, claim.id, code, err.message);
             throw err;
           }
@@ -106,7 +113,7 @@ export function createSendSmsHandler(d: SendSmsDeps) {
           throw err;
         case 'unknown': {
           if (last) {
-            if (await reconcileFound(d, claim.id, lookup)) return 'reconciled';
+            if (await reconcileFound(d, markSent, claim.id, lookup)) return 'reconciled';
             await r.markFailed(d.db, claim.id, code, `outcome unknown after ${claim.attempts} attempts: ${err.message}`, true);
             throw err;
           }
@@ -121,10 +128,15 @@ export function createSendSmsHandler(d: SendSmsDeps) {
 }
 
 /** The last look before giving up: a text found at the provider is the outcome (a failed look is not). */
-async function reconcileFound(d: SendSmsDeps, id: number, lookup: () => Promise<{ sid: string; status: string } | null>): Promise<boolean> {
+async function reconcileFound(
+  d: SendSmsDeps,
+  markSent: (id: number, sid: string, providerStatus: string) => Promise<boolean>,
+  id: number,
+  lookup: () => Promise<{ sid: string; status: string } | null>,
+): Promise<boolean> {
   const found = await lookup().catch(() => null);
   if (!found) return false;
-  await r.markSent(d.db, id, found.sid, found.status);
+  await markSent(id, found.sid, found.status);
   await applyKnownStatus(d, found.sid, found.status);
   return true;
 }
@@ -133,4 +145,29 @@ async function reconcileFound(d: SendSmsDeps, id: number, lookup: () => Promise<
 async function applyKnownStatus(d: SendSmsDeps, sid: string, providerStatus: string): Promise<void> {
   const status = providerOutcome(providerStatus);
   if (status) await r.applyProviderStatus(d.db, sid, status, providerStatus, null);
+}
+
+/**
+ * The handler's two per-text statements, batched across the jobs running at once (src/lib/batcher.ts):
+ * claims (a row claimed by another worker, or held by another transaction, gives null for that row
+ * alone) and the records of accepted texts.
+ */
+export function recipientWrites(db: Db, leaseS: number) {
+  return {
+    claims: new Batcher<number, r.ClaimedRecipient | null>(
+      async (ids) => {
+        const claimed = await r.claimRecipients(db, ids, leaseS);
+        return ids.map((id) => claimed.get(id) ?? null);
+      },
+      { keys: (id) => [id] },
+    ),
+    sent: new Batcher<r.SentRecord, boolean>(
+      async (records) => {
+        const recorded = await r.markSentMany(db, records);
+        return records.map((s) => recorded.has(s.id));
+      },
+      // a provider id already on another row (a unique violation) fails that record alone
+      { keys: (s) => [s.id, s.sid], retryAlone: rowLevelSqlError },
+    ),
+  };
 }

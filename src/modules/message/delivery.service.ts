@@ -5,7 +5,24 @@ import { enqueueSms } from '../../jobs/enqueue.js';
 import type { Logger } from '../../lib/logger.js';
 import type { CallbackTag } from '../../sms/callback-tag.js';
 import type { Clock } from '../../lib/clock.js';
-import { applyProviderStatus, requeueForRetry, type StatusUpdate } from './recipient.queries.js';
+import { Batcher, rowLevelSqlError } from '../../lib/batcher.js';
+import { applyProviderStatuses, requeueForRetry, statusReportKeys, type StatusReport, type StatusUpdate } from './recipient.queries.js';
+
+/** Applies one status report (applyProviderStatuses' rule), alone or batched with others. */
+export type StatusWriter = (report: StatusReport) => Promise<StatusUpdate | null>;
+
+/**
+ * Concurrent reports (webhooks arriving together, the log provider's deliveries) applied in one
+ * statement per batch, each caller getting its own row's outcome (src/lib/batcher.ts). Built once
+ * per process by whoever receives reports.
+ */
+export function batchedStatusWriter(db: Db): StatusWriter {
+  const batcher = new Batcher<StatusReport, StatusUpdate | null>((reports) => applyProviderStatuses(db, reports), {
+    keys: statusReportKeys,
+    retryAlone: rowLevelSqlError,
+  });
+  return (report) => batcher.load(report);
+}
 
 /**
  * What recording a delivery needs: no viewer (the provider is not a user), the database, the queue
@@ -18,6 +35,8 @@ export interface DeliveryScope {
   progress: { touch(messageId: number): void };
   log: Logger;
   clock: Clock;
+  /** how reports are written; default: each its own statement */
+  statusWriter?: StatusWriter;
 }
 
 export interface ProviderReport {
@@ -39,7 +58,8 @@ export interface ProviderReport {
  * report changed nothing (late, duplicate or for an attempt that is not the current one).
  */
 export async function recordProviderReport(scope: DeliveryScope, report: ProviderReport): Promise<StatusUpdate | null> {
-  const update = await applyProviderStatus(scope.db, report.sid, report.outcome, report.word, report.errorCode, report.tag);
+  const status: StatusReport = { sid: report.sid, status: report.outcome, providerStatus: report.word, errorCode: report.errorCode, tag: report.tag };
+  const update = scope.statusWriter ? await scope.statusWriter(status) : ((await applyProviderStatuses(scope.db, [status]))[0] ?? null);
   if (!update) return null;
   const inMs = anotherRoundInMs(report.outcome, report.errorCode, update.attempts);
   if (inMs !== null) {

@@ -73,15 +73,29 @@ type ClaimRow = {
 };
 
 /**
- * Takes a recipient for sending: only if queued, or stuck in sending past its lease, and the
- * message is not cancelled. The lease keeps every other worker off it while the provider is called.
+ * Statements keyed by recipient id test the status as text. message_recipients_pending_idx covers
+ * the queued and sending rows (the sweeper's); its statistics are taken when hardly any row is
+ * pending (a send of 10,000 inserts them all at once), so PostgreSQL believes it empty and, when
+ * the status test implies its predicate, prefers walking it (every pending row) to one primary-key
+ * probe: 10,000 rows per claim during a 10,000-text send. The planner cannot see through the cast.
  */
-export async function claimRecipient(db: Queryable, id: number, leaseS: number): Promise<ClaimedRecipient | null> {
+const statusIs = (s: RecipientStatus, column = 'r.status') => sql.raw(`${column}::text = '${s}'`);
+
+/**
+ * Takes recipients for sending, each only if queued, or stuck in sending past its lease, and its
+ * message is not cancelled; a row another transaction holds is skipped (someone else is on it).
+ * The lease keeps every other worker off a claimed row while the provider is called. One
+ * statement for many (worker/handlers/send-sms.handler.ts batches concurrent jobs' claims); the result has an
+ * entry for each id claimed, none for the others.
+ */
+export async function claimRecipients(db: Queryable, ids: readonly number[], leaseS: number): Promise<Map<number, ClaimedRecipient>> {
+  const out = new Map<number, ClaimedRecipient>();
+  if (!ids.length) return out;
   const rows = await db.execute<ClaimRow>(sql`
     WITH prev AS (
       SELECT r.id, r.status FROM message_recipients r
       JOIN messages m ON m.id = r.message_id AND m.cancelled_at IS NULL
-      WHERE r.id = ${id} AND (r.status = 'queued' OR (r.status = 'sending' AND r.lease_until < now()))
+      WHERE r.id = ANY(${intArray(ids)}) AND (${statusIs('queued')} OR (${statusIs('sending')} AND r.lease_until < now()))
       FOR UPDATE OF r SKIP LOCKED
     )
     UPDATE message_recipients r SET
@@ -98,25 +112,31 @@ export async function claimRecipient(db: Queryable, id: number, leaseS: number):
     RETURNING r.id, r.message_id, r.church_id, r.member_id, r.phone, r.attempts, prev.status AS previous_status, r.provider_check_since,
               r.sending_at, (extract(epoch FROM r.sending_at) * 1000000)::bigint::text AS episode, m.body, m.from_number, m.urgent, c.time_zone,
               ${phoneOptedOutSql(sql.raw('r.church_id'), sql.raw('r.phone'))} AS opted_out`);
-  const r = rows[0];
-  if (!r) return null;
-  return {
-    id: r.id,
-    messageId: r.message_id,
-    churchId: r.church_id,
-    memberId: r.member_id,
-    phone: r.phone,
-    attempts: r.attempts,
-    previousStatus: r.previous_status,
-    checkProviderSince: r.provider_check_since ? new Date(r.provider_check_since) : null,
-    optedOut: r.opted_out,
-    sendingAt: new Date(r.sending_at),
-    episode: r.episode,
-    body: r.body,
-    fromNumber: r.from_number,
-    urgent: r.urgent,
-    timeZone: r.time_zone,
-  };
+  for (const r of rows) {
+    out.set(r.id, {
+      id: r.id,
+      messageId: r.message_id,
+      churchId: r.church_id,
+      memberId: r.member_id,
+      phone: r.phone,
+      attempts: r.attempts,
+      previousStatus: r.previous_status,
+      checkProviderSince: r.provider_check_since ? new Date(r.provider_check_since) : null,
+      optedOut: r.opted_out,
+      sendingAt: new Date(r.sending_at),
+      episode: r.episode,
+      body: r.body,
+      fromNumber: r.from_number,
+      urgent: r.urgent,
+      timeZone: r.time_zone,
+    });
+  }
+  return out;
+}
+
+/** One recipient's claim (claimRecipients); null: not claimed. */
+export async function claimRecipient(db: Queryable, id: number, leaseS: number): Promise<ClaimedRecipient | null> {
+  return (await claimRecipients(db, [id], leaseS)).get(id) ?? null;
 }
 
 export interface RecipientState {
@@ -140,14 +160,31 @@ export async function recipientState(db: Queryable, id: number): Promise<Recipie
   return r ?? null;
 }
 
+export interface SentRecord {
+  id: number;
+  sid: string;
+  providerStatus: string;
+}
+
+/**
+ * The provider accepted these texts: record their ids, each only while its recipient is still
+ * being sent (held by us). One statement for many; returns the ids recorded.
+ */
+export async function markSentMany(db: Queryable, sent: readonly SentRecord[]): Promise<Set<number>> {
+  if (!sent.length) return new Set();
+  const list = JSON.stringify(sent.map((s) => ({ id: s.id, sid: s.sid, word: s.providerStatus })));
+  const rows = await db.execute<{ id: number }>(sql`
+    UPDATE message_recipients r SET status = 'sent', provider_sid = v.sid, provider_status = v.word,
+      sent_at = now(), lease_until = NULL, error_code = NULL, error_message = NULL, provider_check_since = NULL, updated_at = now()
+    FROM jsonb_to_recordset(${list}::jsonb) AS v(id int, sid text, word text)
+    WHERE r.id = ANY(${intArray(sent.map((s) => s.id))}) AND r.id = v.id AND ${statusIs('sending')}
+    RETURNING r.id`);
+  return new Set(rows.map((r) => r.id));
+}
+
 /** The provider accepted the text: record its id (only while we still hold the recipient). */
 export async function markSent(db: Queryable, id: number, sid: string, providerStatus: string): Promise<boolean> {
-  const rows = await db.execute(sql`
-    UPDATE message_recipients SET status = 'sent', provider_sid = ${sid}, provider_status = ${providerStatus},
-      sent_at = now(), lease_until = NULL, error_code = NULL, error_message = NULL, provider_check_since = NULL, updated_at = now()
-    WHERE id = ${id} AND status = 'sending'
-    RETURNING id`);
-  return rows.length > 0;
+  return (await markSentMany(db, [{ id, sid, providerStatus }])).has(id);
 }
 
 /** outcomeUnknown: this attempt may have reached the provider, so a retry of it asks first (see the top) */
@@ -156,7 +193,7 @@ export async function markFailed(db: Queryable, id: number, code: string | null,
   const rows = await db.execute(sql`
     UPDATE message_recipients SET status = 'failed', failed_at = now(), lease_until = NULL, provider_check_since = ${check},
       error_code = ${code}, error_message = ${message.slice(0, 500)}, updated_at = now()
-    WHERE id = ${id} AND status IN ('queued', 'sending')
+    WHERE id = ${id} AND (${statusIs('queued', 'status')} OR ${statusIs('sending', 'status')})
     RETURNING id`);
   return rows.length > 0;
 }
@@ -165,7 +202,7 @@ export async function markFailed(db: Queryable, id: number, code: string | null,
 export async function markSkipped(db: Queryable, id: number, reason: string): Promise<void> {
   await db.execute(sql`
     UPDATE message_recipients SET status = 'skipped', reason = ${reason}, lease_until = NULL, updated_at = now()
-    WHERE id = ${id} AND status = 'sending'`);
+    WHERE id = ${id} AND ${statusIs('sending', 'status')}`);
 }
 
 /**
@@ -189,7 +226,7 @@ export async function releaseUnsent(db: Queryable, id: number, code: string | nu
   await db.execute(sql`
     UPDATE message_recipients SET status = 'queued', lease_until = NULL, sending_at = NULL,
       error_code = ${code}, error_message = ${message.slice(0, 500)}, updated_at = now()
-    WHERE id = ${id} AND status = 'sending'`);
+    WHERE id = ${id} AND ${statusIs('sending', 'status')}`);
 }
 
 /**
@@ -199,7 +236,7 @@ export async function releaseUnsent(db: Queryable, id: number, code: string | nu
 export async function releaseUnknown(db: Queryable, id: number, code: string | null, message: string): Promise<void> {
   await db.execute(sql`
     UPDATE message_recipients SET lease_until = now(), provider_check_since = coalesce(provider_check_since, sending_at, now()), error_code = ${code}, error_message = ${message.slice(0, 500)}, updated_at = now()
-    WHERE id = ${id} AND status = 'sending'`);
+    WHERE id = ${id} AND ${statusIs('sending', 'status')}`);
 }
 
 /** Outside the sending window: back to queued, untouched attempts (the claim is undone; provider_check_since stays). */
@@ -207,7 +244,7 @@ export async function deferRecipient(db: Queryable, id: number): Promise<void> {
   await db.execute(sql`
     UPDATE message_recipients SET status = 'queued', attempts = greatest(attempts - 1, 0), lease_until = NULL,
       sending_at = NULL, updated_at = now()
-    WHERE id = ${id} AND status = 'sending'`);
+    WHERE id = ${id} AND ${statusIs('sending', 'status')}`);
 }
 
 export interface StatusUpdate {
@@ -219,59 +256,125 @@ export interface StatusUpdate {
   attempts: number;
 }
 
-/**
- * A provider status report, applied only forward (a late 'sent' never overwrites 'delivered') and
- * idempotently (a repeat changes nothing and returns null).
- *
- * Which row it is for: the one holding that provider id, whichever attempt sent it (the attempt that
- * found an earlier attempt's text at the provider records that text's id, and its reports carry the
- * earlier attempt's number). Before any id is recorded (the report beat the worker), the row the tag
- * names, while it is still being sent in the same episode by that attempt or a later one.
- */
-export async function applyProviderStatus(
-  db: Queryable,
-  sid: string,
-  status: 'sent' | 'delivered' | 'undelivered' | 'failed',
-  providerStatus: string,
-  errorCode: string | null,
+export interface StatusReport {
+  /** the provider's id of the text */
+  sid: string;
+  status: 'sent' | 'delivered' | 'undelivered' | 'failed';
+  /** the provider's own word, kept on the row */
+  providerStatus: string;
+  errorCode: string | null;
   /** from the callback URL (or the log provider): whom the text was sent to, by which attempt */
-  tag?: CallbackTag,
-): Promise<StatusUpdate | null> {
-  const sameEpisode = tag?.episode != null
-    ? sql`(extract(epoch FROM r.sending_at) * 1000000)::bigint = ${tag.episode}::bigint`
-    : sql`r.attempts = ${tag?.attempt ?? 0}`; // URLs made before episodes: that very attempt only
-  const match = tag
-    ? sql`r.id = ${tag.recipientId} AND (r.provider_sid = ${sid}
-        OR (r.provider_sid IS NULL AND r.status = 'sending' AND r.attempts >= ${tag.attempt} AND ${sameEpisode}))`
-    : sql`r.provider_sid = ${sid}`;
-  const rows = await db.execute<{
-    id: number;
-    message_id: number;
-    church_id: number;
-    member_id: number;
-    status: RecipientStatus;
-    attempts: number;
-  }>(sql`
-    UPDATE message_recipients r SET
-      status = ${status}::recipient_status,
-      provider_sid = ${sid},
-      provider_status = ${providerStatus},
+  tag?: CallbackTag;
+}
+
+/** The rows a report may touch (for batching: two reports for one row never share a statement). */
+export function statusReportKeys(r: StatusReport): Array<string | number> {
+  return r.tag ? [r.tag.recipientId, r.sid] : [r.sid];
+}
+
+/**
+ * Provider status reports, each applied only forward (a late 'sent' never overwrites 'delivered')
+ * and idempotently (a repeat changes nothing and gives null); results in the reports' order. The
+ * reports with a tag (every status callback's) go in one statement; they must be for distinct rows
+ * (statusReportKeys).
+ *
+ * Which row a report is for: the one holding that provider id, whichever attempt sent it (the
+ * attempt that found an earlier attempt's text at the provider records that text's id, and its
+ * reports carry the earlier attempt's number). Before any id is recorded (the report beat the
+ * worker), the row the tag names, while it is still being sent in the same episode by that attempt
+ * or a later one. URLs made before episodes name the very attempt only.
+ *
+ * The whole rule is in the UPDATE's own WHERE, on the row's columns: when the row changes under
+ * the statement (the worker records the send, a new round starts), PostgreSQL evaluates it again
+ * on the new version, as it did when each report was its own statement.
+ */
+export async function applyProviderStatuses(db: Queryable, reports: readonly StatusReport[]): Promise<Array<StatusUpdate | null>> {
+  const out: Array<StatusUpdate | null> = reports.map(() => null);
+  const tagged = reports.map((r, i) => ({ r, i })).filter((x) => x.r.tag);
+  // without a tag (the reconciler, texts sent before tags): by the provider id alone, rare, one each
+  const untagged = reports.map((r, i) => ({ r, i })).filter((x) => !x.r.tag);
+  await Promise.all([
+    tagged.length ? applyTagged(db, tagged, out) : null,
+    ...untagged.map(async ({ r, i }) => (out[i] = await applyBySid(db, r))),
+  ]);
+  return out;
+}
+
+type UpdatedRow = { id: number; message_id: number; church_id: number; member_id: number; status: RecipientStatus; attempts: number };
+const toUpdate = (r: UpdatedRow): StatusUpdate => ({
+  id: r.id,
+  messageId: r.message_id,
+  churchId: r.church_id,
+  memberId: r.member_id,
+  status: r.status,
+  attempts: r.attempts,
+});
+
+/** What a report writes on the row it matched (`v`: the report). */
+const REPORT_SET = sql.raw(`
+      status = v.status::recipient_status,
+      provider_sid = v.sid,
+      provider_status = v.word,
       -- a callback can beat the worker's own record of the send
       sent_at = coalesce(r.sent_at, now()),
-      delivered_at = CASE WHEN ${status} = 'delivered' THEN now() ELSE r.delivered_at END,
-      failed_at = CASE WHEN ${status} IN ('undelivered', 'failed') THEN now() ELSE r.failed_at END,
+      delivered_at = CASE WHEN v.status = 'delivered' THEN now() ELSE r.delivered_at END,
+      failed_at = CASE WHEN v.status IN ('undelivered', 'failed') THEN now() ELSE r.failed_at END,
       -- the error of this text, or none: an earlier attempt's (ECONNRESET, 20429) is no longer true
-      error_code = ${errorCode},
+      error_code = v.code,
       error_message = NULL,
       lease_until = NULL,
       -- the provider knows this text: the outcome is known
       provider_check_since = NULL,
-      updated_at = now()
-    WHERE ${match} AND ${RANK_SQL('r.status')} < ${RANK_SQL(`'${status}'`)}
+      updated_at = now()`);
+
+async function applyTagged(db: Queryable, items: Array<{ r: StatusReport; i: number }>, out: Array<StatusUpdate | null>): Promise<void> {
+  const list = JSON.stringify(
+    items.map(({ r, i }) => ({
+      i,
+      rid: r.tag!.recipientId,
+      attempt: r.tag!.attempt,
+      episode: r.tag!.episode,
+      sid: r.sid,
+      status: r.status,
+      word: r.providerStatus,
+      code: r.errorCode,
+    })),
+  );
+  // r.id = ANY(…) as well as = v.rid: the rows are probed by primary key (the planner cannot know
+  // how many reports the list holds and would rather scan the table for a guessed hundred)
+  const rows = await db.execute<UpdatedRow & { i: number }>(sql`
+    UPDATE message_recipients r SET ${REPORT_SET}
+    FROM jsonb_to_recordset(${list}::jsonb) AS v(i int, rid int, attempt int, episode bigint, sid text, status text, word text, code text)
+    WHERE r.id = ANY(${intArray(items.map(({ r }) => r.tag!.recipientId))}) AND r.id = v.rid
+      AND (r.provider_sid = v.sid
+        OR (r.provider_sid IS NULL AND r.status = 'sending' AND r.attempts >= v.attempt
+            AND CASE WHEN v.episode IS NOT NULL THEN (extract(epoch FROM r.sending_at) * 1000000)::bigint = v.episode
+                     ELSE r.attempts = v.attempt END))
+      AND ${RANK_SQL('r.status')} < ${RANK_SQL('v.status')}
+    RETURNING v.i, r.id, r.message_id, r.church_id, r.member_id, r.status, r.attempts`);
+  for (const r of rows) out[r.i] = toUpdate(r);
+}
+
+async function applyBySid(db: Queryable, r: StatusReport): Promise<StatusUpdate | null> {
+  const [row] = await db.execute<UpdatedRow>(sql`
+    UPDATE message_recipients r SET ${REPORT_SET}
+    FROM (SELECT ${r.sid}::text AS sid, ${r.status}::text AS status, ${r.providerStatus}::text AS word, ${r.errorCode}::text AS code) v
+    WHERE r.provider_sid = v.sid AND ${RANK_SQL('r.status')} < ${RANK_SQL('v.status')}
     RETURNING r.id, r.message_id, r.church_id, r.member_id, r.status, r.attempts`);
-  const r = rows[0];
-  if (!r) return null;
-  return { id: r.id, messageId: r.message_id, churchId: r.church_id, memberId: r.member_id, status: r.status, attempts: r.attempts };
+  return row ? toUpdate(row) : null;
+}
+
+/** One provider status report (applyProviderStatuses). */
+export async function applyProviderStatus(
+  db: Queryable,
+  sid: string,
+  status: StatusReport['status'],
+  providerStatus: string,
+  errorCode: string | null,
+  tag?: CallbackTag,
+): Promise<StatusUpdate | null> {
+  const [update] = await applyProviderStatuses(db, [{ sid, status, providerStatus, errorCode, tag }]);
+  return update ?? null;
 }
 
 /** A carrier failure worth another try: a new round, queued again without the old provider id. */
@@ -367,15 +470,23 @@ export async function countsByMessageInChurches(
 
 /**
  * Messages with no recipient that can still change (src/delivery/status.ts: SENT can) become
- * completed; scheduled ones that started, sending.
+ * completed; scheduled ones that started, sending. A message already right is not written (the
+ * progress flush asks five times a second during a send: each no-op would be a new row version).
  */
 export async function settleMessages(db: Queryable, messageIds: readonly number[]): Promise<void> {
-  const open = sql`EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.status IN ${statusList(OPEN_STATUSES)})`;
   await db.execute(sql`
+    WITH s AS (
+      SELECT m.id, EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.status IN ${statusList(OPEN_STATUSES)}) AS open
+      FROM messages m
+      WHERE m.id = ANY(${intArray(messageIds)}) AND m.status IN ('scheduled', 'sending', 'completed') AND m.send_at <= now()
+    )
     UPDATE messages m SET
-      status = CASE WHEN ${open} THEN 'sending'::message_status ELSE 'completed'::message_status END,
-      completed_at = CASE WHEN ${open} THEN NULL ELSE coalesce(m.completed_at, now()) END
-    WHERE m.id = ANY(${intArray(messageIds)}) AND m.status IN ('scheduled', 'sending', 'completed') AND m.send_at <= now()`);
+      status = CASE WHEN s.open THEN 'sending'::message_status ELSE 'completed'::message_status END,
+      completed_at = CASE WHEN s.open THEN NULL ELSE coalesce(m.completed_at, now()) END
+    FROM s
+    WHERE m.id = s.id AND m.status IN ('scheduled', 'sending', 'completed')
+      AND (m.status <> CASE WHEN s.open THEN 'sending'::message_status ELSE 'completed'::message_status END
+           OR (m.completed_at IS NULL) <> s.open)`);
 }
 
 /**
