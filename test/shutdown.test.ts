@@ -478,6 +478,7 @@ describe('cluster (--workers 2)', () => {
       const s = await fresh.stop();
       freshOk += s.ok;
       freshFailed += s.sent - s.ok;
+      if (s.sent > s.ok) console.log(`[shutdown] fresh connections failed: ${summarize(s)} ${JSON.stringify(s.errors)} ${s.failures.join(' | ')}`);
     }
     const sinceKill = performance.now() - killAt;
     if (sinceKill < 2000) await sleep(2000 - sinceKill);
