@@ -1,17 +1,10 @@
 import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import postgres from 'postgres';
-import { loadConfig } from '../src/config/env.js';
 import { runMigrations } from '../src/db/migrate.js';
-import { createDatabase } from '../src/db/client.js';
-import { createApp } from '../src/http/app.js';
-import { buildDeps } from '../src/http/deps.js';
-import { createLogger } from '../src/lib/logger.js';
-import { DEFAULTS, QUERIES, ROOT, load, machine, setup, startApi, type BenchOptions, type Fixture } from './harness.js';
+import { DEFAULTS, QUERIES, ROOT, inProcessApi, load, machine, setup, startApi, type BenchOptions, type Fixture } from './harness.js';
 
 /**
  * npm run bench:capacity [-- --quick] [--reuse (the databases an earlier run seeded: steeple_cap_small, steeple_cap_large)]
@@ -21,8 +14,6 @@ import { DEFAULTS, QUERIES, ROOT, load, machine, setup, startApi, type BenchOpti
  * touched for them (EXPLAIN ANALYZE of every statement the request sent: shared buffers and
  * execution time, without per-node timing) — the buffers are the deterministic measure of "flat".
  */
-const log = createLogger('silent');
-const PASSWORD = 'bench password 123';
 
 const SEARCH = `query QS($c: ID!, $s: String!) { members(churchId: $c, first: 20, filter: { search: $s }) { nodes { id firstName lastName email phone status } pageInfo { hasNextPage endCursor } } }`;
 type Op = { name: string; query: string; vars: (church: number) => Record<string, unknown> };
@@ -46,27 +37,17 @@ interface Cell extends Cost {
 
 /** Statements per request and what PostgreSQL did for them, averaged over the given churches. */
 async function costs(f: Fixture, churches: number[]): Promise<Cost[]> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: f.dbUrl, CACHE_ENABLED: 'false', REDIS_KEY_PREFIX: 'bench:cap:' });
-  const database = createDatabase(f.dbUrl, config.db.pool, log);
-  const redis = new Redis(DEFAULTS.redisUrl, { keyPrefix: config.redis.keyPrefix });
-  const deps = buildDeps(config, database.db, redis, log, DEFAULTS.redisUrl);
-  const handle = await createApp(deps);
-  await new Promise<void>((r) => handle.httpServer.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(handle.httpServer.address() as AddressInfo).port}/graphql`;
+  const api = await inProcessApi(f, 'bench:cap:');
   const explain = postgres(f.dbUrl, { max: 1, onnotice: () => {} });
-  const post = (body: unknown, cookie?: string) =>
-    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body) });
   try {
-    const login = await post({ query: `mutation { login(email: "bench@steeple.test", password: "${PASSWORD}") { id } }` });
-    const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
     const out: Cost[] = [];
     for (const op of OPS) {
       const sum: Cost = { statements: 0, buffers: 0, execMs: 0 };
       for (const c of churches) {
-        database.statements.reset();
-        const r = (await (await post({ query: op.query, variables: op.vars(c) }, cookie)).json()) as { errors?: unknown };
+        api.statements.reset();
+        const r = (await (await api.post({ query: op.query, variables: op.vars(c) })).json()) as { errors?: unknown };
         if (r.errors) throw new Error(`${op.name}: ${JSON.stringify(r.errors)}`);
-        const sent = [...database.statements.recent];
+        const sent = [...api.statements.recent];
         sum.statements += sent.length;
         for (const st of sent) {
           type Explained = { 'QUERY PLAN': Array<{ Plan: Record<string, number>; 'Execution Time': number }> };
@@ -81,10 +62,7 @@ async function costs(f: Fixture, churches: number[]): Promise<Cost[]> {
     return out;
   } finally {
     await explain.end();
-    await handle.apollo.stop();
-    await deps.close();
-    await database.close();
-    redis.disconnect();
+    await api.close();
   }
 }
 

@@ -524,36 +524,53 @@ export function scenarios(f: Fixture) {
 }
 
 /** SQL statements one request of each query runs (counted in-process, cache off): deterministic. */
-export async function statementsPerRequest(f: Fixture): Promise<Record<string, number>> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: f.dbUrl, CACHE_ENABLED: 'false', REDIS_KEY_PREFIX: `${PREFIX}stmt:` });
+/**
+ * The app in this process over a fixture's database (cache off, statements counted), signed in as
+ * the bench's platform admin: what statementsPerRequest and the capacity run count with.
+ */
+export async function inProcessApi(f: Fixture, keyPrefix: string) {
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: f.dbUrl, CACHE_ENABLED: 'false', REDIS_KEY_PREFIX: keyPrefix });
   const database = createDatabase(f.dbUrl, config.db.pool, log);
   const redis = new Redis(DEFAULTS.redisUrl, { keyPrefix: config.redis.keyPrefix });
   const deps = buildDeps(config, database.db, redis, log, DEFAULTS.redisUrl);
   const handle = await createApp(deps);
   await new Promise<void>((r) => handle.httpServer.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(handle.httpServer.address() as AddressInfo).port}/graphql`;
-  const post = (body: unknown, cookie?: string) =>
+  const send = (body: unknown, cookie?: string) =>
     fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body) });
-  try {
-    const login = await post({ query: `mutation { login(email: "bench@steeple.test", password: "${PASSWORD}") { id } }` });
-    const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
-    const s = scenarios(f);
-    const out: Record<string, number> = {};
-    for (const [name, bodies] of Object.entries(s)) {
-      const ctx = {};
-      database.statements.reset();
-      for (const b of bodies) {
-        const r = (await (await post(b(ctx), cookie)).json()) as { errors?: unknown };
-        if (r.errors) throw new Error(`${name}: ${JSON.stringify(r.errors)}`);
-      }
-      out[name] = database.statements.count;
-    }
-    return out;
-  } finally {
+  const close = async () => {
     await handle.apollo.stop();
     await deps.close();
     await database.close();
     redis.disconnect();
+  };
+  try {
+    const login = await send({ query: `mutation { login(email: "bench@steeple.test", password: "${PASSWORD}") { id } }` });
+    const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+    return { statements: database.statements, post: (body: unknown) => send(body, cookie), close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+export async function statementsPerRequest(f: Fixture): Promise<Record<string, number>> {
+  const api = await inProcessApi(f, `${PREFIX}stmt:`);
+  try {
+    const s = scenarios(f);
+    const out: Record<string, number> = {};
+    for (const [name, bodies] of Object.entries(s)) {
+      const ctx = {};
+      api.statements.reset();
+      for (const b of bodies) {
+        const r = (await (await api.post(b(ctx))).json()) as { errors?: unknown };
+        if (r.errors) throw new Error(`${name}: ${JSON.stringify(r.errors)}`);
+      }
+      out[name] = api.statements.count;
+    }
+    return out;
+  } finally {
+    await api.close();
   }
 }
 

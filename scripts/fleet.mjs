@@ -27,7 +27,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { Buffer } from 'node:buffer';
+import { Redis } from 'ioredis';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -404,56 +404,16 @@ function httpGet(port, urlPath, timeoutMs = 2000) {
   });
 }
 
-/** One Redis command over RESP (enough for PING, INFO, CONFIG GET, CLIENT LIST, DBSIZE). */
-function redisCommand(port, args, timeoutMs = 2000) {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => socket.destroy(new Error('timeout')), timeoutMs);
-    const finish = (err, value) => {
-      clearTimeout(timer);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve(value);
-    };
-    socket.on('error', (e) => finish(e));
-    socket.on('connect', () => socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`));
-    socket.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      const parsed = parseResp(buf, 0);
-      if (parsed) finish(parsed.value instanceof Error ? parsed.value : null, parsed.value);
-    });
-  });
-}
-
-function parseResp(buf, at) {
-  const eol = buf.indexOf('\r\n', at);
-  if (eol < 0) return null;
-  const type = String.fromCharCode(buf[at]);
-  const line = buf.toString('utf8', at + 1, eol);
-  const next = eol + 2;
-  if (type === '+') return { value: line, end: next };
-  if (type === '-') return { value: new Error(line), end: next };
-  if (type === ':') return { value: Number(line), end: next };
-  if (type === '$') {
-    const n = Number(line);
-    if (n < 0) return { value: null, end: next };
-    if (buf.length < next + n + 2) return null;
-    return { value: buf.toString('utf8', next, next + n), end: next + n + 2 };
+/** One Redis command on a fresh connection (ioredis, no retries: a part that does not answer says so at once). */
+async function redisCommand(port, args, timeoutMs = 2000) {
+  const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, commandTimeout: timeoutMs });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    return await r.call(String(args[0]), ...args.slice(1).map(String));
+  } finally {
+    r.disconnect();
   }
-  if (type === '*') {
-    const n = Number(line);
-    const items = [];
-    let pos = next;
-    for (let i = 0; i < n; i++) {
-      const item = parseResp(buf, pos);
-      if (!item) return null;
-      items.push(item.value);
-      pos = item.end;
-    }
-    return { value: items, end: pos };
-  }
-  return { value: new Error(`unexpected reply ${type}`), end: next };
 }
 
 /** One SQL statement through psql (simple protocol, so it works through PgBouncer too); the rows as text. */

@@ -4,6 +4,7 @@ import type postgres from 'postgres';
 import type { Logger } from '../lib/logger.js';
 import { replicaLag, replicaReads } from '../observability/metrics.js';
 import { createDatabase, type Database, type Db } from './client.js';
+import { isDatabaseUnavailable } from './errors.js';
 import * as schema from './schema/index.js';
 
 export interface ReadRoutingOptions {
@@ -19,16 +20,16 @@ export function lsnValue(lsn: string): number {
   return parseInt(hi!, 16) * 2 ** 32 + parseInt(lo!, 16);
 }
 
-/** Errors that say the replica cannot answer now (down, restarting, in conflict with recovery), not that the read is wrong. */
+/**
+ * Errors that say the replica cannot answer now, not that the read is wrong: it is down or
+ * restarting (isDatabaseUnavailable), a statement was cancelled by a conflict with recovery
+ * (40001), or no pool connection came free in time.
+ */
 function replicaUnavailable(e: unknown): boolean {
+  if (isDatabaseUnavailable(e)) return true;
   const err = e as { code?: string; cause?: { code?: string } };
   const code = err?.code ?? err?.cause?.code;
-  return (
-    code === undefined ||
-    /^(ECONN|EPIPE|ETIMEDOUT|EHOSTUNREACH|CONNECT_TIMEOUT|CONNECTION_)/.test(code) ||
-    // admin shutdown, crash shutdown, cannot connect now, conflict with recovery, too many connections
-    ['57P01', '57P02', '57P03', '40001', '53300', 'SERVICE_UNAVAILABLE'].includes(code)
-  );
+  return code === '40001' || code === 'SERVICE_UNAVAILABLE';
 }
 
 /**

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 
 /**
  * Driving the fleet of deploy/ through the same script `npm run fleet` runs (scripts/fleet.mjs),
@@ -248,49 +249,16 @@ export async function metric(port: number, name: string, labels: Record<string, 
   return sum;
 }
 
-/** One Redis command (RESP), enough for CONFIG GET, INFO, SCAN, SET, DBSIZE, EXISTS. */
-export function redisCall(port: number, args: Array<string | number>): Promise<any> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let buf = Buffer.alloc(0);
-    socket.setTimeout(5000, () => socket.destroy(new Error('redis timeout')));
-    socket.on('error', reject);
-    socket.on('connect', () => socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`));
-    socket.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      const r = parseResp(buf, 0);
-      if (!r) return;
-      socket.destroy();
-      if (r.value instanceof Error) reject(r.value);
-      else resolve(r.value);
-    });
-  });
-}
-
-function parseResp(buf: Buffer, at: number): { value: any; end: number } | null {
-  const eol = buf.indexOf('\r\n', at);
-  if (eol < 0) return null;
-  const type = String.fromCharCode(buf[at]!);
-  const line = buf.toString('utf8', at + 1, eol);
-  const next = eol + 2;
-  if (type === '+') return { value: line, end: next };
-  if (type === '-') return { value: new Error(line), end: next };
-  if (type === ':') return { value: Number(line), end: next };
-  if (type === '$') {
-    const n = Number(line);
-    if (n < 0) return { value: null, end: next };
-    return buf.length < next + n + 2 ? null : { value: buf.toString('utf8', next, next + n), end: next + n + 2 };
+/** One Redis command on a fresh connection (ioredis, no retries). */
+export async function redisCall(port: number, args: Array<string | number>): Promise<any> {
+  const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, commandTimeout: 5000 });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    return await r.call(String(args[0]), ...args.slice(1).map(String));
+  } finally {
+    r.disconnect();
   }
-  const n = Number(line);
-  const items: any[] = [];
-  let pos = next;
-  for (let i = 0; i < n; i++) {
-    const item = parseResp(buf, pos);
-    if (!item) return null;
-    items.push(item.value);
-    pos = item.end;
-  }
-  return { value: items, end: pos };
 }
 
 /** Every key matching a pattern on one Redis server (SCAN). */
