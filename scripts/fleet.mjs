@@ -432,7 +432,8 @@ function psql(ctx, port, database, sql, { timeoutMs = 5000, header = false } = {
       clearTimeout(timer);
       reject(e);
     });
-    child.on('exit', (code) => {
+    // 'close', not 'exit': 'exit' can come before the last of stdout has been read (an empty answer)
+    child.on('close', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve(out.trim());
       else reject(new Error(err.trim() || `psql exited with ${code}`));

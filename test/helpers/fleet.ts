@@ -46,7 +46,8 @@ export function fleetCli(stateDir: string, args: string[], timeoutMs: number): P
       output += `\n(test: fleet ${args.join(' ')} killed after ${timeoutMs} ms)`;
       child.kill('SIGKILL');
     }, timeoutMs);
-    child.on('exit', (code) => {
+    // 'close': every byte of the output has been read ('exit' can come first)
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, output });
     });
