@@ -12,6 +12,7 @@ import postgres from 'postgres';
 import { loadConfig } from '../src/config/env.js';
 import { createDatabase } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
+import { createPartition, monthStart } from '../src/db/partitions.js';
 import { seedSynthetic } from '../src/db/seed.js';
 import { createApp } from '../src/http/app.js';
 import { buildDeps } from '../src/http/deps.js';
@@ -52,6 +53,12 @@ export interface BenchOptions {
   only?: string[];
   /** the load tool: wrk when installed (as the outside benchmark), else autocannon */
   tool?: 'wrk' | 'autocannon';
+  /**
+   * message_recipients' months before the current one, as partitions (src/db/partitions.ts): a
+   * table shaped like production's after this many months (statements by recipient id read every
+   * month's index)
+   */
+  recipientMonths: number;
 }
 
 export const DEFAULTS: BenchOptions = {
@@ -67,6 +74,8 @@ export const DEFAULTS: BenchOptions = {
   connections: 64,
   cluster: true,
   postgraphile: true,
+  // RECIPIENT_RETENTION_MONTHS' default
+  recipientMonths: 24,
 };
 
 export const QUICK: Partial<BenchOptions> = { churches: 30, membersPerChurch: 100, recipients: 5_000, smsRecipients: 1_000, durationS: 2, connections: 8, cluster: false };
@@ -116,6 +125,7 @@ export async function setup(o: BenchOptions): Promise<Fixture> {
   await runMigrations(url);
   const sql = postgres(url, { max: 2, onnotice: () => {} });
   try {
+    for (let i = 1; i <= o.recipientMonths; i++) await createPartition((t) => sql.unsafe(t), monthStart(new Date(), -i));
     await seedSynthetic(sql, { churches: o.churches, membersPerChurch: o.membersPerChurch, seed: 42 });
     if (o.bigChurch) await seedSynthetic(sql, { churches: 1, membersPerChurch: o.bigChurch, seed: 43 });
     // the church the SMS drain texts: one phone per member, all eligible
@@ -131,12 +141,12 @@ export async function setup(o: BenchOptions): Promise<Fixture> {
         INSERT INTO messages (church_id, body, audience, status, send_at, encoding, segments, recipient_count, skipped_count, estimated_cost, from_number, completed_at, created_at)
         SELECT c.id, 'History ' || g, '{"everyone":true,"statuses":[],"groupIds":[],"memberIds":[]}', 'completed', now() - (g || ' days')::interval, 'gsm7', 1, 0, 0, 0, '+13125550100', now(), now() - (g || ' days')::interval
         FROM churches c CROSS JOIN generate_series(1, 5) g WHERE c.id <> ${smsChurch.id}
-        RETURNING id, church_id)
-      INSERT INTO message_recipients (church_id, message_id, member_id, phone, status, provider_sid, attempts, sent_at, delivered_at)
+        RETURNING id, church_id, created_at)
+      INSERT INTO message_recipients (church_id, message_id, member_id, phone, status, provider_sid, attempts, sent_at, delivered_at, created_at)
       SELECT x.church_id, x.message_id, x.member_id, x.phone, CASE WHEN x.rn % 20 = 0 THEN 'undelivered' ELSE 'delivered' END::recipient_status,
-             'SMbench' || x.message_id || '_' || x.member_id, 1, now(), now()
+             'SMbench' || x.message_id || '_' || x.member_id, 1, now(), now(), x.created_at
       FROM (
-        SELECT m.church_id, m.id AS message_id, mb.id AS member_id, mb.phone,
+        SELECT m.church_id, m.id AS message_id, m.created_at, mb.id AS member_id, mb.phone,
                row_number() OVER (PARTITION BY m.id ORDER BY mb.id) AS rn
         FROM m JOIN members mb ON mb.church_id = m.church_id AND mb.phone IS NOT NULL AND mb.archived_at IS NULL
       ) x WHERE x.rn <= ${Math.max(1, Math.ceil(o.recipients / (o.churches * 5)))}`;

@@ -25,7 +25,8 @@ import {
 
 /**
  * npm run bench [-- --quick] [--churches N --members M --duration S --connections C --no-cluster --no-postgraphile
- *   --only=Q1,S1,ME,TN,PG,SMS (those scenarios; PG: PostGraphile's, SMS: the drain)]
+ *   --only=Q1,S1,ME,TN,PG,SMS (those scenarios; PG: PostGraphile's, SMS: the drain)
+ *   --recipient-months=N (message_recipients' past monthly partitions, default 24: two years' retention)]
  * Seeds its own database (steeple_bench), measures every scenario against one API process and then
  * the cluster, next to a bare node:http ceiling, and writes bench/results/<date>.md and latest.md.
  */
@@ -130,6 +131,7 @@ if (isMain) {
       'no-cluster': { type: 'boolean' },
       'no-postgraphile': { type: 'boolean' },
       only: { type: 'string' },
+      'recipient-months': { type: 'string' },
     },
   });
   const o: BenchOptions = { ...DEFAULTS, ...(values.quick ? QUICK : {}) };
@@ -140,6 +142,7 @@ if (isMain) {
   if (values['no-cluster']) o.cluster = false;
   if (values['no-postgraphile']) o.postgraphile = false;
   if (values.only) o.only = values.only.split(',').map((k) => k.trim().toUpperCase());
+  if (values['recipient-months']) o.recipientMonths = Number(values['recipient-months']);
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const started = Date.now();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));

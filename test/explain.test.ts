@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedSynthetic } from '../src/db/seed.js';
 import { DirectoryNoCountDocument, DirectoryPageDocument } from './generated/graphql.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { seqScanOn } from './helpers/plans.js';
 
 // Index use is checked on the statements the API really sends (captured with their parameters),
 // on enough seeded rows that PostgreSQL would rather scan than use a useless index.
@@ -45,11 +46,6 @@ async function planOf(doc: Parameters<TestServer['gql']>[0], variables: Record<s
 const PAGE = /FROM members m[\s\S]*ORDER BY/;
 
 /** Whether a plan (JSON text) reads a table with a sequential scan. */
-function seqScanOn(plan: string, table: string): boolean {
-  const walk = (n: Record<string, unknown>): boolean =>
-    (n['Node Type'] === 'Seq Scan' && n['Relation Name'] === table) || ((n.Plans as Record<string, unknown>[] | undefined) ?? []).some(walk);
-  return (JSON.parse(plan) as Array<{ Plan: Record<string, unknown> }>).some((p) => walk(p.Plan));
-}
 
 describe('EXPLAIN on seeded data (40 churches x 500 members, one of 20,000)', () => {
   it('directory page (NAME) reads members_directory_idx, never a sequential scan', async () => {

@@ -16,9 +16,10 @@ async function seedMessage(churchId: number, memberIds: number[]): Promise<numbe
     VALUES (${churchId}, 'loader scope fixture', '{}'::jsonb, 'sending', now(), 'gsm7', 1, 2, 0, 0.0158, '+13125550100')
     RETURNING id`;
   await sql`
-    INSERT INTO message_recipients (church_id, message_id, member_id, phone, status)
-    VALUES (${churchId}, ${row.id}, ${memberIds[0]!}, '+13125550198', 'delivered'),
-           (${churchId}, ${row.id}, ${memberIds[1]!}, '+13125550199', 'queued')`;
+    INSERT INTO message_recipients (church_id, message_id, member_id, phone, status, created_at)
+    SELECT ${churchId}, ${row.id}, v.member_id, v.phone, v.status::recipient_status, m.created_at
+    FROM messages m, (VALUES (${memberIds[0]!}::int, '+13125550198', 'delivered'), (${memberIds[1]!}::int, '+13125550199', 'queued')) v(member_id, phone, status)
+    WHERE m.id = ${row.id}`;
   return row.id;
 }
 

@@ -42,8 +42,9 @@ describe('the outbox sweep', () => {
       VALUES (${c.id}, 'Swept', '{}'::jsonb, 'sending', now(), 'gsm7', 1, 4, 0, 0, '+13125550180') RETURNING id`;
     // queued a while ago: what the sweeper looks at
     const rows = await sql<{ id: number }[]>`
-      INSERT INTO message_recipients (church_id, message_id, member_id, phone, status, updated_at)
-      SELECT church_id, ${m.id}, id, phone, 'queued', now() - interval '1 hour' FROM members WHERE church_id = ${c.id} ORDER BY id RETURNING id`;
+      INSERT INTO message_recipients (church_id, message_id, member_id, phone, status, updated_at, created_at)
+      SELECT church_id, ${m.id}, id, phone, 'queued', now() - interval '1 hour', (SELECT created_at FROM messages WHERE id = ${m.id})
+      FROM members WHERE church_id = ${c.id} ORDER BY id RETURNING id`;
     const [waiting, delayed, finished, missing] = rows.map((r) => r.id).sort((a, b) => a - b) as [number, number, number, number];
     const spec = (recipientId: number, sendAt: Date) => ({ recipientId, messageId: m.id, churchId: c.id, round: 0, sendAt });
 

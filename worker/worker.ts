@@ -20,6 +20,8 @@ import { sweep } from './sweeper.js';
 import { workerProcessName } from '../src/modules/ops/worker-count.js';
 import { systemClock } from '../src/lib/clock.js';
 import { createReconciler, type ReconcileStats } from './reconciler.js';
+import { createPartitionMaintenance } from './partitions.js';
+import type { MaintenanceResult } from '../src/db/partitions.js';
 
 export interface RunningWorker {
   /** finishes active jobs (up to the grace period), then closes every connection */
@@ -28,6 +30,8 @@ export interface RunningWorker {
   sweepNow(): Promise<number>;
   /** asks the provider about texts still SENT now, as the reconciler's timer does (tests) */
   reconcileNow(): Promise<ReconcileStats>;
+  /** message_recipients' months, as the maintenance timer does (worker/partitions.ts; tests); null: another worker's turn */
+  maintainPartitionsNow(now?: Date): Promise<MaintenanceResult | null>;
   workers: Worker[];
   /** this process's name on its BullMQ connections (queueMetrics.workers counts distinct names) */
   name: string;
@@ -126,6 +130,17 @@ export async function startWorker(
     () => void reconcileNow().catch((e) => log.warn({ err: (e as Error).message }, 'reconcile failed')),
     config.sms.reconcile.intervalS * 1000,
   );
+  // message_recipients' months ahead and past the retention: at the start, then on a timer
+  const partitions = createPartitionMaintenance({
+    url: config.db.directUrl ?? urls.db,
+    settings: config.db.partitions,
+    redis: publisher,
+    lockKey: `${config.redis.keyPrefix}partitions:lock`,
+    log,
+  });
+  const maintain = () => void partitions.runOnce().catch((e) => log.warn({ err: (e as Error).message }, 'partition maintenance failed'));
+  maintain();
+  const maintenanceTimer = setInterval(maintain, config.db.partitions.intervalS * 1000);
   // last: everything it announces is running (worker/main.ts handles signals from before the start)
   log.info({ name, queues: registry.queues, provider: provider.name, concurrency: config.sms.concurrency }, 'SMS worker ready');
 
@@ -134,9 +149,11 @@ export async function startWorker(
     name,
     sweepNow,
     reconcileNow,
+    maintainPartitionsNow: (now) => partitions.runOnce(now),
     async close() {
       clearInterval(sweeper);
       clearInterval(reconcileTimer);
+      clearInterval(maintenanceTimer);
       reconciler.stop();
       await Promise.race([
         Promise.all(workers.map((w) => w.close())),
@@ -144,6 +161,7 @@ export async function startWorker(
       ]);
       await sweeping;
       await reconciling?.catch(() => undefined);
+      await partitions.idle();
       await progress.close();
       await queue.close();
       connection.disconnect();

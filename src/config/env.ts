@@ -110,6 +110,11 @@ const schema = z.object({
   SMS_SEND_TIMEOUT_MS: int(10_000, 100, 120_000),
   SMS_LEASE_S: int(30, 1, 3600),
   SMS_SWEEP_INTERVAL_S: int(15, 1, 3600),
+  // message_recipients' monthly partitions (src/db/partitions.ts)
+  RECIPIENT_PARTITIONS_AHEAD: int(3, 1, 24),
+  RECIPIENT_RETENTION_MONTHS: int(24, 0, 1200),
+  RECIPIENT_DETACHED: z.enum(['archive', 'drop']).optional().default('archive'),
+  PARTITION_MAINTENANCE_INTERVAL_S: int(3600, 10, 7 * 86_400),
   // texts SENT whose status callbacks never came: asked about at the provider (worker/reconciler.ts)
   SMS_RECONCILE_AFTER_S: int(600, 1, 7 * 86_400),
   SMS_UNCONFIRMED_AFTER_S: int(72 * 3600, 2, 30 * 86_400),
@@ -170,6 +175,8 @@ export interface Config {
     directUrl: string | undefined;
     /** a streaming replica for directory, search and analytics reads (src/db/replica.ts); unset: none */
     replica: { url: string; maxLagMs: number; pollMs: number } | null;
+    /** message_recipients' monthly partitions: made `ahead` months ahead; detached after `retentionMonths` (0: never) */
+    partitions: PartitionSettings;
     embedded: { dir: string; port: number };
     pool: {
       /** pgbouncer (transaction mode): no named prepared statements, no session settings at connect */
@@ -223,6 +230,14 @@ export interface Config {
   cache: { enabled: boolean; url: string | undefined; timeoutMs: number; l1MaxBytes: number };
 }
 
+export interface PartitionSettings {
+  ahead: number;
+  retentionMonths: number;
+  /** what becomes of a detached month: a table in the `archive` schema, or dropped */
+  detached: 'archive' | 'drop';
+  intervalS: number;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -270,6 +285,12 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
       url: e.DATABASE_URL,
       directUrl: e.DATABASE_DIRECT_URL,
       replica: e.DATABASE_REPLICA_URL ? { url: e.DATABASE_REPLICA_URL, maxLagMs: e.DB_REPLICA_MAX_LAG_MS, pollMs: e.DB_REPLICA_POLL_MS } : null,
+      partitions: {
+        ahead: e.RECIPIENT_PARTITIONS_AHEAD,
+        retentionMonths: e.RECIPIENT_RETENTION_MONTHS,
+        detached: e.RECIPIENT_DETACHED,
+        intervalS: e.PARTITION_MAINTENANCE_INTERVAL_S,
+      },
       embedded: { dir: e.EMBEDDED_PG_DIR, port: e.EMBEDDED_PG_PORT },
       pool: {
         pooler: e.DATABASE_POOLER,

@@ -7,6 +7,7 @@ import {
   jsonb,
   numeric,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   unique,
@@ -44,10 +45,18 @@ export const messages = pgTable(
     fromNumber: text().notNull(),
     cancelledAt: timestamp({ withTimezone: true }),
     completedAt: timestamp({ withTimezone: true }),
+    /**
+     * Written when the month's recipient rows leave message_recipients (src/db/partitions.ts,
+     * retention): what they counted, so the message keeps its delivery figures. Null while the rows
+     * are there. { counts: { queued: n, … }, textsSent: n }
+     */
+    deliverySummary: jsonb(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     unique('messages_church_id_id_key').on(t.churchId, t.id),
+    // the recipients' foreign key: a recipient row is in its message's month (src/db/partitions.ts)
+    unique('messages_church_id_id_created_key').on(t.churchId, t.id, t.createdAt),
     // messages(churchId): newest first
     index('messages_church_created_idx').on(t.churchId, t.id.desc()),
     // analytics: texts sent in a period
@@ -55,10 +64,17 @@ export const messages = pgTable(
   ],
 );
 
+/**
+ * One row per text: partitioned by month of created_at (PARTITION BY RANGE, one partition per UTC
+ * month, made ahead and detached after the retention by src/db/partitions.ts; drizzle/0009). A
+ * recipient's created_at is its message's (the foreign key below holds it to that), so all of a
+ * message's rows are in one partition and a query by message prunes to it. Unique keys include
+ * created_at, as PostgreSQL requires of a partitioned table.
+ */
 export const messageRecipients = pgTable(
   'message_recipients',
   {
-    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    id: integer().generatedAlwaysAsIdentity(),
     churchId: integer().notNull(),
     messageId: integer().notNull(),
     memberId: integer().notNull(),
@@ -95,16 +111,22 @@ export const messageRecipients = pgTable(
     reconcileAt: timestamp({ withTimezone: true }),
     /** how often the reconciler has asked (its backoff doubles with each) */
     reconcileChecks: integer().notNull().default(0),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    /** the message's created_at (the partition key): set from the message when the row is written */
+    createdAt: timestamp({ withTimezone: true }).notNull(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    // one row per (message, member)
-    uniqueIndex('message_recipients_message_member_key').on(t.messageId, t.memberId),
-    // message(id).recipients in id order, and delivery counts (message_id, status)
-    index('message_recipients_message_status_idx').on(t.messageId, t.status),
-    // status callbacks: recipient by provider SID
-    uniqueIndex('message_recipients_sid_key').on(t.providerSid).where(sql`provider_sid IS NOT NULL`),
+    primaryKey({ name: 'message_recipients_pkey', columns: [t.id, t.createdAt] }),
+    // one row per (message, member): created_at is the message's, so this is (message, member)
+    uniqueIndex('message_recipients_message_member_key').on(t.messageId, t.memberId, t.createdAt),
+    // message(id).recipients in id order, and delivery counts (message_id, status); created_at for
+    // the join on the message's month (r.created_at = m.created_at), so the counts stay index-only
+    index('message_recipients_message_status_idx').on(t.messageId, t.status, t.createdAt),
+    // Status callbacks and the reconciler find a recipient by provider SID, and no two rows may hold
+    // one: each month's partition has its own UNIQUE (provider_sid) WHERE provider_sid IS NOT NULL,
+    // message_recipients_sid_key_y2026m12, made with the month (src/db/partitions.ts). Not an index
+    // of this table's: a partitioned table's unique index must hold created_at, which would make a
+    // SID unique per message only.
     // the sweeper: recipients still waiting to be sent
     index('message_recipients_pending_idx').on(t.updatedAt).where(sql`status IN ('queued', 'sending')`),
     // failedSends(churchId): a church's failed texts, newest first
@@ -117,15 +139,15 @@ export const messageRecipients = pgTable(
     // handed to the provider, counted per message by an index-only scan. The status counts come
     // from message_recipients_message_status_idx; only provider_sid is not in that index.
     index('message_recipients_sent_idx')
-      .on(t.messageId)
+      .on(t.messageId, t.createdAt)
       .where(sql`provider_sid IS NOT NULL AND status NOT IN ${statusList(NEVER_HANDED_OVER_STATUSES)}`),
     // the reconciler: SENT recipients never asked about, oldest first, and those due again
     index('message_recipients_reconcile_new_idx').on(t.sentAt).where(sql`status = 'sent' AND reconcile_at IS NULL`),
     index('message_recipients_reconcile_due_idx').on(t.reconcileAt).where(sql`status = 'sent' AND reconcile_at IS NOT NULL`),
     foreignKey({
       name: 'message_recipients_message_same_church_fk',
-      columns: [t.churchId, t.messageId],
-      foreignColumns: [messages.churchId, messages.id],
+      columns: [t.churchId, t.messageId, t.createdAt],
+      foreignColumns: [messages.churchId, messages.id, messages.createdAt],
     }).onDelete('cascade'),
     foreignKey({
       name: 'message_recipients_member_same_church_fk',

@@ -120,31 +120,43 @@ export type MessagingTotals = {
 export async function messagingTotals(db: Queryable, churchId: number, r: DateRange, timeZone: string): Promise<MessagingTotals> {
   const [row] = await db.execute<MessagingTotals>(sql`
     SELECT count(*)::int AS "messages",
-           coalesce(sum(x.recipients), 0)::int AS "recipients",
-           coalesce(sum(y.texts_sent), 0)::int AS "textsSent",
-           coalesce(sum(x.delivered), 0)::int AS "delivered",
-           coalesce(sum(x.failed), 0)::int AS "failed",
-           coalesce(sum(x.unconfirmed), 0)::int AS "unconfirmed",
-           coalesce(sum(y.texts_sent * m.segments), 0)::int AS "segments",
+           coalesce(sum(x.recipients + z.recipients), 0)::int AS "recipients",
+           coalesce(sum(y.texts_sent + z.texts_sent), 0)::int AS "textsSent",
+           coalesce(sum(x.delivered + z.delivered), 0)::int AS "delivered",
+           coalesce(sum(x.failed + z.failed), 0)::int AS "failed",
+           coalesce(sum(x.unconfirmed + z.unconfirmed), 0)::int AS "unconfirmed",
+           coalesce(sum((y.texts_sent + z.texts_sent) * m.segments), 0)::int AS "segments",
            coalesce(sum(m.estimated_cost), 0)::text AS "estimatedCost"
     FROM messages m
+    -- each message's rows are in its own month: r.created_at = m.created_at prunes the partitions
+    -- per message (src/db/partitions.ts)
     CROSS JOIN LATERAL (
       SELECT count(*) FILTER (WHERE r.status <> 'skipped') AS recipients,
              count(*) FILTER (WHERE r.status = 'delivered') AS delivered,
              count(*) FILTER (WHERE r.status IN ${statusList(FAILED_STATUSES)}) AS failed,
              count(*) FILTER (WHERE r.status = 'unconfirmed') AS unconfirmed
       FROM message_recipients r
-      WHERE r.message_id = m.id
+      WHERE r.message_id = m.id AND r.created_at = m.created_at AND m.delivery_summary IS NULL
     ) x
     CROSS JOIN LATERAL (
       -- the predicate of message_recipients_sent_idx, word for word (both from src/delivery/status.ts)
       SELECT count(*) AS texts_sent
       FROM message_recipients r
-      WHERE r.message_id = m.id AND r.provider_sid IS NOT NULL AND r.status NOT IN ${statusList(NEVER_HANDED_OVER_STATUSES)}
+      WHERE r.message_id = m.id AND r.created_at = m.created_at AND m.delivery_summary IS NULL
+        AND r.provider_sid IS NOT NULL AND r.status NOT IN ${statusList(NEVER_HANDED_OVER_STATUSES)}
     ) y
+    -- a message whose month has left the table: the figures written on it then
+    CROSS JOIN LATERAL (
+      SELECT coalesce(sum(e.n) FILTER (WHERE e.k <> 'skipped'), 0) AS recipients,
+             coalesce(sum(e.n) FILTER (WHERE e.k = 'delivered'), 0) AS delivered,
+             coalesce(sum(e.n) FILTER (WHERE e.k IN ${statusList(FAILED_STATUSES)}), 0) AS failed,
+             coalesce(sum(e.n) FILTER (WHERE e.k = 'unconfirmed'), 0) AS unconfirmed,
+             coalesce((m.delivery_summary ->> 'textsSent')::int, 0) AS texts_sent
+      FROM (SELECT key AS k, value::int AS n FROM jsonb_each_text(coalesce(m.delivery_summary -> 'counts', '{}'::jsonb))) e
+    ) z
     WHERE m.church_id = ${churchId}
       AND m.send_at >= (${r.from}::date::timestamp AT TIME ZONE ${timeZone}::text)
       AND m.send_at < ((${r.to}::date + 1)::timestamp AT TIME ZONE ${timeZone}::text)
-      AND (m.cancelled_at IS NULL OR y.texts_sent > 0)`);
+      AND (m.cancelled_at IS NULL OR y.texts_sent + z.texts_sent > 0)`);
   return row!;
 }

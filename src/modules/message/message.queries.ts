@@ -63,16 +63,20 @@ export interface NewRecipient {
   reason: string | null;
 }
 
-/** Writes the outbox rows (in the message's transaction); returns the ids of those to send. */
+/**
+ * Writes the outbox rows in the message's transaction; returns the ids of those to send. Each row's
+ * created_at is the message's (the partition key, src/db/partitions.ts; the foreign key holds it):
+ * now(), the transaction's start, as the message's default was (a Date read back would have lost
+ * the microseconds).
+ */
 export async function insertRecipients(
   db: Queryable,
-  churchId: number,
-  messageId: number,
+  message: Pick<MessageRow, 'id' | 'churchId'>,
   rows: NewRecipient[],
 ): Promise<Array<{ id: number; status: RecipientStatus }>> {
   const out: Array<{ id: number; status: RecipientStatus }> = [];
   for (let i = 0; i < rows.length; i += 2000) {
-    const chunk = rows.slice(i, i + 2000).map((r) => ({ churchId, messageId, ...r }));
+    const chunk = rows.slice(i, i + 2000).map((r) => ({ churchId: message.churchId, messageId: message.id, createdAt: sql`now()`, ...r }));
     out.push(...(await db.insert(messageRecipients).values(chunk).returning({ id: messageRecipients.id, status: messageRecipients.status })));
   }
   return out;
@@ -101,7 +105,10 @@ export async function countMessages(db: Queryable, churchId: number): Promise<nu
   return r?.n ?? 0;
 }
 
-/** Message.recipients: in id order, optionally one status (message_recipients_message_status_idx). */
+/**
+ * Message.recipients: in id order, optionally one status (message_recipients_message_status_idx),
+ * in the message's month only (the partition is pruned: the created_at is the message's).
+ */
 export async function pageRecipients(
   db: Queryable,
   messageId: number,
@@ -115,6 +122,7 @@ export async function pageRecipients(
     .where(
       and(
         eq(messageRecipients.messageId, messageId),
+        sql`${messageRecipients.createdAt} = (SELECT m.created_at FROM messages m WHERE m.id = ${messageId})`,
         status ? eq(messageRecipients.status, status) : undefined,
         afterId ? sql`${messageRecipients.id} > ${afterId}` : undefined,
       ),
@@ -133,7 +141,7 @@ export async function cancelMessage(db: Queryable, id: number): Promise<{ cancel
   if (!m) return null;
   const rows = await db.execute<{ id: number; attempts: number }>(sql`
     UPDATE message_recipients SET status = 'cancelled', reason = 'cancelled', lease_until = NULL, updated_at = now()
-    WHERE message_id = ${id} AND status = 'queued'
+    WHERE message_id = ${id} AND created_at = (SELECT created_at FROM messages WHERE id = ${id}) AND status = 'queued'
     RETURNING id, attempts`);
   return { cancelled: rows.length, jobs: [...rows] };
 }
@@ -158,7 +166,7 @@ export async function recentForMember(db: Queryable, memberIds: readonly number[
     SELECT x.* FROM (
       SELECT r.member_id, r.id AS recipient_id, r.status, r.sent_at, r.delivered_at, m.id AS message_id, m.body, m.created_at,
              row_number() OVER (PARTITION BY r.member_id ORDER BY r.id DESC) AS rn
-      FROM message_recipients r JOIN messages m ON m.id = r.message_id
+      FROM message_recipients r JOIN messages m ON m.id = r.message_id AND m.created_at = r.created_at
       WHERE r.member_id = ANY(${intArray(memberIds)}) AND r.church_id = ANY(${intArray(scope)})
     ) x WHERE x.rn <= ${perMember} ORDER BY x.member_id, x.rn`);
   return rows;

@@ -8,6 +8,7 @@ import { getChurch } from '../church/church.service.js';
 import { Member } from '../member/member.type.js';
 import type { MemberRow } from '../member/member.queries.js';
 import { BadInputError } from '../../lib/errors.js';
+import { DateTime } from '../../graphql/scalars.js';
 import { RecipientsArgs, SendMessageArgs } from './message.input.js';
 import type { MessageRow, RecipientRow } from './message.queries.js';
 import { audienceOf, cancel, getMessage, listMessages, listRecipients, previewMessage, sendMessage } from './message.service.js';
@@ -75,6 +76,17 @@ export class MessageResolver {
   @FieldResolver(() => DeliveryCounts)
   counts(@Ctx() ctx: Context, @Root() m: MessageRow) {
     return ctx.loaders.messageCounts.load(m.id);
+  }
+
+  @FieldResolver(() => DateTime, {
+    nullable: true,
+    description:
+      'When this message\'s recipient rows were archived, after the retention (RECIPIENT_RETENTION_MONTHS): ' +
+      'its counts stay; its recipients are no longer listed. Null while they are.',
+  })
+  recipientsArchivedAt(@Root() m: MessageRow): Date | null {
+    const at = (m.deliverySummary as { archivedAt?: string } | null)?.archivedAt;
+    return at ? new Date(at) : null;
   }
 
   @FieldResolver(() => MessageRecipientConnection)

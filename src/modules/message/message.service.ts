@@ -14,6 +14,8 @@ import { nextSendTime, parseWindow } from './quiet-hours.js';
 import { countsByMessage } from './recipient.queries.js';
 import { segmentsOf } from './segments.js';
 import { invalidateMessaging } from '../../cache/invalidate.js';
+import { insertWithPartition } from '../../db/partitions.js';
+import { sql } from 'drizzle-orm';
 
 export const BODY_MAX = 1600;
 const MAX_GROUPS = 100;
@@ -120,7 +122,7 @@ export async function sendMessage({ scope, args }: { scope: Scope; args: SendMes
   const pl = await plan(scope, args.churchId, args.body, args.audience, args.scheduleAt, args.urgent ?? false);
   if (pl.eligible === 0) throw new BadInputError({ field: 'audience', message: 'nobody in this audience can receive texts' });
   const viewer = requireViewer(scope.auth);
-  const { message, toSend } = await scope.db.transaction(async (tx) => {
+  const write = () => scope.db.transaction(async (tx) => {
     const message = await q.insertMessage(tx, {
       churchId: pl.church.id,
       authorId: viewer.userId,
@@ -137,9 +139,11 @@ export async function sendMessage({ scope, args }: { scope: Scope; args: SendMes
       estimatedCost: String(pl.estimatedCost),
       fromNumber: pl.church.smsFromNumber!,
     });
-    const rows = await q.insertRecipients(tx, pl.church.id, message.id, pl.recipients);
+    const rows = await q.insertRecipients(tx, message, pl.recipients);
     return { message, toSend: rows.filter((r) => r.status === 'queued') };
   });
+  // no partition for this month yet (src/db/partitions.ts): made, and the message written again
+  const { message, toSend } = await insertWithPartition((ddl) => scope.db.execute(sql.raw(ddl)), write);
   const enqueued = await enqueueSms(
     scope.smsQueue,
     toSend.map((r) => ({ recipientId: r.id, messageId: message.id, churchId: message.churchId, round: 0, sendAt: pl.sendAt })),

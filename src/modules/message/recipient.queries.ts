@@ -426,37 +426,45 @@ export function emptyCounts(): DeliveryCounts {
   return { queued: 0, sending: 0, sent: 0, delivered: 0, undelivered: 0, failed: 0, skipped: 0, cancelled: 0, unconfirmed: 0, total: 0 };
 }
 
-/** Delivery counts of several messages in one statement (message_recipients_message_status_idx). */
+/** Delivery counts of several messages in one statement (deliveryCounts); an id not found has zeros. */
 export async function countsByMessage(db: Queryable, messageIds: readonly number[]): Promise<Map<number, DeliveryCounts>> {
-  const rows = await db.execute<{ message_id: number; status: RecipientStatus; n: number }>(sql`
-    SELECT message_id, status, count(*)::int AS n FROM message_recipients
-    WHERE message_id = ANY(${intArray(messageIds)}) GROUP BY message_id, status`);
-  const out = new Map<number, DeliveryCounts>(messageIds.map((id) => [id, emptyCounts()]));
-  for (const r of rows) {
-    const c = out.get(r.message_id)!;
-    c[r.status] = r.n;
-    c.total += r.n;
-  }
+  const out = await deliveryCounts(db, messageIds, null);
+  for (const id of messageIds) if (!out.has(id)) out.set(id, emptyCounts());
   return out;
 }
 
 /**
  * Delivery counts of several messages, only of messages in `churchIds` (the loader's scope): a
  * message of another church has no entry at all, one of the scope without recipients has zeros.
- * One statement (messages PK, then message_recipients_message_status_idx).
  */
 export async function countsByMessageInChurches(
   db: Queryable,
   messageIds: readonly number[],
   churchIds: readonly number[],
 ): Promise<Map<number, DeliveryCounts>> {
+  if (!churchIds.length) return new Map();
+  return deliveryCounts(db, messageIds, churchIds);
+}
+
+/**
+ * One statement: messages by primary key, then each one's rows in its own month only
+ * (r.created_at = m.created_at: the partition is pruned per message at run time) by
+ * message_recipients_message_status_idx; a message whose month has left the table
+ * (src/db/partitions.ts) answers from the figures written on it then.
+ */
+async function deliveryCounts(db: Queryable, messageIds: readonly number[], churchIds: readonly number[] | null): Promise<Map<number, DeliveryCounts>> {
   const out = new Map<number, DeliveryCounts>();
-  if (!messageIds.length || !churchIds.length) return out;
+  if (!messageIds.length) return out;
+  const inScope = churchIds ? sql`AND m.church_id = ANY(${intArray(churchIds)})` : sql``;
   const rows = await db.execute<{ message_id: number; status: RecipientStatus | null; n: number }>(sql`
     SELECT m.id AS message_id, r.status, count(r.id)::int AS n
-    FROM messages m LEFT JOIN message_recipients r ON r.message_id = m.id AND r.church_id = m.church_id
-    WHERE m.id = ANY(${intArray(messageIds)}) AND m.church_id = ANY(${intArray(churchIds)})
-    GROUP BY m.id, r.status`);
+    FROM messages m LEFT JOIN message_recipients r ON r.message_id = m.id AND r.created_at = m.created_at AND r.church_id = m.church_id
+    WHERE m.id = ANY(${intArray(messageIds)}) ${inScope} AND m.delivery_summary IS NULL
+    GROUP BY m.id, r.status
+    UNION ALL
+    SELECT m.id, s.key::recipient_status, s.value::int
+    FROM messages m CROSS JOIN LATERAL jsonb_each_text(m.delivery_summary -> 'counts') s
+    WHERE m.id = ANY(${intArray(messageIds)}) ${inScope} AND m.delivery_summary IS NOT NULL`);
   for (const r of rows) {
     let c = out.get(r.message_id);
     if (!c) out.set(r.message_id, (c = emptyCounts()));
@@ -476,7 +484,8 @@ export async function countsByMessageInChurches(
 export async function settleMessages(db: Queryable, messageIds: readonly number[]): Promise<void> {
   await db.execute(sql`
     WITH s AS (
-      SELECT m.id, EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.status IN ${statusList(OPEN_STATUSES)}) AS open
+      SELECT m.id, EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.created_at = m.created_at
+                           AND r.status IN ${statusList(OPEN_STATUSES)}) AS open
       FROM messages m
       WHERE m.id = ANY(${intArray(messageIds)}) AND m.status IN ('scheduled', 'sending', 'completed') AND m.send_at <= now()
     )
