@@ -15,6 +15,7 @@ import {
   partitionName,
 } from '../src/db/partitions.js';
 import { createLogger } from '../src/lib/logger.js';
+import { claimRecipients, markSentMany } from '../src/modules/message/recipient.queries.js';
 import { createPartitionMaintenance } from '../worker/partitions.js';
 import { adminSql, dbUrl } from './helpers/db.js';
 import { seedChurch, type SeededChurch } from './helpers/factories.js';
@@ -184,6 +185,46 @@ describe('partitions at work', () => {
     );
     expect(executed(counts)).toEqual([month]);
     expect((await listPartitions(sql())).length).toBeGreaterThan(4);
+  });
+
+  it('the worker’s claims and records name the message, and read its month only', async () => {
+    const r = await s.gql<any>(SEND, { c: String(church.churchId), a: { everyone: true } }, s.adminHeaders);
+    const messageId = Number(r.data.sendMessage.id);
+    const ids = (await sql()<Array<{ id: number }>>`SELECT id FROM message_recipients WHERE message_id = ${messageId} ORDER BY id`).map((x) => x.id);
+    expect(ids.length).toBeGreaterThan(2);
+    const month = partitionName(monthStart(new Date()));
+    const executedIn = async (run: (db: typeof s.database.db) => Promise<unknown>, marker: RegExp) => {
+      s.database.statements.reset();
+      await run(s.database.db);
+      const stmt = s.database.statements.recent.find((q) => marker.test(q.query));
+      expect(stmt, 'statement not captured').toBeDefined();
+      // EXPLAIN ANALYZE runs it: in a transaction that is rolled back
+      let plan = '';
+      await sql()
+        .begin(async (tx) => {
+          plan = JSON.stringify((await tx.unsafe(`EXPLAIN (ANALYZE, FORMAT JSON) ${stmt!.query}`, stmt!.params as never[]))[0]!['QUERY PLAN']);
+          throw new Error('rollback');
+        })
+        .catch((e: Error) => {
+          if (e.message !== 'rollback') throw e;
+        });
+      const out = new Set<string>();
+      const walk = (n: Record<string, unknown>) => {
+        // the partitions read (the UPDATE's own node names the parent)
+        if (n['Node Type'] !== 'ModifyTable' && parentName(n['Relation Name']) === 'message_recipients' && Number(n['Actual Loops']) > 0) out.add(String(n['Relation Name']));
+        for (const c of (n.Plans as Array<Record<string, unknown>>) ?? []) walk(c);
+      };
+      for (const root of JSON.parse(plan) as Array<{ Plan: Record<string, unknown> }>) walk(root.Plan);
+      return [...out];
+    };
+    expect((await listPartitions(sql())).length).toBeGreaterThan(4);
+    expect(await executedIn((db) => claimRecipients(db, ids, 30, messageId), /WITH prev AS/)).toEqual([month]);
+    // (the first run above claimed them all for real: they are being sent)
+    const [{ status }] = await sql()<[{ status: string }]>`SELECT status::text FROM message_recipients WHERE id = ${ids[2]!}`;
+    expect(status).toBe('sending');
+    expect(
+      await executedIn((db) => markSentMany(db, [{ id: ids[2]!, messageId, sid: `SMmonth${ids[2]}`, providerStatus: 'queued' }]), /provider_sid = v\.sid/),
+    ).toEqual([month]);
   });
 
   it('past the retention a month is detached: its messages keep their counts, the rows go to archive (or are dropped)', async () => {

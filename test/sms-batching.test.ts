@@ -144,9 +144,9 @@ describe('Batcher', () => {
 
 describe('claims: one statement for many, a lease per row', () => {
   it('50 concurrent claims are one statement, and each job gets its own row', async () => {
-    const { ids } = await outbox(50);
+    const { ids, messageId } = await outbox(50);
     const writes = recipientWrites(db.db, 30);
-    const { result, statements } = await counted(() => Promise.all(ids.map((id) => writes.claims.load(id))));
+    const { result, statements } = await counted(() => Promise.all(ids.map((id) => writes.claims.load({ id, messageId }))));
     expect(statements).toBe(1);
     expect(result.map((c) => c?.id)).toEqual(ids);
     expect(result.every((c) => c!.attempts === 1 && c!.previousStatus === 'queued' && c!.body === 'Batched')).toBe(true);
@@ -154,7 +154,7 @@ describe('claims: one statement for many, a lease per row', () => {
   });
 
   it('a row claimed by another worker, and one another transaction holds, give null for those alone', async () => {
-    const { ids } = await outbox(10);
+    const { ids, messageId } = await outbox(10);
     const [taken, held] = [ids[2]!, ids[7]!];
     expect(await claimRecipient(s.database.db, taken, 30)).not.toBeNull(); // another worker's lease
     let release!: () => void;
@@ -168,7 +168,7 @@ describe('claims: one statement for many, a lease per row', () => {
     await isLocked;
     try {
       const writes = recipientWrites(db.db, 30);
-      const { result, statements } = await counted(() => Promise.all(ids.map((id) => writes.claims.load(id))));
+      const { result, statements } = await counted(() => Promise.all(ids.map((id) => writes.claims.load({ id, messageId }))));
       expect(statements).toBe(1);
       expect(result.map((c, i) => (c ? ids[i] : null))).toEqual(ids.map((id) => (id === taken || id === held ? null : id)));
     } finally {
@@ -180,9 +180,9 @@ describe('claims: one statement for many, a lease per row', () => {
   });
 
   it('the same recipient twice at once (two rounds’ jobs): one claim, the other gets null', async () => {
-    const { ids } = await outbox(1);
+    const { ids, messageId } = await outbox(1);
     const writes = recipientWrites(db.db, 30);
-    const { result, statements } = await counted(() => Promise.all([writes.claims.load(ids[0]!), writes.claims.load(ids[0]!)]));
+    const { result, statements } = await counted(() => Promise.all([writes.claims.load({ id: ids[0]!, messageId }), writes.claims.load({ id: ids[0]!, messageId })]));
     expect(result.filter(Boolean)).toHaveLength(1);
     expect(statements).toBe(2);
     const [row] = await s.database.sql<[{ attempts: number }]>`SELECT attempts FROM message_recipients WHERE id = ${ids[0]!}`;
@@ -192,21 +192,21 @@ describe('claims: one statement for many, a lease per row', () => {
 
 describe('records of accepted texts', () => {
   it('one statement; a row no longer held records nothing; a provider id already on another row fails that record alone', async () => {
-    const { ids } = await outbox(6);
+    const { ids, messageId } = await outbox(6);
     const writes = recipientWrites(db.db, 30);
-    await Promise.all(ids.map((id) => writes.claims.load(id)));
+    await Promise.all(ids.map((id) => writes.claims.load({ id, messageId })));
     // another actor ended the fourth (an operator's cancel, a failure): the record must not revive it
     await s.database.sql`UPDATE message_recipients SET status = 'failed' WHERE id = ${ids[3]!}`;
-    const first = await counted(() => Promise.all(ids.slice(0, 5).map((id) => writes.sent.load({ id, sid: `SMbatch${id}`, providerStatus: 'queued' }))));
+    const first = await counted(() => Promise.all(ids.slice(0, 5).map((id) => writes.sent.load({ id, messageId, sid: `SMbatch${id}`, providerStatus: 'queued' }))));
     expect(first.statements).toBe(1);
     expect(first.result).toEqual([true, true, true, false, true]);
 
     // the last one's provider id is already another row's (a unique violation): the batch runs
     // again row by row, and only that record fails
-    const { ids: more } = await outbox(4);
-    await Promise.all(more.map((id) => writes.claims.load(id)));
+    const { ids: more, messageId: moreMessage } = await outbox(4);
+    await Promise.all(more.map((id) => writes.claims.load({ id, messageId: moreMessage })));
     const clash = await counted(() =>
-      Promise.allSettled(more.map((id, i) => writes.sent.load({ id, sid: i === 3 ? `SMbatch${ids[0]!}` : `SMmore${id}`, providerStatus: 'queued' }))),
+      Promise.allSettled(more.map((id, i) => writes.sent.load({ id, messageId: moreMessage, sid: i === 3 ? `SMbatch${ids[0]!}` : `SMmore${id}`, providerStatus: 'queued' }))),
     );
     expect(clash.result.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
     expect(clash.statements).toBe(1 + 4);
@@ -314,7 +314,7 @@ describe('EXPLAIN: the batched statements probe the primary key', () => {
       SELECT ${churchId}, m.id, p.id, p.phone, 'delivered', 'SMk' || m.id || '_' || p.id, 1, now(), now(), m.created_at
       FROM (SELECT id, created_at FROM messages WHERE body LIKE 'History %') m CROSS JOIN LATERAL (SELECT id, phone FROM members WHERE church_id = ${churchId} ORDER BY id LIMIT 50) p`;
     await sql`VACUUM ANALYZE message_recipients`;
-    const { ids } = await outbox(5000, 'Big send');
+    const { ids, messageId } = await outbox(5000, 'Big send');
     const some = ids.slice(100, 140);
 
     const plans: Record<string, string> = {};
@@ -327,9 +327,9 @@ describe('EXPLAIN: the batched statements probe the primary key', () => {
       plans[name] = JSON.stringify(rows[0]!['QUERY PLAN']);
     };
     const writes = recipientWrites(db.db, 30);
-    await capture('claim', /WITH prev AS/, () => Promise.all(some.map((id) => writes.claims.load(id))));
+    await capture('claim', /WITH prev AS/, () => Promise.all(some.map((id) => writes.claims.load({ id, messageId }))));
     await capture('record', /provider_sid = v\.sid, provider_status = v\.word/, () =>
-      Promise.all(some.map((id) => writes.sent.load({ id, sid: `SMbig${id}`, providerStatus: 'queued' }))),
+      Promise.all(some.map((id) => writes.sent.load({ id, messageId, sid: `SMbig${id}`, providerStatus: 'queued' }))),
     );
     await capture('report', /jsonb_to_recordset[\s\S]*rid int/, () =>
       applyProviderStatuses(

@@ -167,7 +167,15 @@ describe('the callback URL', () => {
     expect(parseCallbackTag(Object.fromEntries(url.searchParams))).toEqual(tag);
     expect(parseCallbackTag({})).toBeUndefined();
     expect(parseCallbackTag({ rid: '12', n: '3' })).toEqual({ recipientId: 12, attempt: 3, episode: null });
-    for (const q of [{ rid: 'x', n: '1' }, { rid: '1' }, { rid: '1', n: '1', e: '1.5' }, { rid: ['1', '2'], n: '1' }, { rid: '99999999999', n: '1' }, { rid: '0', n: '1' }]) {
+    // with the message (its month of message_recipients): ?m=
+    const withMessage = { recipientId: 12, messageId: 7, attempt: 3, episode: '1796156461936314' };
+    const url2 = new URL(callbackUrl('https://api.example.org/webhooks/twilio/status', withMessage));
+    expect(url2.searchParams.get('m')).toBe('7');
+    expect(parseCallbackTag(Object.fromEntries(url2.searchParams))).toEqual(withMessage);
+    for (const q of [
+      { rid: 'x', n: '1' }, { rid: '1' }, { rid: '1', n: '1', e: '1.5' }, { rid: ['1', '2'], n: '1' }, { rid: '99999999999', n: '1' }, { rid: '0', n: '1' },
+      { rid: '1', n: '1', m: '0' }, { rid: '1', n: '1', m: 'x' }, { rid: '1', n: '1', m: '99999999999' }, { m: '5' },
+    ]) {
       expect(parseCallbackTag(q), JSON.stringify(q)).toBe('invalid');
     }
   });

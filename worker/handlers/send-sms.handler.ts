@@ -37,10 +37,11 @@ export interface SendSmsDeps {
  */
 export function createSendSmsHandler(d: SendSmsDeps) {
   const writes = recipientWrites(d.db, d.leaseS);
-  const markSent = (id: number, sid: string, providerStatus: string) => writes.sent.load({ id, sid, providerStatus });
+  // a record names the recipient's message (its month: recipientWrites)
+  const markSentOf = (messageId: number) => (id: number, sid: string, providerStatus: string) => writes.sent.load({ id, messageId, sid, providerStatus });
   return async (job: Job, token?: string): Promise<string> => {
     const p = sendSmsJob.payload.parse(job.data);
-    const claim = await writes.claims.load(p.recipientId);
+    const claim = await writes.claims.load({ id: p.recipientId, messageId: p.messageId });
     if (!claim) {
       const st = await r.recipientState(d.db, p.recipientId);
       if (st?.status === 'sending' && !st.cancelled && st.leaseUntil && st.leaseUntil.getTime() > Date.now()) {
@@ -51,6 +52,7 @@ export function createSendSmsHandler(d: SendSmsDeps) {
       return `nothing to do (${st?.status ?? 'gone'})`;
     }
     d.progress.touch(claim.messageId);
+    const markSent = markSentOf(claim.messageId);
     if (claim.optedOut) {
       await r.markSkipped(d.db, claim.id, 'opted_out');
       return 'skipped: opted out since the message was written';
@@ -79,7 +81,7 @@ export function createSendSmsHandler(d: SendSmsDeps) {
     try {
       // the report names the recipient, attempt and episode: a status that arrives before the
       // provider id is recorded (it can) still finds its row
-      const tag: CallbackTag = { recipientId: claim.id, attempt: claim.attempts, episode: claim.episode };
+      const tag: CallbackTag = { recipientId: claim.id, messageId: claim.messageId, attempt: claim.attempts, episode: claim.episode };
       const statusCallback = d.statusCallback && callbackUrl(d.statusCallback, tag);
       const sent = await d.provider.send({ to: claim.phone, from: claim.fromNumber, body: claim.body, statusCallback, tag });
       await markSent(claim.id, sent.sid, sent.status);
@@ -154,20 +156,38 @@ async function applyKnownStatus(d: SendSmsDeps, sid: string, providerStatus: str
  */
 export function recipientWrites(db: Db, leaseS: number) {
   return {
-    claims: new Batcher<number, r.ClaimedRecipient | null>(
-      async (ids) => {
-        const claimed = await r.claimRecipients(db, ids, leaseS);
-        return ids.map((id) => claimed.get(id) ?? null);
+    // one statement per message among the batch's (usually one: a send's jobs), each reading only
+    // its message's month of message_recipients (src/db/partitions.ts)
+    claims: new Batcher<{ id: number; messageId: number }, r.ClaimedRecipient | null>(
+      async (keys) => {
+        const claimed = new Map<number, r.ClaimedRecipient>();
+        await Promise.all(
+          [...byMessage(keys)].map(async ([messageId, ks]) => {
+            for (const [id, c] of await r.claimRecipients(db, ks.map((k) => k.id), leaseS, messageId)) claimed.set(id, c);
+          }),
+        );
+        return keys.map((k) => claimed.get(k.id) ?? null);
       },
-      { keys: (id) => [id] },
+      { keys: (k) => [k.id] },
     ),
-    sent: new Batcher<r.SentRecord, boolean>(
+    sent: new Batcher<r.SentRecord & { messageId: number }, boolean>(
       async (records) => {
-        const recorded = await r.markSentMany(db, records);
+        const recorded = new Set<number>();
+        await Promise.all([...byMessage(records)].map(async ([, rs]) => (await r.markSentMany(db, rs)).forEach((id) => recorded.add(id))));
         return records.map((s) => recorded.has(s.id));
       },
       // a provider id already on another row (a unique violation) fails that record alone
       { keys: (s) => [s.id, s.sid], retryAlone: rowLevelSqlError },
     ),
   };
+}
+
+function byMessage<T extends { messageId: number }>(items: readonly T[]): Map<number, T[]> {
+  const out = new Map<number, T[]>();
+  for (const it of items) {
+    const list = out.get(it.messageId);
+    if (list) list.push(it);
+    else out.set(it.messageId, [it]);
+  }
+  return out;
 }

@@ -82,20 +82,30 @@ type ClaimRow = {
 const statusIs = (s: RecipientStatus, column = 'r.status') => sql.raw(`${column}::text = '${s}'`);
 
 /**
+ * `messageId`'s month only: r.created_at = its message's created_at, a scalar PostgreSQL prunes the
+ * other months' partitions with at run time (src/db/partitions.ts). Without a message, every month's
+ * index is probed for the ids.
+ */
+function monthOf(messageId: number | undefined, column = 'r.created_at') {
+  return messageId === undefined ? sql`` : sql`AND ${sql.raw(column)} = (SELECT m0.created_at FROM messages m0 WHERE m0.id = ${messageId})`;
+}
+
+/**
  * Takes recipients for sending, each only if queued, or stuck in sending past its lease, and its
  * message is not cancelled; a row another transaction holds is skipped (someone else is on it).
  * The lease keeps every other worker off a claimed row while the provider is called. One
  * statement for many (worker/handlers/send-sms.handler.ts batches concurrent jobs' claims); the result has an
- * entry for each id claimed, none for the others.
+ * entry for each id claimed, none for the others. With `messageId` (all the ids are its recipients:
+ * the worker's jobs say whose), only that message's month is read (monthOf).
  */
-export async function claimRecipients(db: Queryable, ids: readonly number[], leaseS: number): Promise<Map<number, ClaimedRecipient>> {
+export async function claimRecipients(db: Queryable, ids: readonly number[], leaseS: number, messageId?: number): Promise<Map<number, ClaimedRecipient>> {
   const out = new Map<number, ClaimedRecipient>();
   if (!ids.length) return out;
   const rows = await db.execute<ClaimRow>(sql`
     WITH prev AS (
       SELECT r.id, r.status FROM message_recipients r
       JOIN messages m ON m.id = r.message_id AND m.cancelled_at IS NULL
-      WHERE r.id = ANY(${intArray(ids)}) AND (${statusIs('queued')} OR (${statusIs('sending')} AND r.lease_until < now()))
+      WHERE r.id = ANY(${intArray(ids)}) ${monthOf(messageId)} AND (${statusIs('queued')} OR (${statusIs('sending')} AND r.lease_until < now()))
       FOR UPDATE OF r SKIP LOCKED
     )
     UPDATE message_recipients r SET
@@ -108,7 +118,7 @@ export async function claimRecipients(db: Queryable, ids: readonly number[], lea
                                   ELSE r.provider_check_since END,
       updated_at = now()
     FROM prev, messages m, churches c
-    WHERE r.id = prev.id AND m.id = r.message_id AND c.id = r.church_id
+    WHERE r.id = prev.id ${monthOf(messageId)} AND m.id = r.message_id AND c.id = r.church_id
     RETURNING r.id, r.message_id, r.church_id, r.member_id, r.phone, r.attempts, prev.status AS previous_status, r.provider_check_since,
               r.sending_at, (extract(epoch FROM r.sending_at) * 1000000)::bigint::text AS episode, m.body, m.from_number, m.urgent, c.time_zone,
               ${phoneOptedOutSql(sql.raw('r.church_id'), sql.raw('r.phone'))} AS opted_out`);
@@ -164,6 +174,8 @@ export interface SentRecord {
   id: number;
   sid: string;
   providerStatus: string;
+  /** the recipient's message: with all records of one message, only its month is read (monthOf) */
+  messageId?: number;
 }
 
 /**
@@ -171,13 +183,15 @@ export interface SentRecord {
  * being sent (held by us). One statement for many; returns the ids recorded.
  */
 export async function markSentMany(db: Queryable, sent: readonly SentRecord[]): Promise<Set<number>> {
+  const messageId = sent[0]?.messageId;
+  const oneMessage = messageId !== undefined && sent.every((s) => s.messageId === messageId) ? messageId : undefined;
   if (!sent.length) return new Set();
   const list = JSON.stringify(sent.map((s) => ({ id: s.id, sid: s.sid, word: s.providerStatus })));
   const rows = await db.execute<{ id: number }>(sql`
     UPDATE message_recipients r SET status = 'sent', provider_sid = v.sid, provider_status = v.word,
       sent_at = now(), lease_until = NULL, error_code = NULL, error_message = NULL, provider_check_since = NULL, updated_at = now()
     FROM jsonb_to_recordset(${list}::jsonb) AS v(id int, sid text, word text)
-    WHERE r.id = ANY(${intArray(sent.map((s) => s.id))}) AND r.id = v.id AND ${statusIs('sending')}
+    WHERE r.id = ANY(${intArray(sent.map((s) => s.id))}) ${monthOf(oneMessage)} AND r.id = v.id AND ${statusIs('sending')}
     RETURNING r.id`);
   return new Set(rows.map((r) => r.id));
 }
@@ -293,8 +307,16 @@ export async function applyProviderStatuses(db: Queryable, reports: readonly Sta
   const tagged = reports.map((r, i) => ({ r, i })).filter((x) => x.r.tag);
   // without a tag (the reconciler, texts sent before tags): by the provider id alone, rare, one each
   const untagged = reports.map((r, i) => ({ r, i })).filter((x) => !x.r.tag);
+  // by message: each statement reads its message's month only (monthOf); tags without one, all
+  const byMessage = new Map<number | undefined, Array<{ r: StatusReport; i: number }>>();
+  for (const t of tagged) {
+    const k = t.r.tag!.messageId;
+    const list = byMessage.get(k);
+    if (list) list.push(t);
+    else byMessage.set(k, [t]);
+  }
   await Promise.all([
-    tagged.length ? applyTagged(db, tagged, out) : null,
+    ...[...byMessage].map(([messageId, items]) => applyTagged(db, items, out, messageId)),
     ...untagged.map(async ({ r, i }) => (out[i] = await applyBySid(db, r))),
   ]);
   return out;
@@ -327,7 +349,7 @@ const REPORT_SET = sql.raw(`
       provider_check_since = NULL,
       updated_at = now()`);
 
-async function applyTagged(db: Queryable, items: Array<{ r: StatusReport; i: number }>, out: Array<StatusUpdate | null>): Promise<void> {
+async function applyTagged(db: Queryable, items: Array<{ r: StatusReport; i: number }>, out: Array<StatusUpdate | null>, messageId: number | undefined): Promise<void> {
   const list = JSON.stringify(
     items.map(({ r, i }) => ({
       i,
@@ -345,7 +367,7 @@ async function applyTagged(db: Queryable, items: Array<{ r: StatusReport; i: num
   const rows = await db.execute<UpdatedRow & { i: number }>(sql`
     UPDATE message_recipients r SET ${REPORT_SET}
     FROM jsonb_to_recordset(${list}::jsonb) AS v(i int, rid int, attempt int, episode bigint, sid text, status text, word text, code text)
-    WHERE r.id = ANY(${intArray(items.map(({ r }) => r.tag!.recipientId))}) AND r.id = v.rid
+    WHERE r.id = ANY(${intArray(items.map(({ r }) => r.tag!.recipientId))}) ${monthOf(messageId)} AND r.id = v.rid
       AND (r.provider_sid = v.sid
         OR (r.provider_sid IS NULL AND r.status = 'sending' AND r.attempts >= v.attempt
             AND CASE WHEN v.episode IS NOT NULL THEN (extract(epoch FROM r.sending_at) * 1000000)::bigint = v.episode
