@@ -11,7 +11,7 @@ import { Batcher, rowLevelSqlError } from '../src/lib/batcher.js';
 import { createLogger } from '../src/lib/logger.js';
 import { batchedStatusWriter } from '../src/modules/message/delivery.service.js';
 import { parseWindow } from '../src/modules/message/quiet-hours.js';
-import { applyProviderStatuses, claimRecipient, type StatusReport } from '../src/modules/message/recipient.queries.js';
+import { applyProviderStatuses, claimRecipient, messageMonth, type StatusReport } from '../src/modules/message/recipient.queries.js';
 import { ProgressPublisher } from '../src/realtime/publisher.js';
 import { createSendSmsHandler, recipientWrites } from '../worker/handlers/send-sms.handler.js';
 import { createLogProvider } from '../worker/sms/log.js';
@@ -53,6 +53,9 @@ async function outbox(n: number, body = 'Batched'): Promise<{ messageId: number;
     SELECT church_id, ${m.id}, id, phone, 'queued', (SELECT created_at FROM messages WHERE id = ${m.id}) FROM members
     WHERE church_id = ${churchId} AND last_name IN (SELECT 'Person ' || i FROM generate_series(${first + 1}::int, ${first + n}::int) i)
     ORDER BY id RETURNING id`;
+  // a worker looks up a message's month once (messageMonth), before its first claim of it; the
+  // statements counted below are the batches'
+  expect(await messageMonth(s.database.db, m.id)).toBeInstanceOf(Date);
   return { messageId: m.id, ids: rows.map((r) => r.id).sort((a, b) => a - b) };
 }
 

@@ -5,6 +5,7 @@ import { intArray } from '../../db/sql.js';
 import type { CallbackTag } from '../../sms/callback-tag.js';
 import { FINAL_STATUSES, OPEN_STATUSES, rankSql, statusList } from '../../delivery/status.js';
 import { phoneOptedOutSql } from '../member/consent.queries.js';
+import { monthStart } from '../../db/partitions.js';
 
 /**
  * The recipient state machine, shared by the worker (sending) and the API (status callbacks,
@@ -81,14 +82,52 @@ type ClaimRow = {
  */
 const statusIs = (s: RecipientStatus, column = 'r.status') => sql.raw(`${column}::text = '${s}'`);
 
+/** Messages' months (UTC month start of created_at, which never changes), remembered per process. */
+const MONTHS = new Map<number, Date>();
+const MONTHS_KEPT = 10_000;
+
 /**
- * `messageId`'s month only: r.created_at = its message's created_at, a scalar PostgreSQL prunes the
- * other months' partitions with at run time (src/db/partitions.ts). Without a message, every month's
- * index is probed for the ids.
+ * The month of message_recipients a message's rows are in (src/db/partitions.ts): one lookup per
+ * message per process (a send of 10,000 looks once), then from memory. Undefined: no such message.
  */
-function monthOf(messageId: number | undefined, column = 'r.created_at') {
-  return messageId === undefined ? sql`` : sql`AND ${sql.raw(column)} = (SELECT m0.created_at FROM messages m0 WHERE m0.id = ${messageId})`;
+export async function messageMonth(db: Queryable, messageId: number): Promise<Date | undefined> {
+  const known = MONTHS.get(messageId);
+  if (known) return known;
+  const [row] = await db.execute<{ month: string }>(
+    sql`SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month FROM messages WHERE id = ${messageId}`,
+  );
+  if (!row) return undefined;
+  const month = new Date(`${row.month}-01T00:00:00Z`);
+  if (MONTHS.size >= MONTHS_KEPT) MONTHS.delete(MONTHS.keys().next().value!);
+  MONTHS.set(messageId, month);
+  return month;
 }
+
+/**
+ * That month only: a created_at range given as parameters, so PostgreSQL prunes the other months'
+ * partitions before it runs the statement (before it even opens them). Without a month, every
+ * month's index is probed for the ids.
+ */
+function monthOf(month: Date | undefined) {
+  if (!month) return sql``;
+  return sql`AND r.created_at >= ${month.toISOString()}::timestamptz AND r.created_at < ${monthStart(month, 1).toISOString()}::timestamptz`;
+}
+
+/**
+ * The months of these messages as one created_at range (the first's start to the last's end), as
+ * parameters: PostgreSQL prunes the months outside it before it opens them. Empty when a message is
+ * not found (then nothing is pruned).
+ */
+async function monthsRange(db: Queryable, messageIds: readonly number[], column = 'r.created_at') {
+  const months = await Promise.all(messageIds.map((id) => messageMonth(db, id)));
+  if (!months.length || months.some((m) => m === undefined)) return sql``;
+  const times = (months as Date[]).map((m) => m.getTime());
+  const from = new Date(Math.min(...times));
+  const to = monthStart(new Date(Math.max(...times)), 1);
+  return sql`AND ${sql.raw(column)} >= ${from.toISOString()}::timestamptz AND ${sql.raw(column)} < ${to.toISOString()}::timestamptz`;
+}
+
+const monthOfMessage = async (db: Queryable, messageId: number | undefined) => (messageId === undefined ? undefined : messageMonth(db, messageId));
 
 /**
  * Takes recipients for sending, each only if queued, or stuck in sending past its lease, and its
@@ -101,11 +140,12 @@ function monthOf(messageId: number | undefined, column = 'r.created_at') {
 export async function claimRecipients(db: Queryable, ids: readonly number[], leaseS: number, messageId?: number): Promise<Map<number, ClaimedRecipient>> {
   const out = new Map<number, ClaimedRecipient>();
   if (!ids.length) return out;
+  const month = await monthOfMessage(db, messageId);
   const rows = await db.execute<ClaimRow>(sql`
     WITH prev AS (
       SELECT r.id, r.status FROM message_recipients r
       JOIN messages m ON m.id = r.message_id AND m.cancelled_at IS NULL
-      WHERE r.id = ANY(${intArray(ids)}) ${monthOf(messageId)} AND (${statusIs('queued')} OR (${statusIs('sending')} AND r.lease_until < now()))
+      WHERE r.id = ANY(${intArray(ids)}) ${monthOf(month)} AND (${statusIs('queued')} OR (${statusIs('sending')} AND r.lease_until < now()))
       FOR UPDATE OF r SKIP LOCKED
     )
     UPDATE message_recipients r SET
@@ -118,7 +158,7 @@ export async function claimRecipients(db: Queryable, ids: readonly number[], lea
                                   ELSE r.provider_check_since END,
       updated_at = now()
     FROM prev, messages m, churches c
-    WHERE r.id = prev.id ${monthOf(messageId)} AND m.id = r.message_id AND c.id = r.church_id
+    WHERE r.id = prev.id ${monthOf(month)} AND m.id = r.message_id AND c.id = r.church_id
     RETURNING r.id, r.message_id, r.church_id, r.member_id, r.phone, r.attempts, prev.status AS previous_status, r.provider_check_since,
               r.sending_at, (extract(epoch FROM r.sending_at) * 1000000)::bigint::text AS episode, m.body, m.from_number, m.urgent, c.time_zone,
               ${phoneOptedOutSql(sql.raw('r.church_id'), sql.raw('r.phone'))} AS opted_out`);
@@ -184,14 +224,14 @@ export interface SentRecord {
  */
 export async function markSentMany(db: Queryable, sent: readonly SentRecord[]): Promise<Set<number>> {
   const messageId = sent[0]?.messageId;
-  const oneMessage = messageId !== undefined && sent.every((s) => s.messageId === messageId) ? messageId : undefined;
+  const month = await monthOfMessage(db, messageId !== undefined && sent.every((s) => s.messageId === messageId) ? messageId : undefined);
   if (!sent.length) return new Set();
   const list = JSON.stringify(sent.map((s) => ({ id: s.id, sid: s.sid, word: s.providerStatus })));
   const rows = await db.execute<{ id: number }>(sql`
     UPDATE message_recipients r SET status = 'sent', provider_sid = v.sid, provider_status = v.word,
       sent_at = now(), lease_until = NULL, error_code = NULL, error_message = NULL, provider_check_since = NULL, updated_at = now()
     FROM jsonb_to_recordset(${list}::jsonb) AS v(id int, sid text, word text)
-    WHERE r.id = ANY(${intArray(sent.map((s) => s.id))}) ${monthOf(oneMessage)} AND r.id = v.id AND ${statusIs('sending')}
+    WHERE r.id = ANY(${intArray(sent.map((s) => s.id))}) ${monthOf(month)} AND r.id = v.id AND ${statusIs('sending')}
     RETURNING r.id`);
   return new Set(rows.map((r) => r.id));
 }
@@ -362,12 +402,13 @@ async function applyTagged(db: Queryable, items: Array<{ r: StatusReport; i: num
       code: r.errorCode,
     })),
   );
+  const month = await monthOfMessage(db, messageId);
   // r.id = ANY(…) as well as = v.rid: the rows are probed by primary key (the planner cannot know
   // how many reports the list holds and would rather scan the table for a guessed hundred)
   const rows = await db.execute<UpdatedRow & { i: number }>(sql`
     UPDATE message_recipients r SET ${REPORT_SET}
     FROM jsonb_to_recordset(${list}::jsonb) AS v(i int, rid int, attempt int, episode bigint, sid text, status text, word text, code text)
-    WHERE r.id = ANY(${intArray(items.map(({ r }) => r.tag!.recipientId))}) ${monthOf(messageId)} AND r.id = v.rid
+    WHERE r.id = ANY(${intArray(items.map(({ r }) => r.tag!.recipientId))}) ${monthOf(month)} AND r.id = v.rid
       AND (r.provider_sid = v.sid
         OR (r.provider_sid IS NULL AND r.status = 'sending' AND r.attempts >= v.attempt
             AND CASE WHEN v.episode IS NOT NULL THEN (extract(epoch FROM r.sending_at) * 1000000)::bigint = v.episode
@@ -448,9 +489,13 @@ export function emptyCounts(): DeliveryCounts {
   return { queued: 0, sending: 0, sent: 0, delivered: 0, undelivered: 0, failed: 0, skipped: 0, cancelled: 0, unconfirmed: 0, total: 0 };
 }
 
-/** Delivery counts of several messages in one statement (deliveryCounts); an id not found has zeros. */
+/**
+ * Delivery counts of several messages in one statement (deliveryCounts); an id not found has zeros.
+ * The progress flush's (a few messages, many times a second): their months are looked up once
+ * (messageMonth) and only those are opened.
+ */
 export async function countsByMessage(db: Queryable, messageIds: readonly number[]): Promise<Map<number, DeliveryCounts>> {
-  const out = await deliveryCounts(db, messageIds, null);
+  const out = await deliveryCounts(db, messageIds, null, await monthsRange(db, messageIds));
   for (const id of messageIds) if (!out.has(id)) out.set(id, emptyCounts());
   return out;
 }
@@ -474,13 +519,18 @@ export async function countsByMessageInChurches(
  * message_recipients_message_status_idx; a message whose month has left the table
  * (src/db/partitions.ts) answers from the figures written on it then.
  */
-async function deliveryCounts(db: Queryable, messageIds: readonly number[], churchIds: readonly number[] | null): Promise<Map<number, DeliveryCounts>> {
+async function deliveryCounts(
+  db: Queryable,
+  messageIds: readonly number[],
+  churchIds: readonly number[] | null,
+  range: ReturnType<typeof sql> = sql``,
+): Promise<Map<number, DeliveryCounts>> {
   const out = new Map<number, DeliveryCounts>();
   if (!messageIds.length) return out;
   const inScope = churchIds ? sql`AND m.church_id = ANY(${intArray(churchIds)})` : sql``;
   const rows = await db.execute<{ message_id: number; status: RecipientStatus | null; n: number }>(sql`
     SELECT m.id AS message_id, r.status, count(r.id)::int AS n
-    FROM messages m LEFT JOIN message_recipients r ON r.message_id = m.id AND r.created_at = m.created_at AND r.church_id = m.church_id
+    FROM messages m LEFT JOIN message_recipients r ON r.message_id = m.id AND r.created_at = m.created_at AND r.church_id = m.church_id ${range}
     WHERE m.id = ANY(${intArray(messageIds)}) ${inScope} AND m.delivery_summary IS NULL
     GROUP BY m.id, r.status
     UNION ALL
@@ -504,9 +554,10 @@ async function deliveryCounts(db: Queryable, messageIds: readonly number[], chur
  * progress flush asks five times a second during a send: each no-op would be a new row version).
  */
 export async function settleMessages(db: Queryable, messageIds: readonly number[]): Promise<void> {
+  const range = await monthsRange(db, messageIds);
   await db.execute(sql`
     WITH s AS (
-      SELECT m.id, EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.created_at = m.created_at
+      SELECT m.id, EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.created_at = m.created_at ${range}
                            AND r.status IN ${statusList(OPEN_STATUSES)}) AS open
       FROM messages m
       WHERE m.id = ANY(${intArray(messageIds)}) AND m.status IN ('scheduled', 'sending', 'completed') AND m.send_at <= now()
