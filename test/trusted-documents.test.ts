@@ -158,7 +158,8 @@ describe('TRUSTED_DOCUMENTS=only: the manifest is an allow-list', () => {
 });
 
 describe('the manifest', () => {
-  it('must be SHA-256 (codegen defaults to sha1): a wrong hash stops the start', () => {
+  it('must be SHA-256 (bare or as codegen prefixes it): a wrong hash stops the start', () => {
+    expect(new TrustedDocuments('apq', { [`sha256:${sha256Hex(ME)}`]: ME }).document(sha256Hex(ME))).toBe(ME);
     expect(() => new TrustedDocuments('apq', { [sha256Hex('x')]: 'query { __typename }' })).toThrow(/SHA-256/);
     expect(() => TrustedDocuments.load('only', '/nonexistent/manifest.json')).toThrow(/needs the manifest/);
     expect(TrustedDocuments.load('apq', '/nonexistent/manifest.json').size).toBe(0);

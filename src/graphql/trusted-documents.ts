@@ -70,9 +70,11 @@ export class TrustedDocuments {
     manifest: Record<string, string>,
   ) {
     this.byHash = new Map();
-    for (const [hash, text] of Object.entries(manifest)) {
-      // a manifest made with another hash (codegen's default is sha1) would never match a client
-      if (sha256Hex(text) !== hash) throw new Error(`trusted documents: the manifest's entry ${hash.slice(0, 12)}… is not the SHA-256 of its text (codegen.ts: hashAlgorithm 'sha256')`);
+    for (const [key, text] of Object.entries(manifest)) {
+      // codegen's own sha256 writes "sha256:<hex>"; clients send the bare hex
+      const hash = key.startsWith('sha256:') ? key.slice(7) : key;
+      // a manifest made with another hash (sha1, say) would never match a client's
+      if (sha256Hex(text) !== hash) throw new Error(`trusted documents: the manifest's entry ${key.slice(0, 19)}… is not the SHA-256 of its text (codegen.ts: persistedDocuments.hashAlgorithm)`);
       this.byHash.set(hash, text);
     }
     this.texts = new Set(this.byHash.values());

@@ -109,11 +109,13 @@ export type MemberStatus =
   | 'REGULAR'
   | 'VISITOR';
 
-/** Only the fields given are changed; null clears smsFromNumber. */
+/** Only the fields given are changed; null clears smsFromNumber and smsHelpText. */
 export type UpdateChurchInput = {
   name?: string | null | undefined;
   slug?: string | null | undefined;
   smsFromNumber?: string | null | undefined;
+  /** Reply to HELP/INFO texts, at most 320 characters. */
+  smsHelpText?: string | null | undefined;
   timeZone?: string | null | undefined;
 };
 
@@ -138,8 +140,13 @@ export type UpdateMemberInput = {
   joinedOn?: string | null | undefined;
   lastName?: string | null | undefined;
   phone?: string | null | undefined;
-  /** true records an opt-out from texts made through staff. Only the person can opt back in (texting START). */
+  /**
+   * The former name of smsOptedOut (same meaning).
+   * @deprecated Use smsOptedOut, named like Member.smsOptedOut, smsOptedOutAt and smsOptedOutVia.
+   */
   smsOptOut?: boolean | null | undefined;
+  /** true records an opt-out from texts made through staff. Only the person can opt back in (texting START). */
+  smsOptedOut?: boolean | null | undefined;
   /** Status changes stamp joinedOn / inactivatedOn. */
   status?: MemberStatus | null | undefined;
 };
