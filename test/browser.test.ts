@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -49,10 +49,24 @@ function foreignPage(port: number, api: string): Promise<http.Server> {
   return new Promise((r) => server.listen(port, '127.0.0.1', () => r(server)));
 }
 
+/** web/dist is newer than every source of the app. */
+function builtFresh(): boolean {
+  const index = statSync(path.join(ROOT, 'web/dist/index.html'), { throwIfNoEntry: false });
+  if (!index) return false;
+  let newest = 0;
+  const visit = (p: string) => {
+    const st = statSync(p);
+    newest = Math.max(newest, st.mtimeMs);
+    if (st.isDirectory()) for (const name of readdirSync(p)) visit(path.join(p, name));
+  };
+  for (const p of ['web/src', 'web/index.html', 'web/vite.config.ts']) visit(path.join(ROOT, p));
+  return index.mtimeMs >= newest;
+}
+
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it)`);
-  // the app as npm start serves it (.ci/run builds it first; built here when missing)
-  if (!existsSync(path.join(ROOT, 'web/dist/index.html'))) {
+  // the app as npm start serves it (.ci/run builds it first; built here when missing or stale)
+  if (!builtFresh()) {
     const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', path.join(ROOT, 'web/vite.config.ts'), '--logLevel', 'error'], { cwd: ROOT, stdio: 'inherit' });
     if (r.status !== 0) throw new Error('npm run web:build failed');
   }

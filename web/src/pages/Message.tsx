@@ -44,7 +44,7 @@ export function MessagePage({ id }: { id: string }) {
         {live.error ? ' (live updates stopped: reload to see the latest)' : progress ? ' (live)' : ''}
       </p>
       <progress max={counts.total || 1} value={settled} aria-label="Delivery progress" />
-      <table>
+      <table className="counts">
         <caption>Recipients by state</caption>
         <tbody>
           {ROWS.map(([k, name]) => (

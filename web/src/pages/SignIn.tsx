@@ -31,7 +31,6 @@ export function SignIn({ onSignedIn, unreachable }: { onSignedIn(): void; unreac
           {fetching ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
-      <p className="hint">Demo: owner@grace.example, password steeple-demo-2026 (ops@steeple.example for the queue).</p>
     </main>
   );
 }
