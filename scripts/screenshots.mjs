@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import process from 'node:process';
 import { chromium } from 'playwright-core';
 
 const base = (process.argv[2] ?? 'http://localhost:4000').replace(/\/$/, '');

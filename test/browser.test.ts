@@ -159,9 +159,9 @@ describe('the reference app in Chromium', () => {
     const other = await context.newPage();
     try {
       await other.goto(`${foreignOrigin}/`);
-      expect(await other.evaluate(() => (window as unknown as { probe(): Promise<unknown> }).probe())).toEqual({ fetch: 'blocked', ws: 'refused' });
+      expect(await other.evaluate(() => (globalThis as unknown as { probe(): Promise<unknown> }).probe())).toEqual({ fetch: 'blocked', ws: 'refused' });
       await other.goto(`${allowedOrigin}/`);
-      expect(await other.evaluate(() => (window as unknown as { probe(): Promise<unknown> }).probe())).toEqual({ fetch: 'browser-owner@example.org', ws: 'open' });
+      expect(await other.evaluate(() => (globalThis as unknown as { probe(): Promise<unknown> }).probe())).toEqual({ fetch: 'browser-owner@example.org', ws: 'open' });
     } finally {
       await other.close();
     }
