@@ -4,7 +4,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { createLogger } from '../src/lib/logger.js';
 import { startWorker, type RunningWorker } from '../worker/worker.js';
 import { seedChurch, type SeededChurch } from './helpers/factories.js';
@@ -25,6 +25,7 @@ let page: Page;
 let profile: string;
 const pages: http.Server[] = [];
 let allowedOrigin: string;
+let peek: MockInstance;
 let foreignOrigin: string;
 
 /** A page of another origin that tries the API with the browser's cookie, by fetch and by WebSocket. */
@@ -93,6 +94,7 @@ beforeAll(async () => {
   });
   context.setDefaultTimeout(15_000);
   page = context.pages()[0] ?? (await context.newPage());
+  peek = vi.spyOn(s.deps.cache!, 'peek');
 }, 120_000);
 
 afterAll(async () => {
@@ -103,8 +105,17 @@ afterAll(async () => {
   await s?.close();
 });
 
+/** What the app sent to /graphql: method, and whether a document's text went along. */
+const sent: Array<{ method: string; text: boolean; hash: boolean }> = [];
+
 describe('the reference app in Chromium', () => {
   it('signs in', async () => {
+    page.on('request', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname !== '/graphql' || r.method() === 'OPTIONS') return;
+      const body = r.postData() ?? '';
+      sent.push({ method: r.method(), text: u.searchParams.has('query') || body.includes('"query"'), hash: (u.searchParams.get('extensions') ?? body).includes('sha256Hash') });
+    });
     await page.goto(`${s.url}/app/`);
     await expect(page.title()).resolves.toBe('Sign in · Steeple');
     await page.getByLabel('Email').fill('browser-owner@example.org');
@@ -117,8 +128,10 @@ describe('the reference app in Chromium', () => {
     await page.getByText('Signed in as').waitFor();
   });
 
-  it('pages the directory and searches it', async () => {
+  it('pages the directory and searches it, by hash over GET through the cache door', async () => {
     await page.getByText('1–20 of 45 people').waitFor();
+    // the first page is cacheable: the door looked it up (it serves only plain-JSON, hash-resolved requests)
+    expect(peek).toHaveBeenCalled();
     await page.getByRole('button', { name: 'Next page' }).click();
     await page.getByText('21–40 of 45 people').waitFor();
     await page.getByRole('button', { name: 'Next page' }).click();
@@ -172,5 +185,12 @@ describe('the reference app in Chromium', () => {
     await page.getByRole('heading', { name: 'Sign in to Steeple' }).waitFor();
     await page.reload();
     await page.getByRole('heading', { name: 'Sign in to Steeple' }).waitFor();
+  });
+
+  it('sent every operation as a trusted-document hash, never its text: queries by GET, mutations by POST', () => {
+    expect(sent.length).toBeGreaterThan(10);
+    expect(sent.filter((r) => r.text || !r.hash)).toEqual([]);
+    expect(sent.some((r) => r.method === 'GET')).toBe(true);
+    expect(sent.some((r) => r.method === 'POST')).toBe(true);
   });
 });

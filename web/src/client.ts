@@ -12,9 +12,10 @@ const ws = createWsClient({ url: API_URL.replace(/^http/, 'ws'), lazy: true, ret
 
 export const client = new Client({
   url: API_URL,
-  // the session cookie (httpOnly) rides along, across origins too; the header satisfies Apollo's
-  // CSRF prevention for GET (a foreign page cannot send it without a CORS preflight)
-  fetchOptions: { credentials: 'include', headers: { 'apollo-require-preflight': 'true' } },
+  // the session cookie (httpOnly) rides along, across origins too; apollo-require-preflight
+  // satisfies Apollo's CSRF prevention for GET (a foreign page cannot send it without a CORS
+  // preflight); plain JSON answers are what the API's cache door serves (src/http/cache-door.ts)
+  fetchOptions: { credentials: 'include', headers: { 'apollo-require-preflight': 'true', accept: 'application/json' } },
   exchanges: [
     cacheExchange,
     // trusted documents: the hash codegen embedded in each document, never the text; queries go
