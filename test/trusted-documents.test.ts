@@ -147,6 +147,10 @@ describe('TRUSTED_DOCUMENTS=only: the manifest is an allow-list', () => {
     expect((await s.gql(ME, {}, { cookie: staffA })).data.me).not.toBeNull(); // the logout did not run
     const g = await get(only.url, { query: '{ __typename }' });
     expect(g.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_ALLOWED');
+    // parameters that do not read are refused the same way
+    const garbled = await fetch(`${only.url}/graphql?query=${encodeURIComponent('{ __typename }')}&extensions=%7Bnot-json`, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(garbled.status).toBe(400);
+    expect(((await garbled.json()) as Body).errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_ALLOWED');
   });
 
   it('subscriptions over the WebSocket too', async () => {

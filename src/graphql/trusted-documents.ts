@@ -121,6 +121,11 @@ export class TrustedDocuments {
     return { kind: 'text', query: known, extensions: Object.keys(rest).length ? rest : undefined };
   }
 
+  /** A request whose parameters could not be read (GET's variables or extensions not JSON). */
+  unreadable(): Resolution {
+    return this.mode === 'only' ? NOT_ALLOWED : PASS;
+  }
+
   /** For a WebSocket subscribe message: the text to run, or the refusal. */
   subscription(query: unknown, extensions: unknown): { query: string } | Refusal {
     const r = this.resolve(query, extensions);

@@ -151,8 +151,9 @@ export function cacheDoor(deps: AppDeps, schema: GraphQLSchema, trusted: Trusted
     // the answer is the viewer's (or nobody's): no shared cache may keep it (private once signed in)
     res.setHeader('cache-control', 'no-store');
     let body = (req.method === 'GET' ? getParams(req) : req.body) as Params | null | undefined;
-    if (trusted.mode !== 'off' && body && !Array.isArray(body)) {
-      const r = trusted.resolve(body.query, body.extensions);
+    if (trusted.mode !== 'off' && (body || trusted.mode === 'only') && !Array.isArray(body)) {
+      // (in allow-list mode a GET whose parameters do not read is refused here, not left to Apollo)
+      const r = body ? trusted.resolve(body.query, body.extensions) : trusted.unreadable();
       if (r.kind === 'refuse') {
         const text = JSON.stringify({ errors: [{ message: r.message, extensions: { code: r.code, requestId: door.requestId } }] });
         sendJson(res, r.status, `${text}\n`);
@@ -160,7 +161,7 @@ export function cacheDoor(deps: AppDeps, schema: GraphQLSchema, trusted: Trusted
         recordGraphqlRequest(deps.log, { operation: operationLabel('anonymous', false), type: 'query', seconds: seconds(started), codes: [r.code] }, { requestId: door.requestId });
         return;
       }
-      if (r.kind === 'text') body = asText(req, body, r.query, r.extensions);
+      if (r.kind === 'text' && body) body = asText(req, body, r.query, r.extensions);
     }
     try {
       door.auth = await authenticate(
