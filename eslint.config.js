@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.data/', 'test/generated/', 'drizzle/', 'bench/results/', 'bench/postgraphile/'] },
+  { ignores: ['node_modules/', 'dist/', '.data/', 'test/generated/', 'drizzle/', 'bench/results/', 'bench/postgraphile/', 'web/dist/', 'web/src/gql/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -76,12 +76,33 @@ if (first !== undefined && !first.startsWith('-') && first.endsWith('.ts')) {
 }
 if (!/^(src|worker)[\\/]/.test(entry) || !existsSync(path.join(ROOT, entry))) fail(`no entry point ${entry} under src/ or worker/`);
 
+/**
+ * npm start in development serves the reference app (web/) at /app: built here when web/dist is
+ * missing or older than its sources (a few seconds, the first time). WEB_APP=false skips it; a
+ * failed build is reported and the API starts without the app.
+ */
+function ensureWebBuilt() {
+  const flag = process.env.WEB_APP;
+  if (flag && ['false', '0', 'no'].includes(flag)) return;
+  const index = statSync(path.join(ROOT, 'web/dist/index.html'), { throwIfNoEntry: false });
+  if (index && index.mtimeMs >= newest(['web/src', 'web/index.html', 'web/vite.config.ts'])) return;
+  const vite = path.join(ROOT, 'node_modules/vite/bin/vite.js');
+  if (!existsSync(vite)) {
+    process.stderr.write('steeple: web/dist is not built and Vite is not installed (npm ci): /app will answer 404\n');
+    return;
+  }
+  process.stderr.write(`steeple: building the web app into web/dist (${index ? 'older than its sources' : 'first start'}) …\n`);
+  const r = spawnSync(process.execPath, [vite, 'build', '--config', path.join(ROOT, 'web/vite.config.ts'), '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) process.stderr.write('steeple: the web app did not build (npm run web:build shows why); the API starts without it\n');
+}
+
 if (nodeEnv() === 'production') {
   const builtEntry = path.join(DIST, entry.replace(/\.ts$/, '.js'));
   // a cluster fork runs what its primary has just checked (and maybe built)
   if (!cluster.isWorker) ensureBuilt(builtEntry);
   await import(pathToFileURL(builtEntry).href);
 } else {
+  if (entry === 'src/main.ts' && !cluster.isWorker) ensureWebBuilt();
   // the same registration `node --import tsx` performs (tsx's package entry is its loader)
   await import('tsx');
   await import(pathToFileURL(path.join(ROOT, entry)).href);

@@ -156,6 +156,7 @@ async function runPrimary(config: Config, workers: number, log: Logger) {
   const url = `http://${shownHost}:${config.http.port}/graphql`;
   log.info({ url, apiProcesses: workers, sandbox: config.http.sandbox }, 'Steeple API ready');
   if (config.http.sandbox) process.stdout.write(`\n  Steeple GraphQL sandbox: ${url}   (${workers} API process${workers > 1 ? 'es' : ''})\n`);
+  if (config.http.webApp) process.stdout.write(`  Steeple web app: http://${shownHost}:${config.http.port}/app/\n`);
   if (!config.isProduction && config.seedDemo) {
     const database = createDatabase(urls.db, config.db.pool, log);
     if (await hasDemoUsers(database.db).finally(() => database.close())) {

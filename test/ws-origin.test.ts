@@ -67,7 +67,7 @@ describe('WebSocket Origin check', () => {
       'https://app.example.org',
       'http://localhost:3000',
     ]);
-    expect(loadConfig({}).http.corsOrigins).toEqual([]);
+    expect(loadConfig({ NODE_ENV: 'production' }).http.corsOrigins).toEqual([]);
     let err: unknown;
     try {
       loadConfig({ CORS_ORIGINS: 'https://ok.example.org,*,https://a.example.org/path,ftp://x.example.org' });

@@ -51,7 +51,8 @@ export function dotEnvProblems(text: string): string[] {
   return problems;
 }
 
-function packageDir(): string {
+/** The directory of package.json (the project root), whether run from src/ or dist/. */
+export function packageDir(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!existsSync(path.join(dir, 'package.json'))) {
     const up = path.dirname(dir);

@@ -87,15 +87,22 @@ const schema = z.object({
   GRAPHQL_ANON_INTROSPECTION: int(1, 0, 100),
 
   PUBLIC_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
-  // browser origins allowed to open WebSockets (and, later, to call over CORS)
+  // browser origins allowed to call /graphql over CORS and to open WebSockets; unset: none in
+  // production, the reference app's Vite dev server (DEV_APP_ORIGIN) in development
   CORS_ORIGINS: z
     .string()
     .optional()
-    .default('')
     .superRefine((v, ctx) => {
-      for (const message of originProblems(v)) ctx.addIssue({ code: 'custom', message });
+      for (const message of originProblems(v ?? '')) ctx.addIssue({ code: 'custom', message });
     })
-    .transform(parseOrigins),
+    .transform((v) => (v === undefined ? undefined : parseOrigins(v))),
+  CORS_MAX_AGE_S: int(600, 0, 86_400),
+  // persisted documents: apq (Apollo's automatic persisted queries plus the app's manifest), only
+  // (the manifest is an allow-list: nothing else runs), off (full text only)
+  TRUSTED_DOCUMENTS: z.enum(['apq', 'only', 'off']).optional().default('apq'),
+  TRUSTED_DOCUMENTS_MANIFEST: z.string().optional().default('web/src/gql/persisted-documents.json'),
+  // the reference app (web/dist) at /app; default: on outside production
+  WEB_APP: z.preprocess(emptyToUndefined, z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional()),
   WS_AUTH_RECHECK_S: int(30, 1, 3600),
   SMS_PROVIDER: z.enum(['log', 'twilio']).optional().default('log'),
   TWILIO_ACCOUNT_SID: z.preprocess(emptyToUndefined, z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits').optional()),
@@ -165,6 +172,10 @@ export interface Config {
     trustProxy: TrustProxy;
     /** CORS_ORIGINS; outside production the API's own origin is allowed as well (src/http/origin.ts) */
     corsOrigins: string[];
+    /** Access-Control-Max-Age of a preflight answer */
+    corsMaxAgeS: number;
+    /** serve the reference app (web/dist) at /app */
+    webApp: boolean;
     /** open WebSockets re-authenticate at least this often (besides at once on a change) */
     wsAuthRecheckS: number;
   };
@@ -228,6 +239,8 @@ export interface Config {
   /** API processes npm start runs (API_WORKERS); undefined: one per core */
   apiWorkers: number | undefined;
   cache: { enabled: boolean; url: string | undefined; timeoutMs: number; l1MaxBytes: number };
+  /** persisted documents (src/graphql/trusted-documents.ts); manifest: a path from the project root */
+  trustedDocuments: { mode: 'apq' | 'only' | 'off'; manifest: string };
 }
 
 export interface PartitionSettings {
@@ -237,6 +250,9 @@ export interface PartitionSettings {
   detached: 'archive' | 'drop';
   intervalS: number;
 }
+
+/** The reference app's Vite dev server (web/vite.config.ts): CORS_ORIGINS' default in development. */
+export const DEV_APP_ORIGIN = 'http://localhost:5173';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -277,7 +293,9 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
       drainDelayMs: e.SHUTDOWN_DELAY_MS,
       trustProxy: e.TRUST_PROXY,
-      corsOrigins: e.CORS_ORIGINS,
+      corsOrigins: e.CORS_ORIGINS ?? (e.NODE_ENV === 'development' ? [DEV_APP_ORIGIN] : []),
+      corsMaxAgeS: e.CORS_MAX_AGE_S,
+      webApp: e.WEB_APP === undefined ? !isProduction : ['true', '1', 'yes'].includes(e.WEB_APP),
       wsAuthRecheckS: e.WS_AUTH_RECHECK_S,
     },
     log: { level: e.LOG_LEVEL },
@@ -350,6 +368,7 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
     runWorker: e.WORKER,
     apiWorkers: e.API_WORKERS,
     cache: { enabled: e.CACHE_ENABLED, url: e.REDIS_CACHE_URL, timeoutMs: e.CACHE_TIMEOUT_MS, l1MaxBytes: e.CACHE_L1_MAX_BYTES },
+    trustedDocuments: { mode: e.TRUSTED_DOCUMENTS, manifest: e.TRUSTED_DOCUMENTS_MANIFEST },
     graphql: {
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,

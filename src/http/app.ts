@@ -23,7 +23,11 @@ import { observabilityPlugin } from '../observability/plugin.js';
 import { getSchema } from '../graphql/schema.js';
 import { WebSocketServer } from 'ws';
 import { useSubscriptions } from './subscriptions.js';
-import { originGuard } from './origin.js';
+import { allowedOrigins, corsFor, originGuard } from './origin.js';
+import { TrustedDocuments } from '../graphql/trusted-documents.js';
+import { packageDir } from '../config/dotenv.js';
+import { webApp, WEB_APP_PATH } from './web-app.js';
+import path from 'node:path';
 import { twilioWebhooks } from './webhooks.js';
 import { QUEUE_BOARD_PATH, queueBoard } from './queue-board.js';
 import { requestErrors } from './request-errors.js';
@@ -59,9 +63,13 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
   httpServer.keepAliveTimeout = 65_000;
 
   const schema = await getSchema();
-  // a cross-site page must not open a socket with the user's cookie: Origin is checked (origin.ts)
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', verifyClient: originGuard(config) });
-  const wsCleanup = useSubscriptions(schema, wsServer, deps);
+  // one list of origins for CORS and for sockets: a cross-site page must not call /graphql or open
+  // a socket with the user's cookie (origin.ts)
+  const origins = allowedOrigins(config);
+  const cors = corsFor(config, origins);
+  const trusted = TrustedDocuments.load(config.trustedDocuments.mode, path.resolve(packageDir(), config.trustedDocuments.manifest));
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', verifyClient: originGuard(config, origins) });
+  const wsCleanup = useSubscriptions(schema, wsServer, deps, trusted);
 
   const apollo = new ApolloServer<Context>({
     schema,
@@ -73,6 +81,9 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
     parseOptions: { maxTokens: config.graphql.maxTokens },
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // APQ: texts registered by hash live in the store the cache door reads too (trusted-documents.ts);
+    // in allow-list mode the door refuses unknown hashes before Apollo could register one
+    persistedQueries: config.trustedDocuments.mode === 'apq' ? { cache: trusted.apq, ttl: null } : false,
     // main.ts owns SIGTERM/SIGINT (drain, then close pool and Redis); Apollo must not race it
     stopOnTerminationSignals: false,
     plugins: [
@@ -149,12 +160,17 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
   app.use('/webhooks/twilio', twilioWebhooks(deps));
   // Bull Board for platform admins (queue-board.ts)
   app.use(QUEUE_BOARD_PATH, queueBoard(deps));
+  // the reference single-page app (web/), built (development; WEB_APP)
+  if (config.http.webApp) app.use(WEB_APP_PATH, webApp(path.join(packageDir(), 'web/dist')));
 
-  const door = cacheDoor(deps, schema);
+  const door = cacheDoor(deps, schema, trusted);
   const errors = requestErrors(deps.log);
   app.use(
     '/graphql',
-    (_req, res, next) => {
+    (req, res, next) => {
+      // CORS: a preflight is answered here; the lane sets the headers of what it takes itself
+      if (req.method === 'OPTIONS') return cors.preflight(req, res);
+      if (!laned(res)) cors.headers(req, res);
       res.locals.arrived ??= process.hrtime.bigint(); // the cost budget's start (budget.ts)
       next();
     },
@@ -172,7 +188,7 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
   );
   // a body that never became a request (not JSON, too large): GraphQL-shaped JSON, one log line
   app.use(errors);
-  handler = graphqlLane(app, { limitBytes: BODY_LIMIT, draining: () => draining, door, errors });
+  handler = graphqlLane(app, { limitBytes: BODY_LIMIT, draining: () => draining, door, errors, cors });
   return {
     app,
     httpServer,

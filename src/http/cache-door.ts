@@ -8,6 +8,7 @@ import type { CacheDecision } from '../cache/store.js';
 import type { Config } from '../config/env.js';
 import { createContext, type AppDeps, type HttpExchange } from '../graphql/context.js';
 import { DocumentStore } from '../graphql/documents.js';
+import type { TrustedDocuments } from '../graphql/trusted-documents.js';
 import { formatError, logGraphQLError, RETRY_AFTER_S } from '../graphql/errors.js';
 import { settleErrors } from '../graphql/plugins/errors.js';
 import { checkLimits } from '../graphql/plugins/limits.js';
@@ -51,12 +52,42 @@ export function doorOf(res: Response): DoorState {
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-/** The request as the door can serve it: one JSON operation (no batch, no extensions such as APQ). */
-function candidate(req: Request, res: Response) {
-  const body = req.body as { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown } | undefined;
-  if (req.method !== 'POST' || !body || Array.isArray(body) || typeof body.query !== 'string' || body.extensions !== undefined) return null;
+interface Params {
+  query?: unknown;
+  variables?: unknown;
+  operationName?: unknown;
+  extensions?: unknown;
+}
+
+/** GET's parameters as a POST body spells them (variables and extensions are JSON); null: unreadable. */
+function getParams(req: Request): Params | null {
+  const q = req.query as Record<string, unknown>;
+  const json = (v: unknown) => (typeof v === 'string' ? (JSON.parse(v) as unknown) : v);
+  try {
+    return { query: q.query, variables: json(q.variables), operationName: q.operationName, extensions: json(q.extensions) };
+  } catch {
+    return null; // Apollo answers it
+  }
+}
+
+/**
+ * Apollo's CSRF prevention, for a GET the door would answer itself: a browser sends neither of these
+ * on a simple (unpreflighted) cross-site request, so a page elsewhere cannot make it read or run.
+ */
+function preflighted(req: Request): boolean {
+  const type = req.headers['content-type'];
+  if (type !== undefined && !/^\s*(text\/plain|application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(type)) return true;
+  return req.headers['apollo-require-preflight'] !== undefined || req.headers['x-apollo-operation-name'] !== undefined;
+}
+
+/** The request as the door can serve it: one JSON operation (no batch, no extensions left). */
+function candidate(req: Request, res: Response, body: Params | null | undefined) {
+  if (!body || Array.isArray(body) || typeof body.query !== 'string' || body.extensions !== undefined) return null;
+  if (req.method === 'GET') {
+    if (!preflighted(req)) return null; // Apollo refuses it
+  } else if (req.method !== 'POST') return null;
   // (the lane has checked the media type of what it parsed)
-  if (res.locals.laned !== true && !req.is('application/json')) return null;
+  else if (res.locals.laned !== true && !req.is('application/json')) return null;
   // Apollo negotiates the answer's media type; the door answers plain JSON only
   const accept = req.headers.accept;
   if (accept && accept !== '*/*' && !/^application\/json\b/.test(accept) && !/(^|,)\s*(\*\/\*|application\/json)\s*(;|,|$)/.test(accept)) return null;
@@ -97,11 +128,15 @@ function sendJson(res: Response, status: number, text: string | Buffer): void {
  * - any other operation of a document that parses and validates, within the limits, with
  *   variables that coerce, is executed here, compiled by graphql-jit (src/graphql/documents.ts),
  *   with the same context, error mapping, logging, metrics and 503 rule as Apollo's plugins.
- * Everything else (a document with errors, a batch, GET, persisted queries, a subscription, a
- * variable that does not coerce, an operation over a limit) goes on to Apollo, which answers it
- * with its own errors. Hits and executions get the same request id, log line and metrics.
+ * - a persisted-query hash is resolved to its text first (trusted-documents.ts), or refused in
+ *   allow-list mode; GET is served like POST (queries only, with Apollo's CSRF rule), response
+ *   cache included. Every answer says Cache-Control: no-store, and private for a viewer: no
+ *   operation is public (the cache policy caches only per viewer access), so no CDN may keep one.
+ * Everything else (a document with errors, a batch, a hash the door does not know, a
+ * subscription, a variable that does not coerce, an operation over a limit) goes on to Apollo,
+ * which answers it with its own errors. Hits and executions get the same request id, log line and metrics.
  */
-export function cacheDoor(deps: AppDeps, schema: GraphQLSchema): RequestHandler {
+export function cacheDoor(deps: AppDeps, schema: GraphQLSchema, trusted: TrustedDocuments): RequestHandler {
   const { cache, config } = deps;
   const documents = new DocumentStore(schema, { maxTokens: config.graphql.maxTokens, introspection: !config.isProduction });
   const fmt = formatError();
@@ -113,6 +148,21 @@ export function cacheDoor(deps: AppDeps, schema: GraphQLSchema): RequestHandler 
     const door: DoorState = { requestId: given && REQUEST_ID.test(given) ? given : randomUUID() };
     res.locals.door = door;
     res.setHeader('x-request-id', door.requestId);
+    // the answer is the viewer's (or nobody's): no shared cache may keep it (private once signed in)
+    res.setHeader('cache-control', 'no-store');
+    let body = (req.method === 'GET' ? getParams(req) : req.body) as Params | null | undefined;
+    if (trusted.mode !== 'off' && (body || trusted.mode === 'only') && !Array.isArray(body)) {
+      // (in allow-list mode a GET whose parameters do not read is refused here, not left to Apollo)
+      const r = body ? trusted.resolve(body.query, body.extensions) : trusted.unreadable();
+      if (r.kind === 'refuse') {
+        const text = JSON.stringify({ errors: [{ message: r.message, extensions: { code: r.code, requestId: door.requestId } }] });
+        sendJson(res, r.status, `${text}\n`);
+        deps.log.info({ code: r.code, requestId: door.requestId }, 'client error');
+        recordGraphqlRequest(deps.log, { operation: operationLabel('anonymous', false), type: 'query', seconds: seconds(started), codes: [r.code] }, { requestId: door.requestId });
+        return;
+      }
+      if (r.kind === 'text' && body) body = asText(req, body, r.query, r.extensions);
+    }
     try {
       door.auth = await authenticate(
         { cookieHeader: req.headers.cookie, authorization: req.headers.authorization },
@@ -125,12 +175,14 @@ export function cacheDoor(deps: AppDeps, schema: GraphQLSchema): RequestHandler 
     let t = stage('auth', started);
     renewSessionCookie(res, config.auth, door.auth, Boolean(req.headers.authorization));
     const viewer = door.auth.viewer;
-    const c = candidate(req, res);
+    if (viewer) res.setHeader('cache-control', 'private, no-store');
+    const c = candidate(req, res, body);
     if (!c) return apollo(res, next);
     const doc = documents.get(c.query);
     const op = doc?.operations.get(c.operationName ?? '');
     t = stage('parse', t);
-    if (!doc || !op || op.operation === 'subscription') return apollo(res, next);
+    // over GET only queries run (Apollo answers anything else with 405)
+    if (!doc || !op || op.operation === 'subscription' || (req.method === 'GET' && op.operation !== 'query')) return apollo(res, next);
     const name = c.operationName ?? op.name?.value ?? 'anonymous';
     const bindings = { requestId: door.requestId, userId: viewer?.userId };
     const policy = cache && viewer && !doc.hasFragments ? policyFor(op, c.variables) : null;
@@ -141,7 +193,6 @@ export function cacheDoor(deps: AppDeps, schema: GraphQLSchema): RequestHandler 
         const hit = await cache.peek(key, name, attempt);
         t = stage('cache', t);
         if (hit) {
-          res.setHeader('cache-control', 'no-store');
           sendJson(res, 200, hit);
           recordGraphqlRequest(deps.log, { operation: operationLabel(name, true), type: 'query', seconds: seconds(started), codes: [] }, bindings);
           return;
@@ -198,6 +249,23 @@ export function cacheDoor(deps: AppDeps, schema: GraphQLSchema): RequestHandler 
     sendJson(res, unavailable ? 503 : 200, text);
     recordGraphqlRequest(deps.log, { operation, type: op.operation, seconds: seconds(started), codes: errors.map((e) => String(e.extensions?.code ?? 'UNKNOWN')) }, bindings);
   };
+}
+
+/**
+ * The request rewritten to the text a persisted-query hash names, for the door and for Apollo
+ * alike: the POST body, or GET's query string (which Apollo reads from req.url).
+ */
+function asText(req: Request, body: Params, query: string, extensions: Record<string, unknown> | undefined): Params {
+  const next: Params = { ...body, query, extensions };
+  if (extensions === undefined) delete next.extensions;
+  if (req.method === 'GET') {
+    const search = new URLSearchParams({ query });
+    if (next.variables !== undefined) search.set('variables', JSON.stringify(next.variables));
+    if (typeof next.operationName === 'string') search.set('operationName', next.operationName);
+    if (extensions !== undefined) search.set('extensions', JSON.stringify(extensions));
+    req.url = `${req.url.split('?')[0]}?${search.toString()}`;
+  } else req.body = next;
+  return next;
 }
 
 /** Records a viewer's write for read routing; a failure is logged (their next reads may then lag). */

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { countRequest } from '../observability/http.js';
+import type { Cors } from './origin.js';
 
 /** JSON in UTF-8 (what body-parser would read without converting): anything else goes to Express. */
 const PLAIN_JSON = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
@@ -14,6 +15,8 @@ export interface LaneOptions {
   door: RequestHandler;
   /** answers a body that is not JSON, as Express's last error handler does (request-errors.ts) */
   errors: ErrorRequestHandler;
+  /** the CORS headers of /graphql (origin.ts), set here as Express's route sets them */
+  cors: Cors;
 }
 
 /**
@@ -52,6 +55,7 @@ export function graphqlLane(app: Express, o: LaneOptions): (req: IncomingMessage
     s.locals.arrived = arrived; // the cost budget's start (budget.ts)
     s.locals.laned = true; // counted here, body parsed (app.ts steps aside)
     countRequest('/graphql', res);
+    o.cors.headers(req, res);
     const fail = (e: unknown) => o.errors(e, r, s, () => res.destroy());
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));

@@ -7,6 +7,7 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import { createContext, type AppDeps } from '../graphql/context.js';
 import { formatError } from '../graphql/errors.js';
 import { measure } from '../graphql/plugins/limits.js';
+import type { TrustedDocuments } from '../graphql/trusted-documents.js';
 import { authenticate } from '../modules/auth/authenticate.js';
 import type { AuthState, Viewer } from '../modules/viewer.js';
 
@@ -41,7 +42,7 @@ function sameAccess(a: Viewer, b: Viewer): boolean {
  * credentials close it with 4401, changed roles with 4403 (the client reconnects and is authorised
  * afresh). Meanwhile subscription resolvers see the socket's current state (a live `ctx.auth`).
  */
-export function useSubscriptions(schema: GraphQLSchema, wsServer: WebSocketServer, deps: AppDeps) {
+export function useSubscriptions(schema: GraphQLSchema, wsServer: WebSocketServer, deps: AppDeps, trusted: TrustedDocuments) {
   const fmt = formatError();
   const open = new Map<WebSocket, OpenSocket>();
   const byUser = new Map<number, Set<OpenSocket>>();
@@ -140,6 +141,11 @@ export function useSubscriptions(schema: GraphQLSchema, wsServer: WebSocketServe
         return createContext(deps, auth, { ip: req.socket.remoteAddress ?? 'unknown', setSessionCookie() {}, clearSessionCookie() {} }, randomUUID());
       },
       onSubscribe: (_ctx, _id, payload) => {
+        // trusted documents as over HTTP: a hash names its text (graphql-ws needs a query string, so
+        // a hash-only subscribe sends ''); in allow-list mode anything else is refused
+        const trust = trusted.subscription(payload.query || undefined, payload.extensions);
+        if ('code' in trust) return [new GraphQLError(trust.message, { extensions: { code: trust.code } })];
+        (payload as { query: string }).query = trust.query;
         let document;
         try {
           document = parse(payload.query, { maxTokens: deps.config.graphql.maxTokens });
