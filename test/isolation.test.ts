@@ -944,6 +944,61 @@ describe('fields that hold no church data', () => {
   });
 });
 
+describe('a check-in token (door tablet) of A', () => {
+  const ALLOWED = new Set<CaseKey>(['Query.checkInSearch', 'Query.checkInOccurrences', 'Mutation.checkIn', 'Mutation.checkInHousehold']);
+
+  it('finds A’s people and checks them in, and every other field of the API refuses it', async () => {
+    const made = await s.gql<any>(
+      'mutation($c: ID!) { createApiToken(input: { name: "Alpha Door", kind: CHECK_IN, churchId: $c }) { token apiToken { id kind churchId } } }',
+      { c: ids.A },
+      ownerA.headers,
+    );
+    expect(made.errors).toBeUndefined();
+    expect(made.data.createApiToken.apiToken).toMatchObject({ kind: 'CHECK_IN', churchId: ids.A });
+    const kiosk = { authorization: `Bearer ${made.data.createApiToken.token}` };
+    // B's admin cannot make one for A
+    const foreign = await raw(
+      { query: 'mutation($c: ID!) { createApiToken(input: { name: "x", kind: CHECK_IN, churchId: $c }) { token } }', variables: { c: ids.A } },
+      adminB.headers,
+    );
+    expectCode('createApiToken(CHECK_IN, A) as ADMIN of B', foreign, 'NOT_FOUND');
+
+    for (const k of caseKeys()) {
+      const r = await raw(caseOf(k, ids), kiosk);
+      if (ALLOWED.has(k)) {
+        expect(r.body.errors, `${k} as A's check-in token: ${r.text}`).toBeUndefined();
+        continue;
+      }
+      if (k === 'Query.churches') {
+        expect(r.body.errors, r.text).toBeUndefined();
+        expect(r.body.data!.churches.nodes).toEqual([]);
+        continue;
+      }
+      expect(r.body.errors?.[0]?.extensions?.code, `${k} as A's check-in token: ${r.text}`).toMatch(/^(NOT_FOUND|FORBIDDEN)$/);
+      expectNoLeak(`${k} as A's check-in token`, r);
+    }
+    for (const query of ['{ me { user { email } } }', '{ apiTokens { nodes { id } } }', 'mutation { createApiToken(input: { name: "more" }) { token } }',
+      'mutation { changePassword(currentPassword: "correct horse battery staple", newPassword: "a brand new password") }']) {
+      const r = await raw({ query, variables: {} }, kiosk);
+      expectCode(`${query} as A's check-in token`, r, 'FORBIDDEN');
+    }
+    // what it may see of a person: a name and a household, never a phone or an email
+    const found = await raw(caseOf('Query.checkInSearch', ids), kiosk);
+    expect(found.body.data!.checkInSearch).toEqual([expect.objectContaining({ id: ids.zebulon, firstName: 'Zebulon', lastName: 'Leakcheck' })]);
+    expect(found.text).not.toContain(ZEBULON.phone);
+    // a phone fragment finds too
+    const byPhone = await raw({ query: 'query($c: ID!) { checkInSearch(churchId: $c, search: "555-0177") { id } }', variables: { c: ids.A } }, kiosk);
+    expect(byPhone.body.data!.checkInSearch).toEqual([{ id: ids.zebulon }]);
+    // and nothing of B
+    const other = await raw({ query: 'query($c: ID!) { checkInSearch(churchId: $c, search: "adams") { id } }', variables: { c: String(b.churchId) } }, kiosk);
+    expectCode('checkInSearch(B) as A’s check-in token', other, 'NOT_FOUND');
+    // revoked: nothing at all
+    const rv = await s.gql<any>('mutation($id: ID!) { revokeApiToken(id: $id) { id } }', { id: made.data.createApiToken.apiToken.id }, ownerA.headers);
+    expect(rv.errors).toBeUndefined();
+    expectCode('checkInSearch with a revoked check-in token', await raw(caseOf('Query.checkInSearch', ids), kiosk), 'UNAUTHENTICATED');
+  });
+});
+
 describe('positive controls for the mutation cases (last: they change A)', () => {
   it('every mutation case succeeds for the OWNER of A, and the checksum notices the writes', async () => {
     for (const k of caseKeys().filter(isMutation)) {
