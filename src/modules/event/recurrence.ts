@@ -81,11 +81,32 @@ export function fromFloating(floating: Date, tz: string): Date {
 const ALLOWED_FREQ = new Set([Frequency.DAILY, Frequency.WEEKLY, Frequency.MONTHLY, Frequency.YEARLY]);
 export const RRULE_MAX_LENGTH = 500;
 
+const DAY = '(?:[+-]?\\d{1,2})?(?:MO|TU|WE|TH|FR|SA|SU)';
+const NUMS = '[+-]?\\d{1,3}(?:,[+-]?\\d{1,3})*';
+const RULE_PARTS: Record<string, RegExp> = {
+  FREQ: /^(DAILY|WEEKLY|MONTHLY|YEARLY|HOURLY|MINUTELY|SECONDLY)$/,
+  INTERVAL: /^\d{1,3}$/,
+  COUNT: /^\d{1,5}$/,
+  UNTIL: /^\d{8}(T\d{6}Z?)?$/,
+  WKST: /^(MO|TU|WE|TH|FR|SA|SU)$/,
+  BYDAY: new RegExp(`^${DAY}(?:,${DAY})*$`),
+  BYMONTHDAY: new RegExp(`^${NUMS}$`),
+  BYMONTH: new RegExp(`^${NUMS}$`),
+  BYSETPOS: new RegExp(`^${NUMS}$`),
+  BYYEARDAY: new RegExp(`^${NUMS}$`),
+  BYWEEKNO: new RegExp(`^${NUMS}$`),
+};
+
 /** Checks an RRULE (without DTSTART); returns a problem or undefined. */
 export function rruleProblem(rule: string): string | undefined {
   if (rule.length > RRULE_MAX_LENGTH) return `must be at most ${RRULE_MAX_LENGTH} characters`;
   const body = rule.trim().replace(/^RRULE:/i, '');
   if (/DTSTART|TZID|\n/i.test(body)) return 'must be an RRULE without DTSTART or TZID (the event gives the start and time zone)';
+  // rrule's parser is lenient (unknown days pass): each part is checked here first
+  for (const part of body.split(';')) {
+    const [key, value] = part.split('=');
+    if (!key || value === undefined || !RULE_PARTS[key.toUpperCase()]?.test(value.toUpperCase())) return `has an invalid part "${part}"`;
+  }
   let opts: Partial<Options>;
   try {
     opts = RRule.parseString(body);
