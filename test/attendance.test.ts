@@ -195,3 +195,122 @@ describe('check-ins', () => {
     expect(o.data.occurrence).toEqual({ checkedInCount: 20, headcount: 7, attendance: 27 });
   });
 });
+
+describe('the lapsed list, the attendance report, their cache and their indexes', () => {
+  let l: SeededChurch;
+  let eventId: string;
+  const at = (days: number) => daysAgoAt(days, '09:00');
+
+  beforeAll(async () => {
+    l = await seedChurch(s, { members: 10, timeZone: TZ });
+    // statuses by index: 0 member, 1 regular, 2 visitor, 3 member, 4 inactive, 5 member, 6 regular, 7 visitor, 8 member, 9 inactive
+    const [e] = await sql<[{ id: number }]>`
+      INSERT INTO events (church_id, name, time_zone, starts_local, duration_minutes, rrule)
+      VALUES (${l.churchId}, 'Morning Prayer', ${TZ}, '2026-01-01T09:00', 60, 'FREQ=DAILY') RETURNING id`;
+    eventId = String(e.id);
+    const history: Array<[number, number[]]> = [
+      [0, [30, 37, 44]], // lapsed: 3 in the earlier 8 weeks, none in the last 4
+      [1, [10, 30, 37, 44]], // came 10 days ago
+      [2, [30, 37, 44]], // a visitor, not a regular or member
+      [3, [30, 37]], // only twice
+      [4, [30, 37, 44]], // inactive
+      [5, [30, 37, 90]], // the third is before the earlier window
+      [6, [29, 50, 80]], // lapsed
+      [8, [30, 37, 44]], // archived below
+    ];
+    const rows = history.flatMap(([i, days]) => days.map((d) => ({ m: l.memberIds[i]!, t: at(d).toISOString() })));
+    await sql`
+      INSERT INTO check_ins (church_id, event_id, occurrence_start, member_id, via)
+      SELECT ${l.churchId}, ${e.id}, x.t::timestamptz, x.m, 'bulk'
+      FROM jsonb_to_recordset(${sql.json(rows)}) AS x(m int, t text)`;
+    await sql`INSERT INTO event_occurrences (church_id, event_id, original_start, headcount) VALUES (${l.churchId}, ${e.id}, ${at(30).toISOString()}, 5)`;
+    await sql`UPDATE members SET archived_at = now() WHERE id = ${l.memberIds[8]!}`;
+    await sql`UPDATE churches SET sms_from_number = '+13125550142' WHERE id = ${l.churchId}`;
+  });
+
+  it('matches the hand-computed list, and texting it reaches exactly those people', async () => {
+    const r = await s.gql<any>(
+      'query($c: ID!) { lapsedPeople(churchId: $c, rule: { minAttendances: 3, previousWeeks: 8, absentWeeks: 4 }) { totalCount edges { attended lastAttendedAt node { id } } } }',
+      { c: String(l.churchId) },
+    );
+    expect(r.errors).toBeUndefined();
+    const expected = [l.memberIds[0]!, l.memberIds[6]!];
+    expect(r.data.lapsedPeople.edges.map((e: { node: { id: string } }) => Number(e.node.id)).sort()).toEqual([...expected].sort());
+    expect(r.data.lapsedPeople.totalCount).toBe(2);
+    const m6 = r.data.lapsedPeople.edges.find((e: { node: { id: string } }) => Number(e.node.id) === l.memberIds[6]);
+    expect(m6).toMatchObject({ attended: 3, lastAttendedAt: at(29).toISOString() });
+    // one series only: the same here; a series with no check-ins: nobody
+    const other = await createEvent({ name: 'Other', startsLocal: '2026-01-01T09:00', rrule: 'FREQ=DAILY' });
+    const none = await s.gql<any>('query($c: ID!, $e: ID!) { lapsedPeople(churchId: $c, rule: { eventId: $e }) { totalCount } }', { c: String(l.churchId), e: other });
+    expect(none.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'rule.eventId' }); // that event is another church's
+    const bad = await s.gql<any>('query($c: ID!) { lapsedPeople(churchId: $c, rule: { absentWeeks: 0 }) { totalCount } }', { c: String(l.churchId) });
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'rule.absentWeeks' });
+
+    const sent = await s.gql<any>(
+      'mutation($c: ID!) { sendMessage(churchId: $c, body: "We miss you!", audience: { lapsed: { minAttendances: 3, previousWeeks: 8, absentWeeks: 4 } }, urgent: true) { id recipientCount } }',
+      { c: String(l.churchId) },
+    );
+    expect(sent.errors).toBeUndefined();
+    const recipients = await sql<{ member_id: number }[]>`SELECT member_id FROM message_recipients WHERE message_id = ${Number(sent.data.sendMessage.id)} ORDER BY member_id`;
+    expect(recipients.map((x) => x.member_id)).toEqual([...expected].sort((a, b) => a - b));
+  });
+
+  it('reports the series per week, with first-time and returning guests; a check-in drops the cached figures', async () => {
+    const from = new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(new Date(Date.now() - 60 * DAY));
+    const q = `query($c: ID!, $e: ID!, $from: LocalDate) { attendance(churchId: $c, eventId: $e, from: $from) {
+      occurrences totalAttendance averageAttendance firstTimeGuests returningGuests weeks { weekStart occurrences checkedIn headcount total } } }`;
+    const vars = { c: String(l.churchId), e: eventId, from };
+    const r = await s.gql<any>(q, vars);
+    expect(r.errors).toBeUndefined();
+    const a = r.data.attendance;
+    // check-ins from 60 days ago on: 3+4+3+2+3+2+2+3 = 22, and the headcount of 5
+    expect(a.totalAttendance).toBe(27);
+    expect(a.weeks.reduce((n: number, w: { total: number }) => n + w.total, 0)).toBe(27);
+    expect(a.weeks.reduce((n: number, w: { headcount: number }) => n + w.headcount, 0)).toBe(5);
+    // first check-in in the window: all but #5 (90 days ago) and #6 (80); second one in it: all 8
+    expect(a.firstTimeGuests).toBe(6);
+    expect(a.returningGuests).toBe(8);
+    expect(a.averageAttendance).toBe(Math.round((27 / a.occurrences) * 10) / 10);
+    expect(a.occurrences).toBeGreaterThanOrEqual(60);
+    expect(a.weeks.every((w: { weekStart: string }) => new Date(`${w.weekStart}T12:00:00Z`).getUTCDay() === 1)).toBe(true);
+
+    // cached: the same answer without SQL; a check-in invalidates it
+    s.database.statements.reset();
+    expect((await s.gql<any>(q, vars)).data).toEqual(r.data);
+    expect(s.database.statements.recent.filter((x) => /check_ins/.test(x.query))).toHaveLength(0);
+    const ci = await s.gql<any>('mutation($o: ID!, $m: [ID!]!) { checkIn(occurrenceId: $o, memberIds: $m) { checkedIn } }', {
+      o: occId(eventId, at(1)),
+      m: [String(l.memberIds[9])],
+    });
+    expect(ci.data.checkIn.checkedIn).toBe(1);
+    expect((await s.gql<any>(q, vars)).data.attendance.totalAttendance).toBe(28);
+  });
+
+  it('EXPLAIN: the counts are served by the check-in indexes', async () => {
+    const plans: Record<string, string> = {};
+    const capture = async (label: string, query: string, variables: Record<string, unknown>, marker: RegExp) => {
+      s.database.statements.reset();
+      const r = await s.gql<any>(query, variables);
+      expect(r.errors, label).toBeUndefined();
+      const st = s.database.statements.recent.find((x) => marker.test(x.query));
+      expect(st, `${label}: statement not captured`).toBeDefined();
+      // with sequential scans priced out, a plan still scanning check_ins has no index to use
+      const rows = await sql.begin(async (tx) => {
+        await tx`SET LOCAL enable_seqscan = off`;
+        return tx.unsafe(`EXPLAIN (FORMAT JSON) ${st!.query}`, st!.params as never[]);
+      });
+      plans[label] = JSON.stringify(rows[0]!['QUERY PLAN']);
+    };
+    await sql`ANALYZE check_ins`;
+    await capture('lapsed', 'query($c: ID!) { lapsedPeople(churchId: $c, first: 5) { edges { attended } } }', { c: String(l.churchId) }, /HAVING count/);
+    const from = new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(new Date(Date.now() - 30 * DAY));
+    const report = `query($c: ID!, $e: ID!, $from: LocalDate) { attendance(churchId: $c, eventId: $e, from: $from) { totalAttendance firstTimeGuests } }`;
+    await capture('series', report, { c: String(l.churchId), e: eventId, from: `${from.slice(0, 8)}01` }, /GROUP BY occurrence_start/);
+    await capture('guests', report, { c: String(l.churchId), e: eventId, from: `${from.slice(0, 8)}02` }, /row_number\(\) OVER \(PARTITION BY ci.member_id/);
+    await capture('occurrence', 'query($id: ID!) { occurrence(id: $id) { checkedInCount } }', { id: occId(eventId, at(30)) }, /JOIN check_ins ci ON ci.event_id = k.event_id/);
+    for (const [label, plan] of Object.entries(plans)) {
+      expect(plan, label).not.toMatch(/"Node Type":"Seq Scan","Parallel Aware":false,"Async Capable":false,"Relation Name":"check_ins"/);
+      expect(plan, label).toMatch(/"Index Name":"check_ins_(pkey|church_member_idx|church_start_idx)"/);
+    }
+  });
+});
