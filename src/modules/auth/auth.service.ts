@@ -7,7 +7,7 @@ import { withAuthzChange } from './authz-change.js';
 import type { SessionData } from './sessions.js';
 import type { ChurchRole } from '../../db/schema/enums.js';
 import type { ChurchRow } from '../church/church.queries.js';
-import { requireAccountViewer, requireViewer, type Viewer } from '../viewer.js';
+import { requireAccountViewer, type Viewer } from '../viewer.js';
 
 const INVALID = 'Invalid email or password';
 
