@@ -76,17 +76,19 @@ export class EventResolver {
   }
 
   @FieldResolver(() => [Occurrence], {
-    description: 'Occurrences starting in [from, to) by start, at most 400 days and 1,000 occurrences; cancelled ones only when asked.',
+    description: 'Occurrences starting in [from, to) by start (default: the 4 weeks before and after now), at most 400 days and 1,000 occurrences; cancelled ones only when asked.',
   })
   occurrences(
     @Ctx() ctx: Context,
     @Root() e: EventRow,
-    @Arg('from', () => DateTime) from: Date,
-    @Arg('to', () => DateTime) to: Date,
     @Arg('includeCancelled', () => Boolean, { nullable: true, defaultValue: false }) includeCancelled: boolean,
+    @Arg('from', () => DateTime, { nullable: true, description: 'Default: 4 weeks ago.' }) from?: Date | null,
+    @Arg('to', () => DateTime, { nullable: true, description: 'Default: 4 weeks after from (4 weeks after now when from is omitted too).' }) to?: Date | null,
   ) {
     requireChurchRole(ctx.auth, e.churchId, 'viewer', 'occurrences');
-    return occurrencesBetween(ctx, e, from, to, { includeCancelled });
+    const start = from ?? new Date(ctx.clock.now().getTime() - 28 * 86_400_000);
+    const end = to ?? new Date(start.getTime() + (from ? 28 : 56) * 86_400_000);
+    return occurrencesBetween(ctx, e, start, end, { includeCancelled });
   }
 
   @FieldResolver(() => Occurrence, { nullable: true, description: 'The next occurrence not cancelled, within a year.' })
