@@ -119,6 +119,28 @@ describe('occurrences', () => {
   });
 });
 
+describe('a page of events', () => {
+  it('costs the same statements for 2 events as for 8 (occurrences, exceptions and counts are batched)', async () => {
+    const q = `query($c: ID!) { events(churchId: $c, first: 20) { nodes { id nextOccurrence { id } occurrences { id checkedInCount attendance } } } }`;
+    const counts: number[] = [];
+    for (const n of [2, 8]) {
+      const ch = await seedChurch(s, { members: 2, timeZone: TZ });
+      await sql`
+        INSERT INTO events (church_id, name, time_zone, starts_local, duration_minutes, rrule)
+        SELECT ${ch.churchId}, 'Series ' || i, ${TZ}, '2026-01-0' || (1 + i % 7) || 'T09:00', 60, 'FREQ=WEEKLY'
+        FROM generate_series(1, ${n}) AS i`;
+      s.database.statements.reset();
+      const r = await s.gql<any>(q, { c: String(ch.churchId) });
+      expect(r.errors).toBeUndefined();
+      expect(r.data.events.nodes).toHaveLength(n);
+      expect(r.data.events.nodes.every((e: { nextOccurrence: unknown; occurrences: unknown[] }) => e.nextOccurrence && e.occurrences.length >= 7)).toBe(true);
+      counts.push(s.database.statements.count);
+    }
+    expect(counts[1]).toBe(counts[0]);
+    expect(counts[0]).toBeLessThanOrEqual(6);
+  });
+});
+
 describe('check-ins', () => {
   let eventId: string;
   let occ: string;

@@ -18,6 +18,7 @@ async function seedEvent(churchId: number, memberId: number): Promise<number> {
     VALUES (${churchId}, 'loader scope event', 'America/Chicago', '2026-01-04T10:00', 60) RETURNING id`;
   await sql`INSERT INTO check_ins (church_id, event_id, occurrence_start, member_id, via)
     VALUES (${churchId}, ${row.id}, ${START_A.toISOString()}, ${memberId}, 'staff')`;
+  await sql`INSERT INTO event_occurrences (church_id, event_id, original_start, headcount) VALUES (${churchId}, ${row.id}, ${START_A.toISOString()}, 3)`;
   return row.id;
 }
 
@@ -65,6 +66,7 @@ function probes(): Record<keyof Loaders, (l: Loaders) => Promise<unknown>> {
     messageCounts: (l) => l.messageCounts.load(messageA),
     event: (l) => l.event.load(eventA),
     checkInCount: (l) => l.checkInCount.load({ eventId: eventA, start: START_A }),
+    eventExceptions: (l) => l.eventExceptions({ from: START_A.getTime() - 86_400_000, to: START_A.getTime() + 86_400_000 }).load(eventA),
   };
 }
 

@@ -100,6 +100,38 @@ export async function exceptionsInWindow(db: Queryable, eventId: number, from: D
   return rows.map(exceptionFromRaw);
 }
 
+/** exceptionsInWindow for several events at once (one statement: a page of events asking the same window). */
+export async function exceptionsInWindowByEvent(
+  db: Queryable,
+  eventIds: readonly number[],
+  from: Date,
+  to: Date,
+  scope: readonly number[],
+): Promise<Map<number, ExceptionRow[]>> {
+  if (!scope.length) return new Map();
+  const f = from.toISOString();
+  const t = to.toISOString();
+  const rows = await db.execute<ExceptionRaw>(sql`
+    SELECT x.event_id, x.original_start, x.starts_at, x.ends_at, x.cancelled_at, x.headcount
+    FROM unnest(${intArray(eventIds)}) AS e(id)
+    CROSS JOIN LATERAL (
+      SELECT * FROM event_occurrences o
+      WHERE o.event_id = e.id AND o.original_start >= ${f}::timestamptz AND o.original_start < ${t}::timestamptz
+      UNION
+      SELECT * FROM event_occurrences o
+      WHERE o.event_id = e.id AND o.starts_at >= ${f}::timestamptz AND o.starts_at < ${t}::timestamptz
+    ) x
+    WHERE x.church_id = ANY(${intArray(scope)})`);
+  const out = new Map<number, ExceptionRow[]>();
+  for (const r of rows) {
+    const x = exceptionFromRaw(r);
+    const list = out.get(x.eventId);
+    if (list) list.push(x);
+    else out.set(x.eventId, [x]);
+  }
+  return out;
+}
+
 export async function exceptionAt(db: Queryable, eventId: number, originalStart: Date, lock = false): Promise<ExceptionRow | undefined> {
   const [r] = await db.execute<ExceptionRaw>(sql`
     SELECT event_id, original_start, starts_at, ends_at, cancelled_at, headcount FROM event_occurrences

@@ -108,8 +108,12 @@ export async function occurrencesBetween(
   opts: { includeCancelled: boolean },
 ): Promise<OccurrenceRow[]> {
   checkWindow(from, to);
-  // a moved occurrence may come from a rule start outside the window: exceptions cover both ways
-  const exceptions = await q.exceptionsInWindow(scope.db, event.id, from, to);
+  // a moved occurrence may come from a rule start outside the window: exceptions cover both ways.
+  // Through the loader (batched over a page of events) when the caller may read the church's
+  // data; a check-in token, which has no roles, reads its one church directly.
+  const exceptions = scope.auth.viewer?.roles.has(event.churchId)
+    ? await scope.loaders.eventExceptions({ from: from.getTime(), to: to.getTime() }).load(event.id)
+    : await q.exceptionsInWindow(scope.db, event.id, from, to);
   const byStart = new Map(exceptions.map((x) => [x.originalStart.getTime(), x]));
   const starts = startsBetween(event, from, to, OCCURRENCE_CAP + 1);
   if (starts.length > OCCURRENCE_CAP) {
@@ -131,12 +135,14 @@ export async function occurrencesBetween(
 
 export async function nextOccurrence(scope: Scope, event: EventRow): Promise<OccurrenceRow | null> {
   const now = scope.clock.now();
-  // the next start that is not cancelled: look a few weeks at a time, at most a year ahead
+  // The next start that is not cancelled, a year ahead at most. The first month is one window
+  // shared by every event of the request (whole minutes, so a page of events batches into one
+  // statement); later months only for events with nothing in it.
+  const from = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
   for (let i = 0; i < 12; i++) {
-    const from = new Date(now.getTime() + i * 31 * DAY_MS);
-    const first = nextStart(event, from);
-    if (!first) return null;
-    const list = await occurrencesBetween(scope, event, first, new Date(first.getTime() + 31 * DAY_MS), { includeCancelled: false });
+    const start = new Date(from.getTime() + i * 31 * DAY_MS);
+    if (i > 0 && !nextStart(event, start)) return null;
+    const list = await occurrencesBetween(scope, event, start, new Date(start.getTime() + 31 * DAY_MS), { includeCancelled: false });
     const hit = list.find((o) => o.startsAt >= now);
     if (hit) return hit;
   }
