@@ -275,6 +275,9 @@ describe('the lapsed list, the attendance report, their cache and their indexes'
     expect(sent.errors).toBeUndefined();
     const recipients = await sql<{ member_id: number }[]>`SELECT member_id FROM message_recipients WHERE message_id = ${Number(sent.data.sendMessage.id)} ORDER BY member_id`;
     expect(recipients.map((x) => x.member_id)).toEqual([...expected].sort((a, b) => a - b));
+    const shown = await s.gql<any>('query($id: ID!) { message(id: $id) { audience { lapsed { eventId minAttendances previousFrom absentFrom } } } }', { id: sent.data.sendMessage.id });
+    expect(shown.data.message.audience.lapsed).toMatchObject({ eventId: null, minAttendances: 3 });
+    expect(Date.parse(shown.data.message.audience.lapsed.absentFrom) - Date.parse(shown.data.message.audience.lapsed.previousFrom)).toBe(8 * 7 * DAY);
   });
 
   it('reports the series per week, with first-time and returning guests; a check-in drops the cached figures', async () => {

@@ -203,5 +203,8 @@ export function audienceOf(m: q.MessageRow) {
     statuses: a.statuses,
     groupIds: a.groupIds,
     memberIds: a.memberIds,
+    lapsed: a.lapsed
+      ? { eventId: a.lapsed.eventId, minAttendances: a.lapsed.minAttendances, previousFrom: new Date(a.lapsed.prevFrom), absentFrom: new Date(a.lapsed.absentFrom) }
+      : null,
   };
 }
