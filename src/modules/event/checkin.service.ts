@@ -11,13 +11,15 @@ import { invalidateAttendance } from '../../cache/invalidate.js';
 import * as cq from './checkin.queries.js';
 import type { CheckInPersonRow } from './checkin.queries.js';
 import { findOccurrence, localDay, occurrencesBetween, type OccurrenceRow } from './event.service.js';
-import { pageEvents, upsertException } from './event.queries.js';
+import { exceptionsInWindowByEvent, pageEvents, upsertException } from './event.queries.js';
 
 /** People in one check-in call (a family at the door); the bulk entry takes more. */
 export const CHECK_IN_MAX = 50;
 export const BULK_MAX_ROWS = 5000;
 export const SEARCH_CAP = 20;
 export const HOUSEHOLD_CAP = 50;
+/** checkInOccurrences looks at this many of the church's events (by name) */
+export const CHECK_IN_EVENTS_CAP = 200;
 /** Check-in opens this long before an occurrence starts (the doors open early). */
 const EARLY_MS = 24 * 3600_000;
 
@@ -202,8 +204,12 @@ export async function checkInOccurrences({ scope, churchId }: { scope: Scope; ch
   const [church] = await churchesByIds(scope.db, [cid], { all: false, ids: [cid] });
   if (!church) throw new NotFoundError('Church', cid, 'churchId');
   const { from, to } = localDay(church.timeZone, scope.clock.now());
-  const events = await pageEvents(scope.db, { churchId: cid, limit: 200, archived: false });
-  const lists = await Promise.all(events.map((e) => occurrencesBetween(scope, e, from, to, { includeCancelled: false })));
+  const events = await pageEvents(scope.db, { churchId: cid, limit: CHECK_IN_EVENTS_CAP, archived: false });
+  // every event's exceptions of the day in one statement (a check-in token has no loaders' scope)
+  const exceptions = await exceptionsInWindowByEvent(scope.db, events.map((e) => e.id), from, to, [cid]);
+  const lists = await Promise.all(
+    events.map((e) => occurrencesBetween(scope, e, from, to, { includeCancelled: false, exceptions: exceptions.get(e.id) ?? [] })),
+  );
   return lists.flat().sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());
 }
 

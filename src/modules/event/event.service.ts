@@ -105,13 +105,15 @@ export async function occurrencesBetween(
   event: EventRow,
   from: Date,
   to: Date,
-  opts: { includeCancelled: boolean },
+  opts: { includeCancelled: boolean; exceptions?: ExceptionRow[] },
 ): Promise<OccurrenceRow[]> {
   checkWindow(from, to);
   // a moved occurrence may come from a rule start outside the window: exceptions cover both ways.
   // Through the loader (batched over a page of events) when the caller may read the church's
   // data; a check-in token, which has no roles, reads its one church directly.
-  const exceptions = scope.auth.viewer?.roles.has(event.churchId)
+  const exceptions = opts.exceptions
+    ? opts.exceptions
+    : scope.auth.viewer?.roles.has(event.churchId)
     ? await scope.loaders.eventExceptions({ from: from.getTime(), to: to.getTime() }).load(event.id)
     : await q.exceptionsInWindow(scope.db, event.id, from, to);
   const byStart = new Map(exceptions.map((x) => [x.originalStart.getTime(), x]));
