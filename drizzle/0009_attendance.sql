@@ -55,6 +55,7 @@ ALTER TABLE "events" ADD CONSTRAINT "events_church_id_churches_id_fk" FOREIGN KE
 ALTER TABLE "events" ADD CONSTRAINT "events_group_same_church_fk" FOREIGN KEY ("church_id","group_id") REFERENCES "public"."groups"("church_id","id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "check_ins_church_member_idx" ON "check_ins" USING btree ("church_id","member_id","occurrence_start");--> statement-breakpoint
 CREATE INDEX "check_ins_church_start_idx" ON "check_ins" USING btree ("church_id","occurrence_start");--> statement-breakpoint
+CREATE INDEX "event_occurrences_moved_idx" ON "event_occurrences" USING btree ("event_id","starts_at") WHERE starts_at IS NOT NULL;--> statement-breakpoint
 CREATE INDEX "event_occurrences_church_start_idx" ON "event_occurrences" USING btree ("church_id","original_start");--> statement-breakpoint
 CREATE INDEX "events_church_name_idx" ON "events" USING btree ("church_id",lower("name"),"id");--> statement-breakpoint
 CREATE INDEX "events_group_idx" ON "events" USING btree ("group_id","id") WHERE group_id IS NOT NULL;--> statement-breakpoint
