@@ -179,6 +179,23 @@ describe('check-ins', () => {
     expect(rows.map((x) => x.member_id)).toEqual(people.map((p) => p.id));
   });
 
+  it('a check-in token works while its maker is STAFF or higher in its church, and is recorded as KIOSK', async () => {
+    const maker = await s.userWith('door-admin@attendance.test', [[c.churchId, 'admin']]);
+    const made = await s.gql<any>('mutation($c: ID!) { createApiToken(input: { name: "Door", kind: CHECK_IN, churchId: $c }) { token } }', { c: String(c.churchId) }, maker.headers);
+    expect(made.errors).toBeUndefined();
+    const kiosk = { authorization: `Bearer ${made.data.createApiToken.token}` };
+    const m = String(c.memberIds[5]);
+    const r = await s.gql<any>('mutation($o: ID!, $m: [ID!]!) { checkIn(occurrenceId: $o, memberIds: $m) { checkedIn } }', { o: occ, m: [m] }, kiosk);
+    expect(r.errors).toBeUndefined();
+    const [row] = await sql<[{ via: string; checked_in_by: number }]>`SELECT via, checked_in_by FROM check_ins WHERE event_id = ${Number(eventId)} AND member_id = ${Number(m)}`;
+    expect(row).toEqual({ via: 'kiosk', checked_in_by: maker.id });
+    const full = await s.gql<any>('mutation { createApiToken(input: { name: "Bad", churchId: "1" }) { token } }', {}, maker.headers);
+    expect(full.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.churchId' });
+    await sql`UPDATE church_roles SET role = 'viewer' WHERE user_id = ${maker.id} AND church_id = ${c.churchId}`;
+    const after = await s.gql<any>('query($c: ID!) { checkInSearch(churchId: $c, search: "ada") { id } }', { c: String(c.churchId) }, kiosk);
+    expect(after.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
   it('refuses a cancelled or far-future occurrence, another church’s people, archived people', async () => {
     const q = 'mutation($o: ID!, $m: [ID!]!) { checkIn(occurrenceId: $o, memberIds: $m) { checkedIn } }';
     const future = await s.gql<any>(q, { o: occId(eventId, daysAgoAt(-3, '18:00')), m: [String(c.memberIds[1])] });
