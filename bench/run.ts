@@ -22,15 +22,16 @@ import {
   type BenchOptions,
   type LoadResult,
 } from './harness.js';
+import { BURST_DEFAULTS, BURST_QUICK, burstMarkdown, checkInBurst, type BurstOptions, type BurstResult } from './checkin-burst.js';
 
 /**
  * npm run bench [-- --quick] [--churches N --members M --duration S --connections C --no-cluster --no-postgraphile
- *   --only=Q1,S1,ME,TN,PG,SMS (those scenarios; PG: PostGraphile's, SMS: the drain)
+ *   --only=Q1,S1,ME,TN,PG,SMS,CI (those scenarios; PG: PostGraphile's, SMS: the drain, CI: the check-in burst)
  *   --recipient-months=N (message_recipients' past monthly partitions, default 24: two years' retention)]
  * Seeds its own database (steeple_bench), measures every scenario against one API process and then
  * the cluster, next to a bare node:http ceiling, and writes bench/results/<date>.md and latest.md.
  */
-export async function runBench(o: BenchOptions, command: string, say: (s: string) => void = console.log) {
+export async function runBench(o: BenchOptions, command: string, say: (s: string) => void = console.log, burst: BurstOptions | null = BURST_DEFAULTS) {
   say(`seeding ${o.churches} churches × ${o.membersPerChurch} members, ~${o.recipients} message recipients…`);
   const f = await setup(o);
   say(`seeded in ${(f.seedMs / 1000).toFixed(1)} s`);
@@ -109,14 +110,26 @@ export async function runBench(o: BenchOptions, command: string, say: (s: string
   say(`ceiling (bare node:http, ${q1?.bytesPerResponse ?? 2000} B): ${top.rps.toFixed(0)} req/s`);
   const sms = o.smsRecipients > 0 && (!o.only || o.only.includes('SMS')) ? await smsDrain(f, o) : null;
   if (sms) say(`SMS: ${sms.recipients} texts, mutation ${sms.mutationMs} ms, drained at ${sms.textsPerSecond}/s, duplicates ${sms.duplicates}, lost ${sms.lost}`);
+  let checkIns: BurstResult | null = null;
+  if (burst && (!o.only || o.only.includes('CI'))) {
+    await clearRedis(o.redisUrl);
+    const api = await startApi(f, o, { workers: 1, cache: true });
+    try {
+      checkIns = await checkInBurst(f, api, burst);
+    } finally {
+      await api.stop();
+    }
+    say(`check-in burst: ${checkIns.sent} in ${checkIns.seconds} s (${checkIns.offeredRps}/s offered), p50 ${checkIns.p50} ms, p99 ${checkIns.p99} ms, errors ${checkIns.errors}, stored ${checkIns.stored}/${checkIns.expected}`);
+  }
   const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
-  const text = markdown(rows, sms, {
+  const table = markdown(rows, sms, {
     command,
     dataset: `${o.churches} churches × ${o.membersPerChurch} members (+1 church of ${o.smsRecipients} for the SMS drain), ~${o.recipients} message recipients`,
     seedMs: f.seedMs,
     date,
   });
-  return { rows, sms, text, fixture: f };
+  const text = checkIns ? `${table}\n${burstMarkdown(checkIns)}` : table;
+  return { rows, sms, checkIns, text, fixture: f };
 }
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === path.resolve(ROOT, 'bench/run.ts');
@@ -146,7 +159,7 @@ if (isMain) {
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const started = Date.now();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
-  runBench(o, command)
+  runBench(o, command, console.log, values.quick ? BURST_QUICK : BURST_DEFAULTS)
     .then(({ text }) => {
       const dir = path.join(ROOT, 'bench/results');
       mkdirSync(dir, { recursive: true });

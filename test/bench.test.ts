@@ -20,7 +20,7 @@ describe('benchmark harness', () => {
       postgraphile: false,
     };
     const lines: string[] = [];
-    const { rows, sms, text } = await runBench(o, 'vitest', (l) => lines.push(l));
+    const { rows, sms, checkIns, text } = await runBench(o, 'vitest', (l) => lines.push(l), { churches: 3, perChurch: 20, seconds: 1 });
     const names = rows.map((r) => r.name);
     for (const n of ['Q1 directory page 1 (cached)', 'Q1 directory page 1 (uncached)', 'Q2 directory page 3', 'Q3 analytics (cached)', 'Q3 analytics (uncached)', 'Q4 member + household, groups, texts', 'M1 create member + Q1', 'ceiling']) {
       expect(names).toContain(n);
@@ -35,5 +35,8 @@ describe('benchmark harness', () => {
     expect(sms).toMatchObject({ recipients: 50, duplicates: 0, lost: 0 });
     expect(text).toMatch(/\| Q1 directory page 1 \(uncached\) \| 1 process, cache off \|/);
     expect(text).toContain('bare node:http');
+    // the check-in burst: every check-in answered, each person stored once 
+    expect(checkIns).toMatchObject({ churches: 3, sent: 60, errors: 0, stored: 60, expected: 60 });
+    expect(text).toContain('### Check-in burst');
   }, 240_000);
 });

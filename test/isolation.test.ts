@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedChurch, type SeededChurch } from './helpers/factories.js';
 import { startTestServer, type GqlResult, type TestServer } from './helpers/server.js';
 import { subscribe } from './helpers/ws.js';
+import { fromFloating, parseLocal } from '../src/modules/event/recurrence.js';
 
 // ---------------------------------------------------------------------------------------------
 // The table of cases
@@ -31,6 +32,9 @@ interface Ids {
   aTargetUser: string;
   /** a text sent to A's marker person */
   aMessage: string;
+  /** A's daily event, and three of its past occurrences (the first has the marker person checked in) */
+  aEvent: string;
+  aOccurrences: string[];
 }
 
 /** The least a caller needs in the target church (platform: the platform admin flag). */
@@ -59,6 +63,10 @@ const CHURCH = `id name slug timeZone smsFromNumber memberCount
   households(first: 10) { totalCount nodes { id name members { ${PERSON} } } }
   groups(first: 10) { totalCount nodes { id name memberCount members(first: 10) { totalCount nodes { ${PERSON} } } } }`;
 const USER = 'id email name isPlatformAdmin deactivatedAt';
+const EVENT = `id name description location timeZone startsLocal rrule church { id name slug } group { ${GROUP} }`;
+const OCCURRENCE = `id startsAt endsAt cancelled moved headcount checkedInCount attendance event { ${EVENT} }
+  checkIns(first: 20) { totalCount edges { checkedInAt via node { ${PERSON} } } }`;
+const CHECK_IN_RESULT = 'occurrenceId checkedIn alreadyCheckedIn people { id firstName lastName householdId householdName }';
 
 const CASES: Record<CaseKey, (ids: Ids) => Case> = {
   // ---- queries ------------------------------------------------------------------------------
@@ -93,6 +101,41 @@ const CASES: Record<CaseKey, (ids: Ids) => Case> = {
     needs: 'viewer',
     query: `query($churchId: ID!) { groups(churchId: $churchId, first: 10) { totalCount nodes { ${GROUP} } } }`,
     variables: { churchId: i.A },
+  }),
+
+  'Query.event': (i) => ({
+    needs: 'viewer',
+    query: `query($id: ID!, $from: DateTime!, $to: DateTime!) { event(id: $id) { ${EVENT} nextOccurrence { id event { name } }
+      occurrences(from: $from, to: $to, includeCancelled: true) { ${OCCURRENCE} } } }`,
+    variables: { id: i.aEvent, from: new Date(Date.now() - 50 * 86_400_000).toISOString(), to: new Date().toISOString() },
+  }),
+  'Query.events': (i) => ({
+    needs: 'viewer',
+    query: `query($c: ID!) { events(churchId: $c, first: 10) { totalCount nodes { ${EVENT} } } }`,
+    variables: { c: i.A },
+  }),
+  'Query.occurrence': (i) => ({ needs: 'viewer', query: `query($id: ID!) { occurrence(id: $id) { ${OCCURRENCE} } }`, variables: { id: i.aOccurrences[0] } }),
+  'Query.attendance': (i) => ({
+    needs: 'viewer',
+    query: `query($c: ID!, $e: ID!) { attendance(churchId: $c, eventId: $e) { event { ${EVENT} } from to timeZone
+      weeks { weekStart occurrences checkedIn headcount total } occurrences totalAttendance averageAttendance firstTimeGuests returningGuests } }`,
+    variables: { c: i.A, e: i.aEvent },
+  }),
+  'Query.lapsedPeople': (i) => ({
+    needs: 'viewer',
+    query: `query($c: ID!) { lapsedPeople(churchId: $c, rule: { minAttendances: 2, previousWeeks: 10, absentWeeks: 4 }) {
+      totalCount edges { attended lastAttendedAt node { ${MEMBER} } } } }`,
+    variables: { c: i.A },
+  }),
+  'Query.checkInSearch': (i) => ({
+    needs: 'staff',
+    query: 'query($c: ID!) { checkInSearch(churchId: $c, search: "leakch") { id firstName lastName householdId householdName } }',
+    variables: { c: i.A },
+  }),
+  'Query.checkInOccurrences': (i) => ({
+    needs: 'staff',
+    query: 'query($c: ID!) { checkInOccurrences(churchId: $c) { id eventName location startsAt endsAt } }',
+    variables: { c: i.A },
   }),
 
   // ---- mutations (the positive controls run them in this order, at the very end) -------------
@@ -169,6 +212,56 @@ const CASES: Record<CaseKey, (ids: Ids) => Case> = {
     query: `mutation($groupId: ID!, $memberId: ID!) { removeGroupMember(groupId: $groupId, memberId: $memberId) { role joinedOn group { ${GROUP} } member { ${MEMBER} } } }`,
     // seedChurch puts member 0 in groups 0 and 1
     variables: { groupId: i.aGroups[0], memberId: i.aMembers[0] },
+  }),
+  'Mutation.createEvent': (i) => ({
+    needs: 'staff',
+    query: `mutation($input: CreateEventInput!) { createEvent(input: $input) { ${EVENT} } }`,
+    variables: { input: { churchId: i.A, name: 'Iso Event', startsLocal: '2026-12-06T10:00', rrule: 'FREQ=WEEKLY;BYDAY=SU', groupId: i.aGroups[0] } },
+  }),
+  'Mutation.updateEvent': (i) => ({
+    needs: 'staff',
+    query: `mutation($id: ID!, $input: UpdateEventInput!) { updateEvent(id: $id, input: $input) { ${EVENT} } }`,
+    variables: { id: i.aEvent, input: { description: 'iso changed', location: 'Iso Hall' } },
+  }),
+  'Mutation.cancelOccurrence': (i) => ({
+    needs: 'staff',
+    query: `mutation($id: ID!) { cancelOccurrence(id: $id) { ${OCCURRENCE} } }`,
+    variables: { id: i.aOccurrences[3] },
+  }),
+  'Mutation.restoreOccurrence': (i) => ({
+    needs: 'staff',
+    query: `mutation($id: ID!) { restoreOccurrence(id: $id) { ${OCCURRENCE} } }`,
+    variables: { id: i.aOccurrences[3] },
+  }),
+  'Mutation.moveOccurrence': (i) => ({
+    needs: 'staff',
+    query: `mutation($id: ID!, $at: DateTime!) { moveOccurrence(id: $id, startsAt: $at) { ${OCCURRENCE} } }`,
+    variables: { id: i.aOccurrences[1], at: new Date(Date.now() - 38.9 * 86_400_000).toISOString() },
+  }),
+  'Mutation.setHeadcount': (i) => ({
+    needs: 'staff',
+    query: `mutation($id: ID!) { setHeadcount(id: $id, headcount: 12) { ${OCCURRENCE} } }`,
+    variables: { id: i.aOccurrences[0] },
+  }),
+  'Mutation.checkIn': (i) => ({
+    needs: 'staff',
+    query: `mutation($o: ID!, $m: [ID!]!) { checkIn(occurrenceId: $o, memberIds: $m) { ${CHECK_IN_RESULT} } }`,
+    variables: { o: i.aOccurrences[0], m: [i.zebulon, i.aMembers[3]] },
+  }),
+  'Mutation.checkInHousehold': (i) => ({
+    needs: 'staff',
+    query: `mutation($o: ID!, $h: ID!) { checkInHousehold(occurrenceId: $o, householdId: $h) { ${CHECK_IN_RESULT} } }`,
+    variables: { o: i.aOccurrences[0], h: i.aHouseholds[0] },
+  }),
+  'Mutation.undoCheckIn': (i) => ({
+    needs: 'staff',
+    query: 'mutation($o: ID!, $m: ID!) { undoCheckIn(occurrenceId: $o, memberId: $m) { occurrenceId memberId removed } }',
+    variables: { o: i.aOccurrences[0], m: i.zebulon },
+  }),
+  'Mutation.recordAttendance': (i) => ({
+    needs: 'staff',
+    query: 'mutation($o: ID!, $m: [ID!]!) { recordAttendance(occurrenceId: $o, memberIds: $m, headcount: 3) { recorded alreadyCheckedIn headcount errors { row field message } } }',
+    variables: { o: i.aOccurrences[0], m: i.aMembers.slice(5, 10) },
   }),
   'Mutation.updateChurch': (i) => ({
     needs: 'admin',
@@ -378,10 +471,14 @@ async function checksum(): Promise<string> {
       (SELECT string_agg(t::text, ',' ORDER BY t.id) FROM api_tokens t WHERE t.user_id IN (SELECT user_id FROM a_users)),
       (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM messages x WHERE x.church_id = ${A}),
       (SELECT string_agg(r::text, ',' ORDER BY r.id) FROM message_recipients r WHERE r.church_id = ${A}),
+      (SELECT string_agg(e::text, ',' ORDER BY e.id) FROM events e WHERE e.church_id = ${A}),
+      (SELECT string_agg(x::text, ',' ORDER BY x.event_id, x.original_start) FROM event_occurrences x WHERE x.church_id = ${A}),
+      (SELECT string_agg(ci::text, ',' ORDER BY ci.event_id, ci.occurrence_start, ci.member_id) FROM check_ins ci WHERE ci.church_id = ${A}),
       -- and nothing was created anywhere else either
       (SELECT concat_ws(',', (SELECT count(*) FROM churches), (SELECT count(*) FROM users), (SELECT count(*) FROM members),
         (SELECT count(*) FROM households), (SELECT count(*) FROM groups), (SELECT count(*) FROM group_memberships),
-        (SELECT count(*) FROM church_roles), (SELECT count(*) FROM api_tokens), (SELECT count(*) FROM messages), (SELECT count(*) FROM users WHERE deactivated_at IS NOT NULL)))
+        (SELECT count(*) FROM church_roles), (SELECT count(*) FROM api_tokens), (SELECT count(*) FROM messages), (SELECT count(*) FROM users WHERE deactivated_at IS NOT NULL),
+        (SELECT count(*) FROM events), (SELECT count(*) FROM event_occurrences), (SELECT count(*) FROM check_ins)))
     )) AS sum`;
   return row.sum;
 }
@@ -443,6 +540,22 @@ beforeAll(async () => {
   expect(sent.errors).toBeUndefined();
   const aMessage = sent.data.sendMessage.id as string;
 
+  // A's daily event (its name a marker), with the marker person checked in on three past days
+  const tz = 'America/Chicago';
+  const [ev] = await sql<[{ id: number }]>`
+    INSERT INTO events (church_id, group_id, name, description, time_zone, starts_local, duration_minutes, rrule)
+    VALUES (${a.churchId}, ${a.groupIds[0]!}, 'Alpha Vigil', 'alpha secret vigil', ${tz}, '2025-01-01T12:00', 60, 'FREQ=DAILY') RETURNING id`;
+  const daysAgo = (d: number) => {
+    const date = new Intl.DateTimeFormat('en-CA', { timeZone: tz }).format(new Date(Date.now() - d * 86_400_000));
+    return fromFloating(parseLocal(`${date}T12:00`)!, tz);
+  };
+  const occStarts = [40, 41, 42].map(daysAgo);
+  for (const at of occStarts) {
+    await sql`INSERT INTO check_ins (church_id, event_id, occurrence_start, member_id, via) VALUES (${a.churchId}, ${ev.id}, ${at.toISOString()}, ${Number(zebulon)}, 'staff')`;
+  }
+  // and one day without check-ins (the cancel case)
+  const occurrenceIds = [...occStarts, daysAgo(39)].map((at) => `${ev.id}@${at.toISOString().replace('.000Z', 'Z')}`);
+
   anonymous = { name: 'anonymous', headers: {} };
   staffB = { name: 'STAFF of B', ...(await s.userWith('staff-b@bravo.test', [[b.churchId, 'staff']])) };
   adminB = { name: 'ADMIN of B', ...(await s.userWith('admin-b@bravo.test', [[b.churchId, 'admin']])) };
@@ -466,6 +579,8 @@ beforeAll(async () => {
     zebulon,
     aTargetUser: String(staffA.id),
     aMessage,
+    aEvent: String(ev.id),
+    aOccurrences: occurrenceIds,
   };
   let n = 990_000;
   const fake = () => String(n++);
@@ -477,6 +592,8 @@ beforeAll(async () => {
     zebulon: fake(),
     aTargetUser: fake(),
     aMessage: fake(),
+    aEvent: fake(),
+    aOccurrences: occurrenceIds.map((o) => `${fake()}${o.slice(o.indexOf('@'))}`),
   };
 
   // Markers: every string of A's data that nothing of B (nor the default caller) contains.
@@ -492,6 +609,8 @@ beforeAll(async () => {
       UNION SELECT name FROM households WHERE church_id = ${a.churchId}
       UNION SELECT name FROM groups WHERE church_id = ${a.churchId}
       UNION SELECT description FROM groups WHERE church_id = ${a.churchId}
+      UNION SELECT name FROM events WHERE church_id = ${a.churchId}
+      UNION SELECT description FROM events WHERE church_id = ${a.churchId}
       UNION SELECT u.email FROM users u JOIN church_roles r ON r.user_id = u.id AND r.church_id = ${a.churchId}
       UNION SELECT t.name FROM api_tokens t JOIN church_roles r ON r.user_id = t.user_id AND r.church_id = ${a.churchId}
       UNION SELECT t.prefix FROM api_tokens t JOIN church_roles r ON r.user_id = t.user_id AND r.church_id = ${a.churchId}
@@ -822,6 +941,61 @@ describe('fields that hold no church data', () => {
       expectNoLeak(`${label} anonymous`, r);
     }
     expect(await checksum()).toBe(checksumBefore);
+  });
+});
+
+describe('a check-in token (door tablet) of A', () => {
+  const ALLOWED = new Set<CaseKey>(['Query.checkInSearch', 'Query.checkInOccurrences', 'Mutation.checkIn', 'Mutation.checkInHousehold']);
+
+  it('finds A’s people and checks them in, and every other field of the API refuses it', async () => {
+    const made = await s.gql<any>(
+      'mutation($c: ID!) { createApiToken(input: { name: "Alpha Door", kind: CHECK_IN, churchId: $c }) { token apiToken { id kind churchId } } }',
+      { c: ids.A },
+      ownerA.headers,
+    );
+    expect(made.errors).toBeUndefined();
+    expect(made.data.createApiToken.apiToken).toMatchObject({ kind: 'CHECK_IN', churchId: ids.A });
+    const kiosk = { authorization: `Bearer ${made.data.createApiToken.token}` };
+    // B's admin cannot make one for A
+    const foreign = await raw(
+      { query: 'mutation($c: ID!) { createApiToken(input: { name: "x", kind: CHECK_IN, churchId: $c }) { token } }', variables: { c: ids.A } },
+      adminB.headers,
+    );
+    expectCode('createApiToken(CHECK_IN, A) as ADMIN of B', foreign, 'NOT_FOUND');
+
+    for (const k of caseKeys()) {
+      const r = await raw(caseOf(k, ids), kiosk);
+      if (ALLOWED.has(k)) {
+        expect(r.body.errors, `${k} as A's check-in token: ${r.text}`).toBeUndefined();
+        continue;
+      }
+      if (k === 'Query.churches') {
+        expect(r.body.errors, r.text).toBeUndefined();
+        expect(r.body.data!.churches.nodes).toEqual([]);
+        continue;
+      }
+      expect(r.body.errors?.[0]?.extensions?.code, `${k} as A's check-in token: ${r.text}`).toMatch(/^(NOT_FOUND|FORBIDDEN)$/);
+      expectNoLeak(`${k} as A's check-in token`, r);
+    }
+    for (const query of ['{ me { user { email } } }', '{ apiTokens { nodes { id } } }', 'mutation { createApiToken(input: { name: "more" }) { token } }',
+      'mutation { changePassword(currentPassword: "correct horse battery staple", newPassword: "a brand new password") }']) {
+      const r = await raw({ query, variables: {} }, kiosk);
+      expectCode(`${query} as A's check-in token`, r, 'FORBIDDEN');
+    }
+    // what it may see of a person: a name and a household, never a phone or an email
+    const found = await raw(caseOf('Query.checkInSearch', ids), kiosk);
+    expect(found.body.data!.checkInSearch).toEqual([expect.objectContaining({ id: ids.zebulon, firstName: 'Zebulon', lastName: 'Leakcheck' })]);
+    expect(found.text).not.toContain(ZEBULON.phone);
+    // a phone fragment finds too
+    const byPhone = await raw({ query: 'query($c: ID!) { checkInSearch(churchId: $c, search: "555-0177") { id } }', variables: { c: ids.A } }, kiosk);
+    expect(byPhone.body.data!.checkInSearch).toEqual([{ id: ids.zebulon }]);
+    // and nothing of B
+    const other = await raw({ query: 'query($c: ID!) { checkInSearch(churchId: $c, search: "adams") { id } }', variables: { c: String(b.churchId) } }, kiosk);
+    expectCode('checkInSearch(B) as A’s check-in token', other, 'NOT_FOUND');
+    // revoked: nothing at all
+    const rv = await s.gql<any>('mutation($id: ID!) { revokeApiToken(id: $id) { id } }', { id: made.data.createApiToken.apiToken.id }, ownerA.headers);
+    expect(rv.errors).toBeUndefined();
+    expectCode('checkInSearch with a revoked check-in token', await raw(caseOf('Query.checkInSearch', ids), kiosk), 'UNAUTHENTICATED');
   });
 });
 

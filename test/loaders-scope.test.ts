@@ -7,6 +7,20 @@ let s: TestServer;
 let a: SeededChurch;
 let b: SeededChurch;
 let messageA: number;
+let eventA: number;
+const START_A = new Date('2026-01-04T16:00:00Z');
+
+/** A one-off event of church A with one check-in. */
+async function seedEvent(churchId: number, memberId: number): Promise<number> {
+  const sql = s.database.sql;
+  const [row] = await sql<[{ id: number }]>`
+    INSERT INTO events (church_id, name, time_zone, starts_local, duration_minutes)
+    VALUES (${churchId}, 'loader scope event', 'America/Chicago', '2026-01-04T10:00', 60) RETURNING id`;
+  await sql`INSERT INTO check_ins (church_id, event_id, occurrence_start, member_id, via)
+    VALUES (${churchId}, ${row.id}, ${START_A.toISOString()}, ${memberId}, 'staff')`;
+  await sql`INSERT INTO event_occurrences (church_id, event_id, original_start, headcount) VALUES (${churchId}, ${row.id}, ${START_A.toISOString()}, 3)`;
+  return row.id;
+}
 
 /** A sent message of church `churchId` to its first two members (one delivered, one queued). */
 async function seedMessage(churchId: number, memberIds: number[]): Promise<number> {
@@ -51,6 +65,9 @@ function probes(): Record<keyof Loaders, (l: Loaders) => Promise<unknown>> {
     message: (l) => l.message.load(messageA),
     recentMessages: (l) => l.recentMessages(5).load(a.memberIds[0]!),
     messageCounts: (l) => l.messageCounts.load(messageA),
+    event: (l) => l.event.load(eventA),
+    checkInCount: (l) => l.checkInCount.load({ eventId: eventA, start: START_A }),
+    eventExceptions: (l) => l.eventExceptions({ from: START_A.getTime() - 86_400_000, to: START_A.getTime() + 86_400_000 }).load(eventA),
   };
 }
 
@@ -66,6 +83,7 @@ beforeAll(async () => {
   a = await seedChurch(s, { members: 6 });
   b = await seedChurch(s, { members: 4 });
   messageA = await seedMessage(a.churchId, a.memberIds);
+  eventA = await seedEvent(a.churchId, a.memberIds[0]!);
 });
 afterAll(() => s.close());
 

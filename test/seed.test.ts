@@ -201,5 +201,36 @@ describe('seed', () => {
       const [n] = await demo`SELECT count(*)::int AS n FROM churches`;
       expect(n!.n).toBe(2);
     });
+
+    it('has a year of attendance: three weekly series per church, check-ins of its own people, people who stopped coming', async () => {
+      const series = await demo`
+        SELECT c.slug, count(*)::int AS events, count(e.group_id)::int AS group_events FROM events e JOIN churches c ON c.id = e.church_id
+        GROUP BY c.slug ORDER BY c.slug`;
+      expect(series.map((r) => [r.slug, r.events, r.group_events])).toEqual([['grace', 3, 1], ['st-marks', 3, 1]]);
+      const [a] = await demo`
+        SELECT count(*)::int AS n,
+               count(*) FILTER (WHERE m.church_id <> ci.church_id OR m.archived_at IS NOT NULL)::int AS wrong,
+               (max(ci.occurrence_start) - min(ci.occurrence_start)) > interval '350 days' AS a_year,
+               max(ci.occurrence_start) < now() AS past
+        FROM check_ins ci JOIN members m ON m.id = ci.member_id`;
+      expect(a!.n).toBeGreaterThan(5000);
+      expect(a!).toMatchObject({ wrong: 0, a_year: true, past: true });
+      // every check-in is at a start its event's rule gives: 10:00 local on Sundays, 19:00 otherwise
+      const [bad] = await demo`
+        SELECT count(*)::int AS n FROM check_ins ci JOIN events e ON e.id = ci.event_id
+        WHERE to_char(ci.occurrence_start AT TIME ZONE e.time_zone, 'HH24:MI') <> right(e.starts_local, 5)
+           OR extract(dow FROM ci.occurrence_start AT TIME ZONE e.time_zone) <> extract(dow FROM left(e.starts_local, 10)::date)`;
+      expect(bad!.n).toBe(0);
+      // the lapsed rule's default (3 in the 8 weeks before the last 4, none since) finds people
+      const [lapsed] = await demo`
+        SELECT count(*)::int AS n FROM (
+          SELECT ci.member_id FROM check_ins ci JOIN members m ON m.id = ci.member_id AND m.status IN ('regular', 'member')
+          WHERE ci.occurrence_start >= now() - interval '12 weeks'
+          GROUP BY ci.member_id
+          HAVING count(*) FILTER (WHERE ci.occurrence_start >= now() - interval '4 weeks') = 0 AND count(*) >= 3) x`;
+      expect(lapsed!.n).toBeGreaterThan(0);
+      const [cancelled] = await demo`SELECT count(*)::int AS n FROM event_occurrences WHERE cancelled_at IS NOT NULL`;
+      expect(cancelled!.n).toBe(2);
+    });
   });
 });

@@ -15,7 +15,7 @@ async function drop(cache: RedisTagStore | null, list: string[], entities: Entit
 
 /** People changed (created, edited, archived, imported, joined or left a group): lists and dashboard. */
 export const invalidatePeople = (cache: RedisTagStore | null, churchId: number, entities: Entity[] = []) =>
-  drop(cache, [tags.roster(churchId), tags.analytics(churchId)], entities);
+  drop(cache, [tags.roster(churchId), tags.analytics(churchId), tags.attendance(churchId)], entities);
 
 /** A household or group itself changed (renamed…): answers showing it, and the lists. */
 export const invalidateStructure = (cache: RedisTagStore | null, churchId: number, entities: Entity[]) =>
@@ -35,3 +35,7 @@ export async function invalidateMessagingEvents(cache: RedisTagStore | null, eve
   for (const e of events) byChurch.set(e.churchId, [...(byChurch.get(e.churchId) ?? []), e.messageId]);
   await Promise.all([...byChurch].map(([churchId, ids]) => invalidateMessaging(cache, churchId, ids)));
 }
+
+/** Events, occurrences or check-ins changed: the attendance figures and lapsed lists of that church. */
+export const invalidateAttendance = (cache: RedisTagStore | null, churchId: number, entities: Entity[] = []) =>
+  drop(cache, [tags.attendance(churchId)], entities);

@@ -31,6 +31,16 @@ export const CACHE_POLICY: Record<string, RootFieldPolicy> = {
     ttlMs: 5 * 60_000,
     tags: (a) => (churchIdOf(a) ? [tags.analytics(churchIdOf(a)!)] : null),
   },
+  // attendance figures and the first page of the lapsed list: 5 minutes, dropped by check-ins and event changes
+  'Query.attendance': {
+    ttlMs: 5 * 60_000,
+    tags: (a) => (churchIdOf(a) ? [tags.attendance(churchIdOf(a)!)] : null),
+  },
+  'Query.lapsedPeople': {
+    ttlMs: 5 * 60_000,
+    cacheIf: (a) => a.after === undefined || a.after === null,
+    tags: (a) => (churchIdOf(a) ? [tags.attendance(churchIdOf(a)!)] : null),
+  },
   // the first page of a member list (no cursor): 30 minutes, dropped by any change to the roster
   'Query.members': {
     ttlMs: 30 * 60_000,
@@ -79,5 +89,5 @@ function argsOf(field: FieldNode, variables: Record<string, unknown>): Record<st
  */
 export function accessKey(v: Viewer): string {
   const roles = [...v.roles].sort(([a], [b]) => a - b).map(([c, r]) => `${c}=${r}`);
-  return `${v.platformAdmin ? 'pa;' : ''}${roles.join(',')}`;
+  return `${v.platformAdmin ? 'pa;' : ''}${v.checkInChurchId !== undefined ? `ci=${v.checkInChurchId};` : ''}${roles.join(',')}`;
 }

@@ -6,4 +6,5 @@
 export const tags = {
   roster: (churchId: number | string) => `roster:${churchId}`,
   analytics: (churchId: number | string) => `analytics:${churchId}`,
+  attendance: (churchId: number | string) => `attendance:${churchId}`,
 };

@@ -327,6 +327,77 @@ async function generateChurchContents(
   };
 }
 
+/**
+ * A year of attendance for the churches of _seed_c (after generateChurchContents): a Sunday
+ * service, a Wednesday prayer meeting and the first group's weekly meeting, each weekly for the 52
+ * weeks before asOf, with check-ins by status (members most, visitors after their first visit,
+ * inactive people only before they stopped), a headcount of the unnamed on Sundays, one cancelled
+ * Wednesday, and about one regular or member in ten who stopped coming six weeks ago (the lapsed
+ * list has people in it). All set-based: three INSERT ... SELECT statements.
+ */
+async function generateAttendance(tx: Tx, seed: number, asOf: string | null): Promise<{ events: number; checkIns: number }> {
+  const S = `${seed}::text`;
+  // the last Sunday before asOf; every series starts 51 weeks before its last seeded occurrence
+  const lastSun = `(SELECT d - extract(dow FROM d)::int FROM (SELECT coalesce($1::date, CURRENT_DATE) - 1 AS d) x)`;
+  const events = await tx.unsafe(
+    `INSERT INTO events (church_id, group_id, name, description, location, time_zone, starts_local, duration_minutes, rrule)
+     SELECT c.church_id, s.group_id, s.name, s.description, s.location, ch.time_zone,
+            to_char(${lastSun} + s.day_offset - 357, 'YYYY-MM-DD') || 'T' || s.at, s.minutes, s.rrule
+     FROM _seed_c c
+     JOIN churches ch ON ch.id = c.church_id
+     CROSS JOIN LATERAL (
+       VALUES (NULL::int, 'Sunday Worship', 'The main service; children''s church during the sermon.', 'Sanctuary', 0, '10:00', 75, 'FREQ=WEEKLY;BYDAY=SU'),
+              (NULL::int, 'Wednesday Prayer', 'Midweek prayer and a short devotion.', 'Chapel', -4, '19:00', 60, 'FREQ=WEEKLY;BYDAY=WE')
+       UNION ALL
+       -- on the day its name says (small groups are named "Tuesday Men's Bible Study" …), else Thursday
+       SELECT g.id, g.name, 'Weekly meeting of the group.', NULL, coalesce(d.off, -3), '19:00', 90, 'FREQ=WEEKLY;BYDAY=' || coalesce(d.code, 'TH')
+       FROM _seed_g g
+       LEFT JOIN (VALUES ('Monday', -6, 'MO'), ('Tuesday', -5, 'TU'), ('Wednesday', -4, 'WE'), ('Thursday', -3, 'TH'),
+                         ('Friday', -2, 'FR'), ('Saturday', -1, 'SA'), ('Sunday', 0, 'SU')) AS d(day, off, code)
+         ON d.day = split_part(g.name, ' ', 1)
+       WHERE g.church_id = c.church_id AND g.j = 1
+     ) AS s(group_id, name, description, location, day_offset, at, minutes, rrule)
+     ORDER BY c.n, s.day_offset DESC`,
+    [asOf],
+  );
+  await tx.unsafe(
+    `CREATE TEMP TABLE _seed_o ON COMMIT DROP AS
+     SELECT e.id AS event_id, e.church_id, e.group_id, e.name, k,
+            ((left(e.starts_local, 10)::date + 7 * (51 - k)) + right(e.starts_local, 5)::time) AT TIME ZONE e.time_zone AS start
+     FROM events e
+     JOIN _seed_c c ON c.church_id = e.church_id
+     CROSS JOIN generate_series(0, 51) AS k`,
+  );
+  // the Wednesday eight weeks back was cancelled; every Sunday has a door count of the unnamed
+  await tx.unsafe(
+    `INSERT INTO event_occurrences (church_id, event_id, original_start, cancelled_at, headcount)
+     SELECT o.church_id, o.event_id, o.start,
+            CASE WHEN o.name = 'Wednesday Prayer' AND o.k = 8 THEN o.start - interval '2 days' END,
+            CASE WHEN o.name = 'Sunday Worship' THEN 4 + ${H(`md5(${S} || ':hc:' || o.event_id || ':' || o.k)`, 0)} % 18 ELSE 0 END
+     FROM _seed_o o
+     WHERE o.name = 'Sunday Worship' OR (o.name = 'Wednesday Prayer' AND o.k = 8)`,
+  );
+  const checkIns = await tx.unsafe(
+    `INSERT INTO check_ins (church_id, event_id, occurrence_start, member_id, checked_in_at, via)
+     SELECT o.church_id, o.event_id, o.start, m.id, o.start - interval '10 minutes', 'bulk'
+     FROM _seed_o o
+     JOIN _seed_m m ON m.church_id = o.church_id AND NOT m.archived
+     CROSS JOIN LATERAL (SELECT ${H(`md5(${S} || ':ci:' || m.n || ':' || m.i || ':' || o.event_id || ':' || o.k)`, 0)} % 100 AS r,
+                                ${H(`md5(${S} || ':lapse:' || m.n || ':' || m.i)`, 0)} % 100 AS lapse) x
+     WHERE (o.start AT TIME ZONE 'UTC')::date BETWEEN coalesce(m.first_visit_on, m.active_from) AND m.active_to
+       AND NOT (o.name = 'Wednesday Prayer' AND o.k = 8)
+       AND NOT (x.lapse < 10 AND m.status IN ('member', 'regular') AND o.k < 6)
+       AND (o.group_id IS NULL OR EXISTS (SELECT 1 FROM group_memberships gm WHERE gm.group_id = o.group_id AND gm.member_id = m.id))
+       AND x.r < CASE
+             WHEN o.group_id IS NOT NULL THEN 65
+             WHEN o.name = 'Sunday Worship' THEN CASE m.status WHEN 'member' THEN 75 WHEN 'regular' THEN 60 WHEN 'visitor' THEN 20 ELSE 45 END
+             ELSE CASE m.status WHEN 'member' THEN 20 WHEN 'regular' THEN 10 ELSE 3 END
+           END
+     ORDER BY o.event_id, o.start, m.id`,
+  );
+  return { events: events.count, checkIns: checkIns.count };
+}
+
 function checkInt(name: string, v: number, min: number, max: number): void {
   if (!Number.isSafeInteger(v) || v < min || v > max) {
     throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${v}`);
@@ -413,6 +484,7 @@ export async function seedDemo(sql: postgres.Sql): Promise<boolean> {
       await tx`INSERT INTO _seed_c VALUES (${idx + 1}, ${row!.id as number}, ${c.members}, ${c.groups})`;
     }
     await generateChurchContents(tx, DEMO_SEED, null);
+    await generateAttendance(tx, DEMO_SEED, null);
     return true;
   });
 }

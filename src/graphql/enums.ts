@@ -1,10 +1,10 @@
 import { registerEnumType } from 'type-graphql';
-import { ChurchRole, GroupKind, GroupRole, HouseholdRole, MemberStatus, MessageStatus, RecipientStatus, SmsEncoding } from '../db/schema/enums.js';
+import { ApiTokenKind, CheckInVia, ChurchRole, GroupKind, GroupRole, HouseholdRole, MemberStatus, MessageStatus, RecipientStatus, SmsEncoding } from '../db/schema/enums.js';
 import { MemberOrderBy } from '../modules/member/member.order.js';
 
 // The enums' one source is their values (src/db/schema/enums.ts, member.order.ts): here they get
 // their GraphQL names and descriptions.
-export { ChurchRole, GroupKind, GroupRole, HouseholdRole, MemberOrderBy, MemberStatus, MessageStatus, RecipientStatus, SmsEncoding };
+export { ApiTokenKind, CheckInVia, ChurchRole, GroupKind, GroupRole, HouseholdRole, MemberOrderBy, MemberStatus, MessageStatus, RecipientStatus, SmsEncoding };
 
 registerEnumType(MemberStatus, {
   name: 'MemberStatus',
@@ -34,4 +34,9 @@ registerEnumType(RecipientStatus, {
   description:
     'QUEUED → SENDING → SENT (the provider accepted it) → DELIVERED | UNDELIVERED | FAILED; or SKIPPED / CANCELLED. ' +
     'UNCONFIRMED: the provider never said what became of a SENT text by the reconcile horizon (final).',
+});
+registerEnumType(CheckInVia, { name: 'CheckInVia', description: 'STAFF: a signed-in user; KIOSK: a check-in token; BULK: recordAttendance.' });
+registerEnumType(ApiTokenKind, {
+  name: 'ApiTokenKind',
+  description: 'FULL: acts as its user. CHECK_IN: a door tablet of one church: finds people by name or phone fragment and checks them in, nothing else.',
 });

@@ -10,6 +10,7 @@ import { ChurchGroupsResolver, GroupResolver, MemberGroupsResolver } from '../mo
 import { ChurchHouseholdsResolver, HouseholdResolver } from '../modules/household/household.resolver.js';
 import { ChurchMembersResolver, HouseholdMembersResolver, MemberResolver } from '../modules/member/member.resolver.js';
 import { MemberMessagesResolver, MessageRecipientResolver, MessageResolver } from '../modules/message/message.resolver.js';
+import { CheckInResolver, EventResolver, OccurrenceResolver } from '../modules/event/event.resolver.js';
 import { OpsResolver } from '../modules/ops/ops.resolver.js';
 
 export const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/schema.graphql');
@@ -37,6 +38,9 @@ export function getSchema(): Promise<GraphQLSchema> {
       MemberMessagesResolver,
       OpsResolver,
       AnalyticsResolver,
+      EventResolver,
+      OccurrenceResolver,
+      CheckInResolver,
     ],
     // Inputs are validated in services (one place, errors that name the field); not by class-validator.
     validate: false,

@@ -11,6 +11,11 @@ export interface Viewer {
   via: 'session' | 'token';
   sessionId?: string;
   tokenId?: number;
+  /**
+   * A check-in (door tablet) token: it has no roles at all, so every ordinary field refuses it;
+   * only the check-in fields of this one church accept it (requireCheckInAccess).
+   */
+  checkInChurchId?: number;
 }
 
 export const ROLE_RANK: Record<ChurchRole, number> = { viewer: 1, staff: 2, admin: 3, owner: 4 };
@@ -26,6 +31,13 @@ export function requireViewer(auth: AuthState): Viewer {
     throw new AppError('UNAUTHENTICATED', auth.authError ?? 'Sign in first (login mutation) or send an API token');
   }
   return auth.viewer;
+}
+
+/** The caller's own account (me, password): not for a check-in token, which acts for no one. */
+export function requireAccountViewer(auth: AuthState): Viewer {
+  const viewer = requireViewer(auth);
+  if (viewer.checkInChurchId !== undefined) throw new AppError('FORBIDDEN', 'A check-in token can only find people and check them in');
+  return viewer;
 }
 
 /**
@@ -63,4 +75,18 @@ export function churchScope(viewer: Viewer | null): { ids: number[]; all: boolea
 /** Churches whose people, households and groups the viewer may load. */
 export function dataScope(viewer: Viewer | null): number[] {
   return viewer ? [...viewer.roles.keys()] : [];
+}
+
+/**
+ * Finding people and checking them in: STAFF or higher in the church, or a check-in token of that
+ * church. Anything else answers like requireChurchRole (another church: NOT_FOUND).
+ */
+export function requireCheckInAccess(auth: AuthState, churchId: number, field = 'churchId'): Viewer {
+  const viewer = requireViewer(auth);
+  if (viewer.checkInChurchId !== undefined) {
+    if (viewer.checkInChurchId !== churchId) throw new NotFoundError('Church', churchId, field);
+    return viewer;
+  }
+  requireChurchRole(auth, churchId, 'staff', field);
+  return viewer;
 }

@@ -1,6 +1,7 @@
-import { boolean, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { boolean, check, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { churches, timestamps } from './church.js';
-import { churchRole } from './enums.js';
+import { apiTokenKind, churchRole } from './enums.js';
 
 export const users = pgTable(
   'users',
@@ -53,6 +54,9 @@ export const apiTokens = pgTable(
     tokenHash: text().notNull(),
     /** first characters of the secret, to recognise a token in lists */
     prefix: text().notNull(),
+    kind: apiTokenKind().notNull().default('full'),
+    /** a check_in token's church (its user must stay STAFF or higher there) */
+    churchId: integer().references(() => churches.id, { onDelete: 'cascade' }),
     expiresAt: timestamp({ withTimezone: true }),
     lastUsedAt: timestamp({ withTimezone: true }),
     revokedAt: timestamp({ withTimezone: true }),
@@ -63,5 +67,8 @@ export const apiTokens = pgTable(
     uniqueIndex('api_tokens_hash_key').on(t.tokenHash),
     // apiTokens: a user's tokens, newest first
     index('api_tokens_user_idx').on(t.userId, t.id),
+    // a church's deletion removes its check-in tokens
+    index('api_tokens_church_idx').on(t.churchId).where(sql`church_id IS NOT NULL`),
+    check('api_tokens_kind_church', sql`(${t.kind} = 'check_in') = (${t.churchId} IS NOT NULL)`),
   ],
 );

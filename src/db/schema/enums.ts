@@ -16,6 +16,9 @@ export const messageStatus = pgEnum('message_status', ['scheduled', 'sending', '
 // the values and which of them are final: src/delivery/status.ts
 export const recipientStatus = pgEnum('recipient_status', RECIPIENT_STATUSES);
 export const smsEncoding = pgEnum('sms_encoding', ['gsm7', 'ucs2']);
+export const checkInVia = pgEnum('check_in_via', ['staff', 'kiosk', 'bulk']);
+/** full: acts as its user; check_in: a door tablet of one church that can only find people and check them in */
+export const apiTokenKind = pgEnum('api_token_kind', ['full', 'check_in']);
 
 export const MemberStatus = enumObject(memberStatus.enumValues);
 export type MemberStatus = (typeof memberStatus.enumValues)[number];
@@ -33,3 +36,7 @@ export const RecipientStatus = enumObject(recipientStatus.enumValues);
 export type RecipientStatus = (typeof recipientStatus.enumValues)[number];
 export const SmsEncoding = enumObject(smsEncoding.enumValues);
 export type SmsEncoding = (typeof smsEncoding.enumValues)[number];
+export const CheckInVia = enumObject(checkInVia.enumValues);
+export type CheckInVia = (typeof checkInVia.enumValues)[number];
+export const ApiTokenKind = enumObject(apiTokenKind.enumValues);
+export type ApiTokenKind = (typeof apiTokenKind.enumValues)[number];

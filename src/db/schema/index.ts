@@ -5,3 +5,4 @@ export * from './group.js';
 export * from './auth.js';
 export * from './message.js';
 export * from './consent.js';
+export * from './attendance.js';

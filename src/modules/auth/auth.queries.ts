@@ -42,6 +42,8 @@ export async function tokenPrincipal(db: Queryable, tokenHash: string): Promise<
         userId: apiTokens.userId,
         name: apiTokens.name,
         prefix: apiTokens.prefix,
+        kind: apiTokens.kind,
+        churchId: apiTokens.churchId,
         expiresAt: apiTokens.expiresAt,
         lastUsedAt: apiTokens.lastUsedAt,
         revokedAt: apiTokens.revokedAt,
@@ -78,6 +80,8 @@ export async function tokenPrincipal(db: Queryable, tokenHash: string): Promise<
       name: t.name,
       tokenHash,
       prefix: t.prefix,
+      kind: t.kind,
+      churchId: t.churchId,
       expiresAt: t.expiresAt,
       lastUsedAt: t.lastUsedAt,
       revokedAt: t.revokedAt,
@@ -182,7 +186,7 @@ export async function countChurchUsers(db: Queryable, churchId: number): Promise
 
 export async function insertToken(
   db: Queryable,
-  row: { userId: number; name: string; tokenHash: string; prefix: string; expiresAt: Date | null },
+  row: { userId: number; name: string; tokenHash: string; prefix: string; expiresAt: Date | null; kind?: 'full' | 'check_in'; churchId?: number | null },
 ): Promise<ApiTokenRow> {
   return insertedRow(await db.insert(apiTokens).values(row).returning());
 }

@@ -7,7 +7,7 @@ import { withAuthzChange } from './authz-change.js';
 import type { SessionData } from './sessions.js';
 import type { ChurchRole } from '../../db/schema/enums.js';
 import type { ChurchRow } from '../church/church.queries.js';
-import { requireViewer, type Viewer } from '../viewer.js';
+import { requireAccountViewer, type Viewer } from '../viewer.js';
 
 const INVALID = 'Invalid email or password';
 
@@ -72,6 +72,7 @@ export async function me({ scope }: { scope: Scope }) {
     if (scope.auth.authError) throw new AppError('UNAUTHENTICATED', scope.auth.authError);
     return null;
   }
+  requireAccountViewer(scope.auth);
   return {
     user: viewerUser(scope, viewer),
     authenticatedBy: viewer.via,
@@ -129,7 +130,7 @@ async function myChurches(scope: Scope, viewer: Viewer) {
  * session outcome is null for a bearer token (no cookie involved).
  */
 export async function changePassword({ scope, currentPassword, newPassword }: { scope: Scope; currentPassword: string; newPassword: string }): Promise<SessionOutcome | null> {
-  const viewer = requireViewer(scope.auth);
+  const viewer = requireAccountViewer(scope.auth);
   const p = new Problems();
   if (newPassword.length < PASSWORD_MIN || newPassword.length > PASSWORD_MAX) {
     p.add('newPassword', `must be ${PASSWORD_MIN}-${PASSWORD_MAX} characters`);

@@ -1,6 +1,6 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { connectionTypes } from '../../graphql/connection.js';
-import { ChurchRole } from '../../graphql/enums.js';
+import { ApiTokenKind, ChurchRole } from '../../graphql/enums.js';
 import { DateTime } from '../../graphql/scalars.js';
 import { Church } from '../church/church.type.js';
 
@@ -43,6 +43,8 @@ export class ApiToken {
   @Field(() => ID) id!: number;
   @Field(() => String) name!: string;
   @Field(() => String, { description: 'First characters of the secret, to recognise it.' }) prefix!: string;
+  @Field(() => ApiTokenKind) kind!: ApiTokenKind;
+  @Field(() => ID, { nullable: true, description: 'A CHECK_IN token’s church.' }) churchId!: number | null;
   @Field(() => DateTime) createdAt!: Date;
   @Field(() => DateTime, { nullable: true }) expiresAt!: Date | null;
   @Field(() => DateTime, { nullable: true, description: 'Updated at most once a minute.' }) lastUsedAt!: Date | null;

@@ -4,7 +4,7 @@ import type { Db } from '../../db/client.js';
 import type { Logger } from '../../lib/logger.js';
 import { tokenPrincipal, touchToken } from './auth.queries.js';
 import type { SessionStore } from './sessions.js';
-import type { AuthState } from '../viewer.js';
+import { ROLE_RANK, type AuthState } from '../viewer.js';
 
 export const TOKEN_PREFIX = 'stp_';
 export const hashToken = (secret: string) => createHash('sha256').update(secret).digest('hex');
@@ -32,6 +32,24 @@ export async function authenticate(
     if (!p) return { viewer: null, authError: 'Invalid, expired or revoked API token' };
     if (opts.slide !== false && (!p.token.lastUsedAt || Date.now() - p.token.lastUsedAt.getTime() > 60_000)) {
       touchToken(deps.db, p.token.id).catch((e) => deps.log.warn({ err: e }, 'could not record token use'));
+    }
+    if (p.token.kind === 'check_in') {
+      // a door tablet: no roles at all, only its church's check-in fields; it works while its
+      // maker is STAFF or higher there (a demotion or removal ends it)
+      const role = p.roles.find(([c]) => c === p.token.churchId)?.[1];
+      if (!role || ROLE_RANK[role] < ROLE_RANK.staff) return { viewer: null, authError: 'This check-in token’s owner no longer has STAFF access to its church' };
+      return {
+        viewer: {
+          userId: p.user.id,
+          email: p.user.email,
+          name: p.user.name,
+          platformAdmin: false,
+          roles: new Map(),
+          via: 'token',
+          tokenId: p.token.id,
+          checkInChurchId: p.token.churchId!,
+        },
+      };
     }
     return {
       viewer: {

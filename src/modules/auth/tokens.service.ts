@@ -6,7 +6,8 @@ import { parseId } from '../../lib/ids.js';
 import * as v from '../../lib/validate.js';
 import * as q from './auth.queries.js';
 import { hashToken, TOKEN_PREFIX } from './authenticate.js';
-import { requireViewer, ROLE_RANK, type Viewer } from '../viewer.js';
+import { requireChurchRole, requireViewer, ROLE_RANK, type Viewer } from '../viewer.js';
+import { ApiTokenKind } from '../../db/schema/enums.js';
 
 export const MAX_LIVE_TOKENS = 50;
 
@@ -18,12 +19,27 @@ function requireTokenManager(scope: Scope): Viewer {
   return viewer;
 }
 
-export async function createApiToken({ scope, input }: { scope: Scope; input: { name: string; expiresAt?: Date | null } }) {
+export async function createApiToken({
+  scope,
+  input,
+}: {
+  scope: Scope;
+  input: { name: string; expiresAt?: Date | null; kind?: ApiTokenKind | null; churchId?: string | null };
+}) {
   const viewer = requireTokenManager(scope);
   const p = new Problems();
   const name = v.text(p, 'input.name', input.name, { max: v.LIMITS.name, required: true });
   if (input.expiresAt && input.expiresAt.getTime() <= scope.clock.now().getTime()) p.add('input.expiresAt', 'must be in the future');
+  const kind = input.kind ?? ApiTokenKind.FULL;
+  if (kind === ApiTokenKind.CHECK_IN && (input.churchId === undefined || input.churchId === null)) p.add('input.churchId', 'is required for a CHECK_IN token');
+  if (kind === ApiTokenKind.FULL && input.churchId !== undefined && input.churchId !== null) p.add('input.churchId', 'is only for CHECK_IN tokens');
   p.throwIfAny();
+  let churchId: number | null = null;
+  if (kind === ApiTokenKind.CHECK_IN) {
+    churchId = parseId(input.churchId!, 'Church', 'input.churchId');
+    // a check-in token is made by an ADMIN of its church (another church: NOT_FOUND)
+    requireChurchRole(scope.auth, churchId, 'admin', 'input.churchId');
+  }
   if ((await q.countTokens(scope.db, viewer.userId, true)) >= MAX_LIVE_TOKENS) {
     throw new BadInputError({ field: 'input', message: `at most ${MAX_LIVE_TOKENS} live tokens per user; revoke some first` });
   }
@@ -34,6 +50,8 @@ export async function createApiToken({ scope, input }: { scope: Scope; input: { 
     tokenHash: hashToken(secret),
     prefix: secret.slice(0, TOKEN_PREFIX.length + 6),
     expiresAt: input.expiresAt ?? null,
+    kind,
+    churchId,
   });
   return { token: secret, apiToken };
 }

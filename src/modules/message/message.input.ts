@@ -1,6 +1,7 @@
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
 import { MemberStatus, RecipientStatus } from '../../graphql/enums.js';
 import { DateTime } from '../../graphql/scalars.js';
+import { LapsedInput } from '../event/event.input.js';
 
 /** How far in the past a scheduleAt may be and still mean "now": a client's clock may run a little behind. */
 export const SCHEDULE_SKEW_MS = 60_000;
@@ -12,6 +13,8 @@ export class AudienceInput {
   @Field(() => [MemberStatus], { nullable: true }) statuses?: MemberStatus[];
   @Field(() => [ID], { nullable: true, description: 'Members of any of these groups (at most 100).' }) groupIds?: string[];
   @Field(() => [ID], { nullable: true, description: 'These people (at most 5,000).' }) memberIds?: string[];
+  @Field(() => LapsedInput, { nullable: true, description: 'Regulars and members who have stopped coming (as lapsedPeople), as of the send.' })
+  lapsed?: LapsedInput | null;
 }
 
 @ArgsType()

@@ -1,3 +1,4 @@
+import { lapsedIdsSql } from '../event/attendance.queries.js';
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { messageRecipients, messages, type MemberStatus, type RecipientStatus } from '../../db/schema/index.js';
@@ -13,6 +14,8 @@ export interface AudienceSpec {
   statuses: MemberStatus[];
   groupIds: number[];
   memberIds: number[];
+  /** the lapsed rule resolved when the message was made (instants as ISO text) */
+  lapsed?: { eventId: number | null; minAttendances: number; prevFrom: string; absentFrom: string } | null;
 }
 
 export interface AudienceMember {
@@ -32,12 +35,21 @@ export async function audienceMembers(db: Queryable, churchId: number, a: Audien
     ? sql`EXISTS (SELECT 1 FROM group_memberships gm WHERE gm.member_id = m.id AND gm.group_id = ANY(${intArray(a.groupIds)}))`
     : sql`FALSE`;
   const ids = a.memberIds.length ? sql`m.id = ANY(${intArray(a.memberIds)})` : sql`FALSE`;
+  const lapsed = a.lapsed
+    ? sql`(m.status IN ('regular', 'member') AND m.id IN (SELECT l.member_id FROM (${lapsedIdsSql({
+        churchId,
+        eventId: a.lapsed.eventId,
+        minAttendances: a.lapsed.minAttendances,
+        prevFrom: new Date(a.lapsed.prevFrom),
+        absentFrom: new Date(a.lapsed.absentFrom),
+      })}) l))`
+    : sql`FALSE`;
   const rows = await db.execute<{ id: number; phone: string | null; opted_out: boolean }>(sql`
     SELECT m.id, m.phone,
            (m.sms_opted_out_at IS NOT NULL OR (m.phone IS NOT NULL AND ${phoneOptedOutSql(sql`m.church_id`, sql`m.phone`)})) AS opted_out
     FROM members m
     WHERE m.church_id = ${churchId} AND m.archived_at IS NULL
-      AND ((${a.everyone} AND m.status <> 'inactive') OR ${statuses} OR ${groups} OR ${ids})
+      AND ((${a.everyone} AND m.status <> 'inactive') OR ${statuses} OR ${groups} OR ${ids} OR ${lapsed})
     ORDER BY m.phone NULLS LAST, (m.household_role = 'head') DESC NULLS LAST, m.id
     LIMIT ${limit}`);
   return rows.map((r) => ({ id: r.id, phone: r.phone, optedOut: r.opted_out }));

@@ -1,3 +1,4 @@
+import { lapsedSpec } from '../event/attendance.service.js';
 import type { Scope } from '../scope.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
 import { enqueueSms } from '../../jobs/enqueue.js';
@@ -47,8 +48,8 @@ async function plan(scope: Scope, churchId: string, body: string, input: Audienc
   else if ([...body].length > BODY_MAX) p.add('body', `must be at most ${BODY_MAX} characters`);
   const statuses = [...new Set(input.statuses ?? [])];
   const everyone = input.everyone ?? false;
-  if (!everyone && !statuses.length && !input.groupIds?.length && !input.memberIds?.length) {
-    p.add('audience', 'needs at least one of everyone, statuses, groupIds or memberIds');
+  if (!everyone && !statuses.length && !input.groupIds?.length && !input.memberIds?.length && !input.lapsed) {
+    p.add('audience', 'needs at least one of everyone, statuses, groupIds, memberIds or lapsed');
   }
   if (scheduleAt && scheduleAt.getTime() > scope.clock.now().getTime() + MAX_SCHEDULE_AHEAD_MS) p.add('scheduleAt', 'must be within a year');
   // a time already past would send at once: refuse it, allowing for a client clock a little behind
@@ -66,6 +67,10 @@ async function plan(scope: Scope, churchId: string, body: string, input: Audienc
     if (missing !== undefined) throw new NotFoundError(table === 'groups' ? 'Group' : 'Member', missing, field);
   }
   const audience: q.AudienceSpec = { everyone, statuses: statuses as q.AudienceSpec['statuses'], groupIds, memberIds };
+  if (input.lapsed) {
+    const l = await lapsedSpec(scope.db, church.id, input.lapsed, scope.clock.now(), 'audience.lapsed.');
+    audience.lapsed = { eventId: l.eventId, minAttendances: l.minAttendances, prevFrom: l.prevFrom.toISOString(), absentFrom: l.absentFrom.toISOString() };
+  }
   const limit = scope.config.sms.maxRecipients;
   const people = await q.audienceMembers(scope.db, church.id, audience, limit + 1);
   if (people.length > limit) throw new BadInputError({ field: 'audience', message: `reaches more than ${limit} people; split the send` });
@@ -202,5 +207,8 @@ export function audienceOf(m: q.MessageRow) {
     statuses: a.statuses,
     groupIds: a.groupIds,
     memberIds: a.memberIds,
+    lapsed: a.lapsed
+      ? { eventId: a.lapsed.eventId, minAttendances: a.lapsed.minAttendances, previousFrom: new Date(a.lapsed.prevFrom), absentFrom: new Date(a.lapsed.absentFrom) }
+      : null,
   };
 }

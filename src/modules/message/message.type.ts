@@ -17,12 +17,21 @@ export class DeliveryCounts {
   @Field(() => Int) total!: number;
 }
 
+@ObjectType({ simpleResolvers: true, description: 'The lapsed rule of an audience, with its windows as resolved at the send.' })
+export class MessageLapsedAudience {
+  @Field(() => ID, { nullable: true }) eventId!: number | null;
+  @Field(() => Int) minAttendances!: number;
+  @Field(() => DateTime, { description: 'Start of the window that needed the check-ins.' }) previousFrom!: Date;
+  @Field(() => DateTime, { description: 'Start of the window without any.' }) absentFrom!: Date;
+}
+
 @ObjectType({ simpleResolvers: true })
 export class MessageAudience {
   @Field(() => Boolean) everyone!: boolean;
   @Field(() => [MemberStatus]) statuses!: MemberStatus[];
   @Field(() => [ID]) groupIds!: number[];
   @Field(() => [ID]) memberIds!: number[];
+  @Field(() => MessageLapsedAudience, { nullable: true }) lapsed!: MessageLapsedAudience | null;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'Why people in the audience will not get this text.' })

@@ -10,6 +10,8 @@ export type AudienceInput = {
   everyone?: boolean | null | undefined;
   /** Members of any of these groups (at most 100). */
   groupIds?: Array<string | number> | null | undefined;
+  /** Regulars and members who have stopped coming (as lapsedPeople), as of the send. */
+  lapsed?: LapsedInput | null | undefined;
   /** These people (at most 5,000). */
   memberIds?: Array<string | number> | null | undefined;
   statuses?: Array<MemberStatus> | null | undefined;
@@ -33,6 +35,18 @@ export type HealthStatus =
   | 'DEGRADED'
   | 'DOWN'
   | 'OK';
+
+/** Lapsed: regulars and members who attended at least minAttendances times in the previousWeeks weeks before the last absentWeeks weeks, and not at all in the last absentWeeks weeks. */
+export type LapsedInput = {
+  /** 1-104 */
+  absentWeeks?: number | null | undefined;
+  /** Count only this event series (default: every event of the church). */
+  eventId?: string | number | null | undefined;
+  /** 1-500 */
+  minAttendances?: number | null | undefined;
+  /** 1-104 */
+  previousWeeks?: number | null | undefined;
+};
 
 export type MemberFilter = {
   /** List archived members instead. */
