@@ -19,7 +19,7 @@ import { claimRecipients, markSentMany } from '../src/modules/message/recipient.
 import { createPartitionMaintenance } from '../worker/partitions.js';
 import { adminSql, dbUrl } from './helpers/db.js';
 import { seedChurch, type SeededChurch } from './helpers/factories.js';
-import { parentName } from './helpers/plans.js';
+import { partitionsRead } from './helpers/plans.js';
 import { startTestServer, TEST_REDIS_URL, type TestServer } from './helpers/server.js';
 
 // Issue 13, item 4: message_recipients partitioned by month (src/db/partitions.ts, drizzle/0009).
@@ -164,15 +164,7 @@ describe('partitions at work', () => {
     const r = await s.gql<any>(SEND, { c: String(church.churchId), a: { everyone: true } }, s.adminHeaders);
     const id = Number(r.data.sendMessage.id);
     const plan = async (query: string) => JSON.stringify((await sql().unsafe(`EXPLAIN (ANALYZE, FORMAT JSON) ${query}`))[0]!['QUERY PLAN']);
-    const executed = (p: string) => {
-      const out: string[] = [];
-      const walk = (n: Record<string, unknown>) => {
-        if (parentName(n['Relation Name']) === 'message_recipients' && Number(n['Actual Loops']) > 0) out.push(String(n['Relation Name']));
-        for (const c of (n.Plans as Array<Record<string, unknown>>) ?? []) walk(c);
-      };
-      for (const root of JSON.parse(p) as Array<{ Plan: Record<string, unknown> }>) walk(root.Plan);
-      return out;
-    };
+    const executed = (p: string) => partitionsRead(p, 'message_recipients');
     const month = partitionName(monthStart(new Date()));
     // Message.recipients (src/modules/message/message.queries.ts pageRecipients)
     const page = await plan(
@@ -208,14 +200,7 @@ describe('partitions at work', () => {
         .catch((e: Error) => {
           if (e.message !== 'rollback') throw e;
         });
-      const out = new Set<string>();
-      const walk = (n: Record<string, unknown>) => {
-        // the partitions read (the UPDATE's own node names the parent)
-        if (n['Node Type'] !== 'ModifyTable' && parentName(n['Relation Name']) === 'message_recipients' && Number(n['Actual Loops']) > 0) out.add(String(n['Relation Name']));
-        for (const c of (n.Plans as Array<Record<string, unknown>>) ?? []) walk(c);
-      };
-      for (const root of JSON.parse(plan) as Array<{ Plan: Record<string, unknown> }>) walk(root.Plan);
-      return [...out];
+      return partitionsRead(plan, 'message_recipients');
     };
     expect((await listPartitions(sql())).length).toBeGreaterThan(4);
     expect(await executedIn((db) => claimRecipients(db, ids, 30, messageId), /WITH prev AS/)).toEqual([month]);

@@ -41,3 +41,18 @@ export async function recipientPartitionsWithRows(sql: { unsafe: (q: string) => 
   const rows = (await sql.unsafe(`SELECT DISTINCT tableoid::regclass::text AS name FROM message_recipients`)) as Array<{ name: string }>;
   return rows.map((r) => r.name);
 }
+
+/**
+ * The partitions of `table` an EXPLAIN ANALYZE plan really read: scans that ran at least once (a
+ * month pruned while running shows "never executed"); an UPDATE's own node, which names the
+ * parent, is not a read.
+ */
+export function partitionsRead(plan: string, table: string): string[] {
+  const out = new Set<string>();
+  walk(plan, (n) => {
+    if (n['Node Type'] !== 'ModifyTable' && n['Relation Name'] !== table && parentName(n['Relation Name']) === table && Number(n['Actual Loops']) > 0) {
+      out.add(String(n['Relation Name']));
+    }
+  });
+  return [...out];
+}
