@@ -12,12 +12,16 @@ export interface BurstOptions {
   churches: number;
   perChurch: number;
   seconds: number;
+  /** API processes serving it: 1 (the default), or 0 for the cluster `npm start` runs */
+  processes?: number;
 }
 
 export const BURST_DEFAULTS: BurstOptions = { churches: 50, perChurch: 500, seconds: 60 };
 export const BURST_QUICK: BurstOptions = { churches: 10, perChurch: 50, seconds: 5 };
 
 export interface BurstResult {
+  /** API processes (0: the cluster) */
+  processes: number;
   churches: number;
   perChurch: number;
   seconds: number;
@@ -27,6 +31,8 @@ export interface BurstResult {
   p99: number;
   max: number;
   errors: number;
+  /** errors by kind: an HTTP status, a GraphQL error code, or the client's failure */
+  errorKinds: Record<string, number>;
   stored: number;
   expected: number;
 }
@@ -68,6 +74,11 @@ export async function checkInBurst(f: Fixture, api: Api, b: BurstOptions): Promi
     plan.sort((x, y) => x.at - y.at);
     const latencies: number[] = [];
     let errors = 0;
+    const errorKinds: Record<string, number> = {};
+    const fail = (kind: string) => {
+      errors++;
+      errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+    };
     const t0 = performance.now();
     await Promise.all(
       plan.map(async (p) => {
@@ -81,9 +92,12 @@ export async function checkInBurst(f: Fixture, api: Api, b: BurstOptions): Promi
             body: p.body,
           });
           const text = await res.text();
-          if (res.status !== 200 || text.includes('"errors"')) errors++;
-        } catch {
-          errors++;
+          if (res.status !== 200 || text.includes('"errors"')) {
+            const code = /"code":"([A-Z_]+)"/.exec(text)?.[1];
+            fail(code ? `${res.status} ${code}` : `HTTP ${res.status}`);
+          }
+        } catch (e) {
+          fail(`client: ${(e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).name}`);
         }
         latencies.push(performance.now() - sent);
       }),
@@ -92,6 +106,7 @@ export async function checkInBurst(f: Fixture, api: Api, b: BurstOptions): Promi
       SELECT count(*)::int AS n FROM check_ins WHERE event_id = ANY(${events.map((e) => e.id)}::int[])`;
     latencies.sort((x, y) => x - y);
     return {
+      processes: b.processes ?? 1,
       churches: events.length,
       perChurch: b.perChurch,
       seconds: b.seconds,
@@ -101,6 +116,7 @@ export async function checkInBurst(f: Fixture, api: Api, b: BurstOptions): Promi
       p99: Math.round(quantile(latencies, 0.99)),
       max: Math.round(latencies[latencies.length - 1] ?? 0),
       errors,
+      errorKinds,
       stored: n,
       expected: expected.size,
     };
@@ -109,13 +125,18 @@ export async function checkInBurst(f: Fixture, api: Api, b: BurstOptions): Promi
   }
 }
 
+const kinds = (k: Record<string, number>) => {
+  const parts = Object.entries(k).sort((a, b) => b[1] - a[1]).map(([kind, n]) => `${kind}: ${n}`);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+};
+
 export function burstMarkdown(r: BurstResult): string {
   return [
     '',
-    `### Check-in burst (${r.churches} churches × ${r.perChurch} check-ins in ${r.seconds} s, at once; open loop)`,
+    `### Check-in burst (${r.churches} churches × ${r.perChurch} check-ins in ${r.seconds} s, at once; open loop; ${r.processes === 0 ? 'the cluster' : r.processes === 1 ? '1 process' : `${r.processes} processes`})`,
     '',
     '| sent | offered req/s | p50 ms | p99 ms | max ms | errors | stored / expected |',
     '|---|---|---|---|---|---|---|',
-    `| ${r.sent} | ${r.offeredRps} | ${r.p50} | ${r.p99} | ${r.max} | ${r.errors} | ${r.stored} / ${r.expected} |`,
+    `| ${r.sent} | ${r.offeredRps} | ${r.p50} | ${r.p99} | ${r.max} | ${r.errors}${kinds(r.errorKinds)} | ${r.stored} / ${r.expected} |`,
   ].join('\n');
 }

@@ -113,13 +113,13 @@ export async function runBench(o: BenchOptions, command: string, say: (s: string
   let checkIns: BurstResult | null = null;
   if (burst && (!o.only || o.only.includes('CI'))) {
     await clearRedis(o.redisUrl);
-    const api = await startApi(f, o, { workers: 1, cache: true });
+    const api = await startApi(f, o, { workers: (burst.processes ?? 1) || (await import('node:os')).availableParallelism(), cache: true });
     try {
       checkIns = await checkInBurst(f, api, burst);
     } finally {
       await api.stop();
     }
-    say(`check-in burst: ${checkIns.sent} in ${checkIns.seconds} s (${checkIns.offeredRps}/s offered), p50 ${checkIns.p50} ms, p99 ${checkIns.p99} ms, errors ${checkIns.errors}, stored ${checkIns.stored}/${checkIns.expected}`);
+    say(`check-in burst: ${checkIns.sent} in ${checkIns.seconds} s (${checkIns.offeredRps}/s offered), p50 ${checkIns.p50} ms, p99 ${checkIns.p99} ms, errors ${checkIns.errors}${Object.keys(checkIns.errorKinds).length ? ` ${JSON.stringify(checkIns.errorKinds)}` : ""}, stored ${checkIns.stored}/${checkIns.expected}`);
   }
   const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
   const table = markdown(rows, sms, {
@@ -145,6 +145,8 @@ if (isMain) {
       'no-postgraphile': { type: 'boolean' },
       only: { type: 'string' },
       'recipient-months': { type: 'string' },
+      burst: { type: 'string' },
+      'burst-processes': { type: 'string' },
     },
   });
   const o: BenchOptions = { ...DEFAULTS, ...(values.quick ? QUICK : {}) };
@@ -156,10 +158,17 @@ if (isMain) {
   if (values['no-postgraphile']) o.postgraphile = false;
   if (values.only) o.only = values.only.split(',').map((k) => k.trim().toUpperCase());
   if (values['recipient-months']) o.recipientMonths = Number(values['recipient-months']);
+  const burst: BurstOptions = { ...(values.quick ? BURST_QUICK : BURST_DEFAULTS) };
+  if (values.burst) {
+    const m = /^(\d+)x(\d+)x(\d+)$/.exec(values.burst);
+    if (!m) throw new Error('--burst takes CHURCHESxPERCHURCHxSECONDS, e.g. 50x500x60');
+    Object.assign(burst, { churches: Number(m[1]), perChurch: Number(m[2]), seconds: Number(m[3]) });
+  }
+  if (values['burst-processes']) burst.processes = Number(values['burst-processes']);
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const started = Date.now();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
-  runBench(o, command, console.log, values.quick ? BURST_QUICK : BURST_DEFAULTS)
+  runBench(o, command, console.log, burst)
     .then(({ text }) => {
       const dir = path.join(ROOT, 'bench/results');
       mkdirSync(dir, { recursive: true });

@@ -153,9 +153,13 @@ describe('check-ins', () => {
   it('twice is once; undo takes it back', async () => {
     const m = String(c.memberIds[0]);
     const q = 'mutation($o: ID!, $m: [ID!]!) { checkIn(occurrenceId: $o, memberIds: $m) { occurrenceId checkedIn alreadyCheckedIn people { id firstName } } }';
+    s.database.statements.reset();
     const first = await s.gql<any>(q, { o: occ, m: [m] });
     expect(first.errors).toBeUndefined();
     expect(first.data.checkIn).toMatchObject({ occurrenceId: occ, checkedIn: 1, alreadyCheckedIn: 0 });
+    // what a door sends at a burst: the occurrence (event and exception), then the people read and
+    // written in one statement
+    expect(s.database.statements.count).toBe(2);
     const second = await s.gql<any>(q, { o: occ, m: [m, m] });
     expect(second.data.checkIn).toMatchObject({ checkedIn: 0, alreadyCheckedIn: 1 });
     const [{ n }] = await sql<[{ n: number }]>`SELECT count(*)::int AS n FROM check_ins WHERE event_id = ${Number(eventId)}`;
@@ -209,6 +213,14 @@ describe('check-ins', () => {
     await sql`UPDATE members SET archived_at = now() WHERE id = ${c.memberIds[19]!}`;
     const arch = await s.gql<any>(q, { o: occ, m: [String(c.memberIds[19])] });
     expect(arch.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'memberIds' });
+    // a family with one refused person writes nobody (the read and the write are one statement)
+    const before = await sql<[{ n: number }]>`SELECT count(*)::int AS n FROM check_ins WHERE event_id = ${Number(eventId)}`;
+    const mixedArchived = await s.gql<any>(q, { o: occ, m: [String(c.memberIds[18]), String(c.memberIds[19])] });
+    expect(mixedArchived.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'memberIds' });
+    const mixedForeign = await s.gql<any>(q, { o: occ, m: [String(c.memberIds[18]), String(other.memberIds[0])] });
+    expect(mixedForeign.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'memberIds' });
+    const after = await sql<[{ n: number }]>`SELECT count(*)::int AS n FROM check_ins WHERE event_id = ${Number(eventId)}`;
+    expect(after[0].n).toBe(before[0].n);
     await sql`UPDATE members SET archived_at = NULL WHERE id = ${c.memberIds[19]!}`;
     // and a cancel of an occurrence with check-ins is refused
     const busy = await s.gql<any>('mutation($id: ID!) { cancelOccurrence(id: $id) { id } }', { id: occ });

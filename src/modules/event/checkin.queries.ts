@@ -68,6 +68,33 @@ export async function insertCheckIns(
   return rows.map((r) => r.member_id);
 }
 
+/**
+ * Checks in people of one church named by id, in one statement: they are read (members_pkey,
+ * archived ones included) and inserted only when every id is a person of the church and none is
+ * archived; otherwise nothing is written and the caller reports which (twice is once: ON CONFLICT).
+ */
+export async function checkInPeopleByIds(
+  db: Queryable,
+  row: { churchId: number; eventId: number; occurrenceStart: Date; memberIds: readonly number[]; by: number | null; via: CheckInVia },
+): Promise<{ people: CheckInPersonRow[]; added: number[] }> {
+  if (!row.memberIds.length) return { people: [], added: [] };
+  const ids = intArray(row.memberIds);
+  const rows = await db.execute<PersonRaw & { added: boolean }>(sql`
+    WITH p AS (
+      SELECT ${PERSON_COLUMNS} FROM members m LEFT JOIN households h ON h.id = m.household_id
+      WHERE m.id = ANY(${ids}) AND m.church_id = ${row.churchId}
+    ), ins AS (
+      INSERT INTO check_ins (church_id, event_id, occurrence_start, member_id, checked_in_by, via)
+      SELECT ${row.churchId}, ${row.eventId}, ${row.occurrenceStart.toISOString()}::timestamptz, p.id, ${row.by}, ${row.via}::check_in_via
+      FROM p
+      WHERE (SELECT count(*) FROM p) = cardinality(${ids}) AND NOT EXISTS (SELECT 1 FROM p WHERE p.archived)
+      ON CONFLICT (event_id, occurrence_start, member_id) DO NOTHING
+      RETURNING member_id
+    )
+    SELECT p.*, (ins.member_id IS NOT NULL) AS added FROM p LEFT JOIN ins ON ins.member_id = p.id`);
+  return { people: rows.map(personFromRaw), added: rows.filter((r) => r.added).map((r) => r.id) };
+}
+
 export async function deleteCheckIn(db: Queryable, eventId: number, occurrenceStart: Date, memberId: number): Promise<boolean> {
   const rows = await db.execute<{ member_id: number }>(sql`
     DELETE FROM check_ins WHERE event_id = ${eventId} AND occurrence_start = ${occurrenceStart.toISOString()}::timestamptz AND member_id = ${memberId}

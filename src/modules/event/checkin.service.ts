@@ -70,13 +70,24 @@ export async function checkIn({ scope, occurrenceId, memberIds }: { scope: Scope
   if (memberIds.length > CHECK_IN_MAX) throw new BadInputError({ field: 'memberIds', message: `accepts at most ${CHECK_IN_MAX} people (use recordAttendance for a whole service)` });
   const ids = [...new Set(memberIds.map((id) => parseId(id, 'Member', 'memberIds')))];
   const o = await openOccurrence(scope, occurrenceId);
-  const people = await cq.peopleByIds(scope.db, o.event.churchId, ids);
+  const viewer = requireViewer(scope.auth);
+  // read and written in one statement, which writes nothing unless every id is a person of the
+  // church and none is archived
+  const { people, added } = await cq.checkInPeopleByIds(scope.db, {
+    churchId: o.event.churchId,
+    eventId: o.event.id,
+    occurrenceStart: o.originalStart,
+    memberIds: ids,
+    by: viewer.userId,
+    via: viaOf(viewer),
+  });
   const found = new Map(people.map((m) => [m.id, m]));
   const missing = ids.find((id) => !found.has(id));
   if (missing !== undefined) throw new NotFoundError('Member', missing, 'memberIds');
   const archived = people.find((m) => m.archived);
   if (archived) throw new BadInputError({ field: 'memberIds', message: `member ${archived.id} is archived` });
-  return record(scope, o, ids.map((id) => found.get(id)!), viaOf(requireViewer(scope.auth)));
+  if (added.length) await invalidateAttendance(scope.cache, o.event.churchId, [['Occurrence', o.id]]);
+  return { occurrenceId: o.id, checkedIn: added.length, alreadyCheckedIn: ids.length - added.length, people: ids.map((id) => found.get(id)!) };
 }
 
 /** Checks in everyone of a household who is not archived. */

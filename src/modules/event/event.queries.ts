@@ -42,6 +42,32 @@ export async function eventsByIds(db: Queryable, ids: readonly number[], scope: 
     .where(and(sql`${events.id} = ANY(${intArray(ids)})`, sql`${events.churchId} = ANY(${intArray(scope)})`));
 }
 
+/**
+ * One event of the given churches with its exception at one start, in one statement (events_pkey,
+ * event_occurrences_pkey): what a check-in or an occurrence lookup needs.
+ */
+export async function eventWithExceptionAt(
+  db: Queryable,
+  eventId: number,
+  scope: readonly number[],
+  originalStart: Date,
+): Promise<{ event: EventRow; exception: ExceptionRow | undefined } | undefined> {
+  if (!scope.length) return undefined;
+  const [r] = await db
+    .select({ event: events, ex: eventOccurrences })
+    .from(events)
+    .leftJoin(eventOccurrences, and(eq(eventOccurrences.eventId, events.id), eq(eventOccurrences.originalStart, originalStart)))
+    .where(and(eq(events.id, eventId), sql`${events.churchId} = ANY(${intArray(scope)})`));
+  if (!r) return undefined;
+  const ex = r.ex;
+  return {
+    event: r.event,
+    exception: ex
+      ? { eventId: ex.eventId, originalStart: ex.originalStart, startsAt: ex.startsAt, endsAt: ex.endsAt, cancelledAt: ex.cancelledAt, headcount: ex.headcount }
+      : undefined,
+  };
+}
+
 /** events(churchId): name order, keyset (lower(name), id) on events_church_name_idx. */
 export async function pageEvents(
   db: Queryable,

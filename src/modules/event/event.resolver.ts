@@ -16,6 +16,7 @@ import {
   moveOccurrence,
   nextOccurrence,
   occurrencesBetween,
+  requestMinute,
   restoreOccurrence,
   setHeadcount,
   updateEvent,
@@ -86,7 +87,7 @@ export class EventResolver {
     @Arg('to', () => DateTime, { nullable: true, description: 'Default: 4 weeks after from (4 weeks after now when from is omitted too).' }) to?: Date | null,
   ) {
     requireChurchRole(ctx.auth, e.churchId, 'viewer', 'occurrences');
-    const start = from ?? new Date(ctx.clock.now().getTime() - 28 * 86_400_000);
+    const start = from ?? new Date(requestMinute(ctx).getTime() - 28 * 86_400_000);
     const end = to ?? new Date(start.getTime() + (from ? 28 : 56) * 86_400_000);
     return occurrencesBetween(ctx, e, start, end, { includeCancelled });
   }

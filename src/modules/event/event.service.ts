@@ -75,9 +75,9 @@ export async function getEvent({ scope, id, field = 'id' }: { scope: Scope; id: 
  */
 export async function findOccurrence(scope: Scope, id: string, field: string, churchIds: readonly number[]): Promise<OccurrenceRow> {
   const { eventId, start } = parseOccurrenceId(id, field);
-  const [event] = await q.eventsByIds(scope.db, [eventId], churchIds);
-  if (!event || !isStart(event, start)) throw new NotFoundError('Occurrence', id, field);
-  return occurrenceOf(event, start, await q.exceptionAt(scope.db, event.id, start));
+  const found = await q.eventWithExceptionAt(scope.db, eventId, churchIds, start);
+  if (!found || !isStart(found.event, start)) throw new NotFoundError('Occurrence', id, field);
+  return occurrenceOf(found.event, start, found.exception);
 }
 
 export async function getOccurrence({ scope, id, field = 'id' }: { scope: Scope; id: string; field?: string }): Promise<OccurrenceRow> {
@@ -135,12 +135,27 @@ export async function occurrencesBetween(
     .sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());
 }
 
+const requestMinutes = new WeakMap<Scope, number>();
+/**
+ * The whole minute a request first asked for "now", the same for every event of the request: the
+ * default windows it gives are then one key for the exceptions loader, so a page of events is one
+ * statement however long its resolvers take.
+ */
+export function requestMinute(scope: Scope): Date {
+  let m = requestMinutes.get(scope);
+  if (m === undefined) {
+    m = Math.floor(scope.clock.now().getTime() / 60_000) * 60_000;
+    requestMinutes.set(scope, m);
+  }
+  return new Date(m);
+}
+
 export async function nextOccurrence(scope: Scope, event: EventRow): Promise<OccurrenceRow | null> {
   const now = scope.clock.now();
   // The next start that is not cancelled, a year ahead at most. The first month is one window
-  // shared by every event of the request (whole minutes, so a page of events batches into one
-  // statement); later months only for events with nothing in it.
-  const from = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
+  // shared by every event of the request (see requestMinute); later months only for events with
+  // nothing in it.
+  const from = requestMinute(scope);
   for (let i = 0; i < 12; i++) {
     const start = new Date(from.getTime() + i * 31 * DAY_MS);
     if (i > 0 && !nextStart(event, start)) return null;
