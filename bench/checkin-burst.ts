@@ -1,3 +1,4 @@
+import http from 'node:http';
 import postgres from 'postgres';
 import type { Api, Fixture } from './harness.js';
 
@@ -6,7 +7,10 @@ import type { Api, Fixture } from './harness.js';
  * service starting now and `perChurch` check-ins of one person each (what a door tablet sends)
  * spread evenly over `seconds`, all churches at the same time: an open loop (requests go out on
  * schedule whether or not earlier ones have answered), so slow answers show as latency, not as a
- * lower offered rate. Afterwards the database must hold each person exactly once.
+ * lower offered rate. Each church checks in through `tablets` door tablets: that many kept-alive
+ * connections, a check-in waiting for a free one (its wait counts in its latency), as kiosks and
+ * staff phones at a door do; not a socket per person. Afterwards the database must hold each
+ * person exactly once.
  */
 export interface BurstOptions {
   churches: number;
@@ -14,6 +18,27 @@ export interface BurstOptions {
   seconds: number;
   /** API processes serving it: 1 (the default), or 0 for the cluster `npm start` runs */
   processes?: number;
+  /** connections (door tablets) per church; 4 by default */
+  tablets?: number;
+}
+
+/** One POST over a church's tablets (a keep-alive agent). */
+function post(agent: http.Agent, url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 export const BURST_DEFAULTS: BurstOptions = { churches: 50, perChurch: 500, seconds: 60 };
@@ -22,6 +47,7 @@ export const BURST_QUICK: BurstOptions = { churches: 10, perChurch: 50, seconds:
 export interface BurstResult {
   /** API processes (0: the cluster) */
   processes: number;
+  tablets: number;
   churches: number;
   perChurch: number;
   seconds: number;
@@ -79,6 +105,8 @@ export async function checkInBurst(f: Fixture, api: Api, b: BurstOptions): Promi
       errors++;
       errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
     };
+    const agents = new Map(churchIds.map((c) => [c, new http.Agent({ keepAlive: true, maxSockets: b.tablets ?? 4 })]));
+    const target = new URL(`${api.url}/graphql`);
     const t0 = performance.now();
     await Promise.all(
       plan.map(async (p) => {
@@ -86,12 +114,8 @@ export async function checkInBurst(f: Fixture, api: Api, b: BurstOptions): Promi
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         const sent = performance.now();
         try {
-          const res = await fetch(`${api.url}/graphql`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', cookie: api.cookieFor(p.church) },
-            body: p.body,
-          });
-          const text = await res.text();
+          const res = await post(agents.get(p.church)!, target, { 'content-type': 'application/json', cookie: api.cookieFor(p.church) }, p.body);
+          const text = res.text;
           if (res.status !== 200 || text.includes('"errors"')) {
             const code = /"code":"([A-Z_]+)"/.exec(text)?.[1];
             fail(code ? `${res.status} ${code}` : `HTTP ${res.status}`);
@@ -102,11 +126,13 @@ export async function checkInBurst(f: Fixture, api: Api, b: BurstOptions): Promi
         latencies.push(performance.now() - sent);
       }),
     );
+    for (const a of agents.values()) a.destroy();
     const [{ n }] = await sql<[{ n: number }]>`
       SELECT count(*)::int AS n FROM check_ins WHERE event_id = ANY(${events.map((e) => e.id)}::int[])`;
     latencies.sort((x, y) => x - y);
     return {
       processes: b.processes ?? 1,
+      tablets: b.tablets ?? 4,
       churches: events.length,
       perChurch: b.perChurch,
       seconds: b.seconds,
@@ -133,7 +159,7 @@ const kinds = (k: Record<string, number>) => {
 export function burstMarkdown(r: BurstResult): string {
   return [
     '',
-    `### Check-in burst (${r.churches} churches × ${r.perChurch} check-ins in ${r.seconds} s, at once; open loop; ${r.processes === 0 ? 'the cluster' : r.processes === 1 ? '1 process' : `${r.processes} processes`})`,
+    `### Check-in burst (${r.churches} churches × ${r.perChurch} check-ins in ${r.seconds} s through ${r.tablets} tablets each, at once; open loop; ${r.processes === 0 ? 'the cluster' : r.processes === 1 ? '1 process' : `${r.processes} processes`})`,
     '',
     '| sent | offered req/s | p50 ms | p99 ms | max ms | errors | stored / expected |',
     '|---|---|---|---|---|---|---|',

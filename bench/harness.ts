@@ -207,6 +207,8 @@ export interface Api {
   /** the cookie of a staff member of a church */
   cookieFor(churchId: number): string;
   child: ChildProcess;
+  /** what the API wrote to stderr (LOG_LEVEL=error: its errors) */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -277,6 +279,7 @@ export async function startApi(f: Fixture, o: BenchOptions, opts: { workers: num
     cookie,
     cookieFor: (churchId) => staff[churchId % STAFF_USERS]!,
     child,
+    stderr: () => err,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -116,6 +116,7 @@ export async function runBench(o: BenchOptions, command: string, say: (s: string
     const api = await startApi(f, o, { workers: (burst.processes ?? 1) || (await import('node:os')).availableParallelism(), cache: true });
     try {
       checkIns = await checkInBurst(f, api, burst);
+      if (Object.keys(checkIns.errorKinds).some((k) => k.includes('INTERNAL'))) say(`API errors during the burst:\n${api.stderr().slice(-4000)}`);
     } finally {
       await api.stop();
     }
