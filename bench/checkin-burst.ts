@@ -1,6 +1,6 @@
 import http from 'node:http';
 import postgres from 'postgres';
-import type { Api, Fixture } from './harness.js';
+import { budgetOf, type Api, type Budget, type Fixture } from './harness.js';
 
 /**
  * The check-in burst: doors open at once in many churches. For each of `churches` churches, a
@@ -48,6 +48,10 @@ export interface BurstResult {
   /** API processes (0: the cluster) */
   processes: number;
   tablets: number;
+  /** what a check-in cost the API: CPU ms, statements, ms by stage */
+  budget: Budget;
+  /** check-ins answered per second over the whole run (the last answer's time) */
+  servedRps: number;
   churches: number;
   perChurch: number;
   seconds: number;
@@ -107,6 +111,7 @@ export async function checkInBurst(f: Fixture, api: Api, b: BurstOptions): Promi
     };
     const agents = new Map(churchIds.map((c) => [c, new http.Agent({ keepAlive: true, maxSockets: b.tablets ?? 4 })]));
     const target = new URL(`${api.url}/graphql`);
+    const before = await api.metrics();
     const t0 = performance.now();
     await Promise.all(
       plan.map(async (p) => {
@@ -126,6 +131,8 @@ export async function checkInBurst(f: Fixture, api: Api, b: BurstOptions): Promi
         latencies.push(performance.now() - sent);
       }),
     );
+    const elapsedS = (performance.now() - t0) / 1000;
+    const budget = budgetOf(before, await api.metrics(), plan.length);
     for (const a of agents.values()) a.destroy();
     const [{ n }] = await sql<[{ n: number }]>`
       SELECT count(*)::int AS n FROM check_ins WHERE event_id = ANY(${events.map((e) => e.id)}::int[])`;
@@ -133,6 +140,8 @@ export async function checkInBurst(f: Fixture, api: Api, b: BurstOptions): Promi
     return {
       processes: b.processes ?? 1,
       tablets: b.tablets ?? 4,
+      budget,
+      servedRps: Math.round(plan.length / elapsedS),
       churches: events.length,
       perChurch: b.perChurch,
       seconds: b.seconds,
@@ -161,8 +170,8 @@ export function burstMarkdown(r: BurstResult): string {
     '',
     `### Check-in burst (${r.churches} churches × ${r.perChurch} check-ins in ${r.seconds} s through ${r.tablets} tablets each, at once; open loop; ${r.processes === 0 ? 'the cluster' : r.processes === 1 ? '1 process' : `${r.processes} processes`})`,
     '',
-    '| sent | offered req/s | p50 ms | p99 ms | max ms | errors | stored / expected |',
-    '|---|---|---|---|---|---|---|',
-    `| ${r.sent} | ${r.offeredRps} | ${r.p50} | ${r.p99} | ${r.max} | ${r.errors}${kinds(r.errorKinds)} | ${r.stored} / ${r.expected} |`,
+    '| sent | offered req/s | answered req/s | p50 ms | p99 ms | max ms | errors | stored / expected | CPU ms / check-in | statements / check-in |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    `| ${r.sent} | ${r.offeredRps} | ${r.servedRps} | ${r.p50} | ${r.p99} | ${r.max} | ${r.errors}${kinds(r.errorKinds)} | ${r.stored} / ${r.expected} | ${r.budget.cpuMs.toFixed(2)} | ${r.budget.sqlStatements.toFixed(2)} |`,
   ].join('\n');
 }
