@@ -219,12 +219,15 @@ export function startFlags(): string[] {
   return m?.[1] ? m[1].split(/\s+/) : [];
 }
 
+/** BENCH_API_NODE_ARGS: more node flags for the API (`--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a scenario). */
+const apiNodeArgs = () => (process.env.BENCH_API_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+
 /** The real server (npm start's entry, with its node flags) as a child process. */
 export async function startApi(f: Fixture, o: BenchOptions, opts: { workers: number; cache: boolean; env?: Record<string, string>; nodeArgs?: string[] }): Promise<Api> {
   const port = await freePort();
   const metricsPort = await freePort();
   // the production build, as `NODE_ENV=production npm start` runs it (built first when missing or stale)
-  const child = track(spawn(process.execPath, [...startFlags(), ...(opts.nodeArgs ?? []), path.join(ROOT, 'scripts/start.mjs'), '--workers', String(opts.workers)], {
+  const child = track(spawn(process.execPath, [...startFlags(), ...(opts.nodeArgs ?? []), ...apiNodeArgs(), path.join(ROOT, 'scripts/start.mjs'), '--workers', String(opts.workers)], {
     cwd: ROOT,
     env: {
       ...process.env,
