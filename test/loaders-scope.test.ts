@@ -8,6 +8,7 @@ let a: SeededChurch;
 let b: SeededChurch;
 let messageA: number;
 let eventA: number;
+let fieldA: number;
 const START_A = new Date('2026-01-04T16:00:00Z');
 
 /** A one-off event of church A with one check-in. */
@@ -67,6 +68,9 @@ function probes(): Record<keyof Loaders, (l: Loaders) => Promise<unknown>> {
     messageCounts: (l) => l.messageCounts.load(messageA),
     event: (l) => l.event.load(eventA),
     checkInCount: (l) => l.checkInCount.load({ eventId: eventA, start: START_A }),
+    customField: (l) => l.customField.load(fieldA),
+    churchFields: (l) => l.churchFields.load(a.churchId),
+    memberValues: (l) => l.memberValues.load(a.memberIds[0]!),
     eventExceptions: (l) => l.eventExceptions({ from: START_A.getTime() - 86_400_000, to: START_A.getTime() + 86_400_000 }).load(eventA),
   };
 }
@@ -84,6 +88,10 @@ beforeAll(async () => {
   b = await seedChurch(s, { members: 4 });
   messageA = await seedMessage(a.churchId, a.memberIds);
   eventA = await seedEvent(a.churchId, a.memberIds[0]!);
+  const [f] = await s.database.sql<[{ id: number }]>`
+    INSERT INTO custom_fields (church_id, name, type) VALUES (${a.churchId}, 'Shirt', 'text') RETURNING id`;
+  fieldA = f.id;
+  await s.database.sql`INSERT INTO member_field_values (church_id, member_id, field_id, value_text) VALUES (${a.churchId}, ${a.memberIds[0]!}, ${fieldA}, 'L')`;
 });
 afterAll(() => s.close());
 

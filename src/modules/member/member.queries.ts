@@ -2,6 +2,8 @@ import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { members, type HouseholdRole, type MemberStatus } from '../../db/schema/index.js';
 import { intArray, likeEscape, toDate } from '../../db/sql.js';
+import { COLUMN_OF, fieldConditionSql, type FieldCondition } from '../field/field.queries.js';
+import type { CustomFieldType } from '../../db/schema/index.js';
 
 export type MemberRow = typeof members.$inferSelect;
 export type NewMemberRow = typeof members.$inferInsert;
@@ -14,6 +16,8 @@ export interface MemberFilter {
   groupId?: number;
   householdId?: number;
   archived: boolean;
+  /** custom field conditions (all must hold) */
+  fields?: FieldCondition[];
 }
 
 export interface MemberPageArgs {
@@ -153,6 +157,7 @@ function filterSql(f: MemberFilter): SQL {
       sql`EXISTS (SELECT 1 FROM group_memberships gm WHERE gm.group_id = ${f.groupId} AND gm.member_id = m.id)`,
     );
   }
+  for (const c of f.fields ?? []) parts.push(fieldConditionSql(c));
   return sql.join(parts, sql` AND `);
 }
 
@@ -235,6 +240,62 @@ export async function countMembersByChurch(
     WHERE m.church_id = ANY(${intArray(churchIds)}) AND ${filterSql(f)}
     GROUP BY m.church_id`);
   return new Map(rows.map((r) => [r.church_id, r.n]));
+}
+
+/** The directory ordered by a custom field: who has a value (by it), then who has none (by name). */
+export interface FieldOrder {
+  fieldId: number;
+  type: CustomFieldType;
+  descending: boolean;
+}
+
+/** A cursor of a field-ordered page: [0, value as text, '', id] among the valued, [1, last, first, id] after them. */
+export type FieldCursor = [phase: number, a: string, b: string, id: number];
+
+export type FieldPagedMember = MemberRow & { sortKey: FieldCursor };
+
+/**
+ * One page of a church's directory ordered by a custom field. Two index-ordered parts in one
+ * statement: the field's values in (field_id, value, member_id) order (the value-type index, read
+ * backwards when descending), then the members without a value in name order
+ * (members_directory_idx); the Append stops as soon as the LIMIT is met.
+ */
+export async function pageMembersByField(
+  db: Queryable,
+  churchId: number,
+  f: MemberFilter,
+  o: FieldOrder,
+  limit: number,
+  after?: FieldCursor,
+): Promise<FieldPagedMember[]> {
+  const column = COLUMN_OF[o.type];
+  const valueExpr = sql.raw(column === 'value_text' ? 'lower(v.value_text)' : `v.${column}`);
+  const cast = sql.raw(o.type === 'number' ? '::numeric' : o.type === 'date' ? '::date' : o.type === 'yes_no' ? '::boolean' : '');
+  const dir = sql.raw(o.descending ? 'DESC' : 'ASC');
+  const cmp = sql.raw(o.descending ? '<' : '>');
+  const valued = sql`(
+      SELECT ${COLUMNS}, 0 AS phase, ${valueExpr}::text AS sort_value
+      FROM member_field_values v JOIN members m ON m.id = v.member_id
+      WHERE v.field_id = ${o.fieldId} AND v.${sql.raw(column)} IS NOT NULL AND m.church_id = ${churchId} AND ${filterSql(f)}
+        ${after ? sql`AND (${valueExpr}, v.member_id) ${cmp} (${after[1]}${cast}, ${after[3]})` : sql``}
+      ORDER BY ${valueExpr} ${dir}, v.member_id ${dir}
+      LIMIT ${limit})`;
+  const rest = sql`(
+      SELECT ${COLUMNS}, 1 AS phase, NULL::text AS sort_value
+      FROM members m
+      WHERE m.church_id = ${churchId} AND ${filterSql(f)}
+        AND NOT EXISTS (SELECT 1 FROM member_field_values v WHERE v.member_id = m.id AND v.field_id = ${o.fieldId})
+        ${after?.[0] === 1 ? sql`AND (lower(m.last_name), lower(m.first_name), m.id) > (${after[1]}, ${after[2]}, ${after[3]})` : sql``}
+      ORDER BY lower(m.last_name), lower(m.first_name), m.id
+      LIMIT ${limit})`;
+  const rows = await db.execute<MemberRawRow & { phase: number; sort_value: string | null }>(
+    after?.[0] === 1 ? rest : sql`${valued} UNION ALL ${rest} LIMIT ${limit}`,
+  );
+  return rows.map((r) => {
+    const m = memberFromRaw(r);
+    const sortKey: FieldCursor = r.phase === 0 ? [0, r.sort_value!, '', m.id] : [1, m.lastName.toLowerCase(), m.firstName.toLowerCase(), m.id];
+    return Object.assign(m, { sortKey });
+  });
 }
 
 /** Members by id, only within the churches in `scope` (tenancy enforced in SQL, not only in resolvers). */

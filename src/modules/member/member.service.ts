@@ -2,7 +2,7 @@ import type { Scope } from '../scope.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
 import { MemberStatus } from '../../db/schema/enums.js';
 import { MemberOrderBy } from './member.order.js';
-import { NotFoundError, Problems } from '../../lib/errors.js';
+import { BadInputError, NotFoundError, Problems } from '../../lib/errors.js';
 import { parseId } from '../../lib/ids.js';
 import * as v from '../../lib/validate.js';
 import { getChurch } from '../church/church.service.js';
@@ -13,6 +13,8 @@ import { optedOutPhones } from './consent.queries.js';
 import * as q from './member.queries.js';
 import type { MemberRow, NewMemberRow } from './member.queries.js';
 import { invalidatePeople } from '../../cache/invalidate.js';
+import { fieldFilters, fieldOfChurch, planValues } from '../field/field.service.js';
+import { writeValues } from '../field/field.queries.js';
 
 const CURSOR_SHAPE = {
   NAME: ['string', 'string', 'number'],
@@ -51,12 +53,14 @@ export async function listMembers({ scope, church, args }: { scope: Scope; churc
   requireChurchRole(scope.auth, church.id, 'viewer');
   const first = pageSize(args.first);
   const orderBy = args.orderBy ?? MemberOrderBy.NAME;
-  const after = cursorKeys(args.after, orderBy, [...CURSOR_SHAPE[orderBy]]);
   const f = args.filter ?? {};
   const p = new Problems();
   const search = v.text(p, 'filter.search', f.search, { max: v.LIMITS.search }) ?? undefined;
+  const fields = f.customFields?.length ? await fieldFilters(scope, p, church.id, f.customFields, 'filter.customFields') : [];
+  const fieldOrder = args.orderByField ? await fieldOrderOf(scope, p, church.id, args.orderByField) : undefined;
   p.throwIfAny();
   const filter: q.MemberFilter = { archived: f.archived ?? false };
+  if (fields.length) filter.fields = fields;
   if (f.status?.length) filter.status = [...new Set(f.status)].sort();
   if (search) filter.search = search;
   if (f.householdId != null) filter.householdId = await householdInChurch(scope, church.id, f.householdId, 'filter.householdId');
@@ -66,6 +70,8 @@ export async function listMembers({ scope, church, args }: { scope: Scope; churc
     if (!g || g.churchId !== church.id) throw new NotFoundError('Group', groupId, 'filter.groupId');
     filter.groupId = groupId;
   }
+  if (fieldOrder) return listByField(scope, church.id, filter, fieldOrder, first, args.after);
+  const after = cursorKeys(args.after, orderBy, [...CURSOR_SHAPE[orderBy]]);
   const rows: q.PagedMember[] = first === 0 ? [] : await scope.loaders.membersPage({ filter, orderBy, limit: first + 1, after }).load(church.id);
   // a page fetched in one statement brought its relations and total: prime the loaders with them
   for (const r of rows) {
@@ -80,6 +86,40 @@ export async function listMembers({ scope, church, args }: { scope: Scope; churc
     after !== undefined,
     cursorEdge(orderBy, (m: MemberRow) => q.memberSortKey(orderBy, m)),
     () => (typeof total === 'number' ? Promise.resolve(total) : scope.loaders.membersCount(filter).load(church.id)),
+  );
+}
+
+async function fieldOrderOf(scope: Scope, p: Problems, churchId: number, o: { fieldId: string; descending?: boolean | null }): Promise<q.FieldOrder | undefined> {
+  const f = await fieldOfChurch(scope, p, churchId, o.fieldId, 'orderByField.fieldId');
+  if (!f) return undefined;
+  if (f.type === 'multiple_choice') {
+    p.add('orderByField.fieldId', `"${f.name}" is a MULTIPLE_CHOICE field: filter by it instead`);
+    return undefined;
+  }
+  return { fieldId: f.id, type: f.type, descending: o.descending ?? false };
+}
+
+/** A sort value of a field-ordered cursor, checked against what its SQL cast accepts. */
+function fieldCursorValueOk(type: q.FieldOrder['type'], value: string): boolean {
+  if (type === 'number') return /^-?\d{1,16}(\.\d{1,40})?$/.test(value);
+  if (type === 'date') return /^\d{4}-\d{2}-\d{2}$/.test(value) && v.isoDate(new Problems(), 'x', value) !== undefined;
+  if (type === 'yes_no') return value === 'true' || value === 'false';
+  return true;
+}
+
+async function listByField(scope: Scope, churchId: number, filter: q.MemberFilter, o: q.FieldOrder, first: number, afterArg: string | null | undefined) {
+  const tag = `FIELD:${o.fieldId}:${o.descending ? 'D' : 'A'}`;
+  const after = cursorKeys(afterArg, tag, ['number', 'string', 'string', 'number']);
+  if (after && (after[0] > 1 || (after[0] === 0 && !fieldCursorValueOk(o.type, after[1])))) {
+    throw new BadInputError({ field: 'after', message: 'is not a valid cursor for this list and ordering' });
+  }
+  const rows = first === 0 ? [] : await q.pageMembersByField(scope.db, churchId, filter, o, first + 1, after);
+  return toConnection(
+    rows,
+    first,
+    after !== undefined,
+    cursorEdge(tag, (m: q.FieldPagedMember) => m.sortKey),
+    () => scope.loaders.membersCount(filter).load(churchId),
   );
 }
 
@@ -124,6 +164,7 @@ export async function createMember({ scope, input }: { scope: Scope; input: Crea
   const p = new Problems();
   const person = validatePerson(scope, p, input, true);
   if (input.householdRole && !input.householdId) p.add('input.householdRole', 'needs a householdId');
+  const values = await planValues(scope, p, church.id, input.customFields, { prefix: 'input.customFields', creating: true });
   p.throwIfAny();
   const householdId = input.householdId
     ? await householdInChurch(scope, church.id, input.householdId, 'input.householdId')
@@ -144,9 +185,13 @@ export async function createMember({ scope, input }: { scope: Scope; input: Crea
     ...stampStatusDates(status, undefined, input, v.todayIn(church.timeZone)),
     ...(await numberOptOut(scope, church.id, person.phone ?? null)),
   };
-  const [member] = await q.insertMembers(scope.db, [row]);
+  const member = await scope.db.transaction(async (tx) => {
+    const [m] = await q.insertMembers(tx, [row]);
+    await writeValues(tx, church.id, [m!.id], values);
+    return m!;
+  });
   await invalidatePeople(scope.cache, church.id);
-  return member!;
+  return member;
 }
 
 /**
@@ -176,6 +221,7 @@ export async function updateMember({ scope, id, input }: { scope: Scope; id: str
   if (input.householdRole && (householdGone || (input.householdId === undefined && !current.householdId))) {
     p.add('input.householdRole', 'needs a household');
   }
+  const values = input.customFields ? await planValues(scope, p, church.id, input.customFields, { prefix: 'input.customFields', creating: false }) : [];
   p.throwIfAny();
   const patch: Partial<NewMemberRow> = {};
   for (const [k, val] of Object.entries(person)) if (val !== undefined) (patch as Record<string, unknown>)[k] = val;
@@ -195,9 +241,14 @@ export async function updateMember({ scope, id, input }: { scope: Scope; id: str
   if (patch.phone && patch.phone !== current.phone && !current.smsOptedOutAt && !patch.smsOptedOutAt) {
     Object.assign(patch, await numberOptOut(scope, church.id, patch.phone));
   }
-  const row = await q.updateMember(scope.db, church.id, current.id, patch);
+  const row = await scope.db.transaction(async (tx) => {
+    const r = await q.updateMember(tx, church.id, current.id, patch);
+    if (r) await writeValues(tx, church.id, [r.id], values);
+    return r;
+  });
   if (!row) throw new NotFoundError('Member', current.id);
   scope.loaders.member.clear(row.id).prime(row.id, row);
+  scope.loaders.memberValues.clear(row.id);
   await invalidatePeople(scope.cache, church.id, [['Member', row.id]]);
   return row;
 }
