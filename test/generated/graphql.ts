@@ -137,6 +137,8 @@ export type MemberFilter = {
   search?: string | null | undefined;
   /** Any of these statuses. */
   status?: Array<MemberStatus> | null | undefined;
+  /** Has any of these tags (at most 20). */
+  tagIds?: Array<string | number> | null | undefined;
 };
 
 /** NAME: last name, first name (A–Z). JOINED: newest members first; never joined last. */

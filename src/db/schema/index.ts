@@ -7,3 +7,4 @@ export * from './message.js';
 export * from './consent.js';
 export * from './attendance.js';
 export * from './field.js';
+export * from './tag.js';

@@ -409,38 +409,54 @@ export async function fieldFilters(scope: Scope, p: Problems, churchId: number, 
   }
   const out: q.FieldCondition[] = [];
   for (const [i, input] of filters.entries()) {
-    const path = `${prefix}[${i}]`;
-    const f = await fieldOfChurch(scope, p, churchId, input.fieldId, `${path}.fieldId`);
-    if (!f) continue;
-    const given = (['isSet', 'text', 'min', 'max', 'from', 'to', 'yesNo', 'anyOf', 'allOf'] as const).filter((k) => input[k] !== undefined && input[k] !== null);
-    const range = given.every((k) => k === 'min' || k === 'max') || given.every((k) => k === 'from' || k === 'to');
-    if (!given.length || (given.length > 1 && !range)) {
-      p.add(path, 'needs exactly one condition (min and max, or from and to, go together)');
-      continue;
-    }
-    const base = { fieldId: f.id, type: f.type };
-    const k = given[0]!;
-    const wrongType = (what: string) => p.add(`${path}.${k}`, `does not apply to "${f.name}", a ${f.type.toUpperCase()} field (${what})`);
-    if (k === 'isSet') out.push({ ...base, op: input.isSet ? 'IS_SET' : 'IS_NOT_SET' });
-    else if (k === 'text') {
-      if (f.type !== 'text') wrongType('TEXT only');
-      else out.push({ ...base, op: 'EQ', value: v.text(p, `${path}.text`, input.text, { max: FIELD_LIMITS.text, required: true }) ?? '' });
-    } else if (k === 'min' || k === 'max') {
-      if (f.type !== 'number') wrongType('NUMBER only');
-      else out.push({ ...base, op: 'BETWEEN', min: rangeBound(p, `${path}.min`, f, input.min), max: rangeBound(p, `${path}.max`, f, input.max) });
-    } else if (k === 'from' || k === 'to') {
-      if (f.type !== 'date') wrongType('DATE only');
-      else out.push({ ...base, op: 'BETWEEN', min: rangeBound(p, `${path}.from`, f, input.from), max: rangeBound(p, `${path}.to`, f, input.to) });
-    } else if (k === 'yesNo') {
-      if (f.type !== 'yes_no') wrongType('YES_NO only');
-      else out.push({ ...base, op: 'EQ', value: input.yesNo! });
-    } else if (k === 'anyOf') {
-      if (f.type !== 'single_choice' && f.type !== 'multiple_choice') wrongType('choice fields only');
-      else out.push({ ...base, op: f.type === 'single_choice' ? 'IN' : 'HAS_ANY', values: matchChoices(p, `${path}.anyOf`, f, input.anyOf) });
-    } else {
-      if (f.type !== 'multiple_choice') wrongType('MULTIPLE_CHOICE only');
-      else out.push({ ...base, op: 'HAS_ALL', values: matchChoices(p, `${path}.allOf`, f, input.allOf) });
-    }
+    const c = await fieldFilter(scope, p, churchId, input, `${prefix}[${i}]`);
+    if (c) out.push(c);
   }
   return out;
+}
+
+/** One condition on a custom field (a directory filter, or a smart-list rule's value), checked against the field's type. */
+export async function fieldFilter(scope: Scope, p: Problems, churchId: number, input: FieldFilterInput, path: string): Promise<q.FieldCondition | undefined> {
+  const f = await fieldOfChurch(scope, p, churchId, input.fieldId, `${path}.fieldId`);
+  if (!f) return undefined;
+  const given = (['isSet', 'text', 'min', 'max', 'from', 'to', 'yesNo', 'anyOf', 'allOf'] as const).filter((k) => input[k] !== undefined && input[k] !== null);
+  const range = given.every((k) => k === 'min' || k === 'max') || given.every((k) => k === 'from' || k === 'to');
+  if (!given.length || (given.length > 1 && !range)) {
+    p.add(path, 'needs exactly one condition (min and max, or from and to, go together)');
+    return undefined;
+  }
+  const base = { fieldId: f.id, type: f.type };
+  const k = given[0]!;
+  const wrongType = (what: string) => {
+    p.add(`${path}.${k}`, `does not apply to "${f.name}", a ${f.type.toUpperCase()} field (${what})`);
+    return undefined;
+  };
+  if (k === 'isSet') {
+    if (typeof input.isSet !== 'boolean') return void p.add(`${path}.isSet`, 'must be true or false');
+    return { ...base, op: input.isSet ? 'IS_SET' : 'IS_NOT_SET' };
+  }
+  if (k === 'text') {
+    if (f.type !== 'text') return wrongType('TEXT only');
+    if (typeof input.text !== 'string') return void p.add(`${path}.text`, 'must be text');
+    return { ...base, op: 'EQ', value: v.text(p, `${path}.text`, input.text, { max: FIELD_LIMITS.text, required: true }) ?? '' };
+  }
+  if (k === 'min' || k === 'max') {
+    if (f.type !== 'number') return wrongType('NUMBER only');
+    return { ...base, op: 'BETWEEN', min: rangeBound(p, `${path}.min`, f, input.min), max: rangeBound(p, `${path}.max`, f, input.max) };
+  }
+  if (k === 'from' || k === 'to') {
+    if (f.type !== 'date') return wrongType('DATE only');
+    return { ...base, op: 'BETWEEN', min: rangeBound(p, `${path}.from`, f, input.from), max: rangeBound(p, `${path}.to`, f, input.to) };
+  }
+  if (k === 'yesNo') {
+    if (f.type !== 'yes_no') return wrongType('YES_NO only');
+    if (typeof input.yesNo !== 'boolean') return void p.add(`${path}.yesNo`, 'must be true or false');
+    return { ...base, op: 'EQ', value: input.yesNo };
+  }
+  if (k === 'anyOf') {
+    if (f.type !== 'single_choice' && f.type !== 'multiple_choice') return wrongType('choice fields only');
+    return { ...base, op: f.type === 'single_choice' ? 'IN' : 'HAS_ANY', values: matchChoices(p, `${path}.anyOf`, f, input.anyOf) };
+  }
+  if (f.type !== 'multiple_choice') return wrongType('MULTIPLE_CHOICE only');
+  return { ...base, op: 'HAS_ALL', values: matchChoices(p, `${path}.allOf`, f, input.allOf) };
 }

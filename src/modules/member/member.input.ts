@@ -12,6 +12,7 @@ export class MemberFilter {
   @Field(() => ID, { nullable: true }) householdId?: string;
   @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'List archived members instead.' })
   archived?: boolean;
+  @Field(() => [ID], { nullable: true, description: 'Has any of these tags (at most 20).' }) tagIds?: string[] | null;
   @Field(() => [CustomFieldFilter], { nullable: true, description: 'Custom field conditions, all of which must hold (at most 10).' })
   customFields?: CustomFieldFilter[] | null;
 }

@@ -3,7 +3,7 @@ import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging
 import { MemberStatus } from '../../db/schema/enums.js';
 import { MemberOrderBy } from './member.order.js';
 import { BadInputError, NotFoundError, Problems } from '../../lib/errors.js';
-import { parseId } from '../../lib/ids.js';
+import { parseId, parseIds } from '../../lib/ids.js';
 import * as v from '../../lib/validate.js';
 import { getChurch } from '../church/church.service.js';
 import { requireChurchRole, requireViewer } from '../viewer.js';
@@ -48,8 +48,13 @@ async function householdInChurch(scope: Scope, churchId: number, id: string, fie
   return householdId;
 }
 
-/** The member directory of one church: a keyset page, batched across parents by the loaders. */
-export async function listMembers({ scope, church, args }: { scope: Scope; church: Pick<ChurchRow, 'id'>; args: MembersPageArgs }) {
+export const MAX_TAG_FILTER = 20;
+
+/**
+ * The member directory of one church: a keyset page, batched across parents by the loaders.
+ * `where` narrows it to a smart list (its compiled rules): such a page is one statement of its own.
+ */
+export async function listMembers({ scope, church, args, where }: { scope: Scope; church: Pick<ChurchRow, 'id'>; args: MembersPageArgs; where?: q.ExtraWhere }) {
   requireChurchRole(scope.auth, church.id, 'viewer');
   const first = pageSize(args.first);
   const orderBy = args.orderBy ?? MemberOrderBy.NAME;
@@ -61,6 +66,7 @@ export async function listMembers({ scope, church, args }: { scope: Scope; churc
   p.throwIfAny();
   const filter: q.MemberFilter = { archived: f.archived ?? false };
   if (fields.length) filter.fields = fields;
+  if (f.tagIds?.length) filter.tagIds = await tagsInChurch(scope, church.id, f.tagIds);
   if (f.status?.length) filter.status = [...new Set(f.status)].sort();
   if (search) filter.search = search;
   if (f.householdId != null) filter.householdId = await householdInChurch(scope, church.id, f.householdId, 'filter.householdId');
@@ -70,9 +76,11 @@ export async function listMembers({ scope, church, args }: { scope: Scope; churc
     if (!g || g.churchId !== church.id) throw new NotFoundError('Group', groupId, 'filter.groupId');
     filter.groupId = groupId;
   }
-  if (fieldOrder) return listByField(scope, church.id, filter, fieldOrder, first, args.after);
+  if (fieldOrder) return listByField(scope, church.id, filter, fieldOrder, first, args.after, where);
   const after = cursorKeys(args.after, orderBy, [...CURSOR_SHAPE[orderBy]]);
-  const rows: q.PagedMember[] = first === 0 ? [] : await scope.loaders.membersPage({ filter, orderBy, limit: first + 1, after }).load(church.id);
+  const pageArgs = { filter, orderBy, limit: first + 1, after };
+  const rows: q.PagedMember[] =
+    first === 0 ? [] : where ? await q.pageOneChurch(scope.db, church.id, pageArgs, where) : await scope.loaders.membersPage(pageArgs).load(church.id);
   // a page fetched in one statement brought its relations and total: prime the loaders with them
   for (const r of rows) {
     if (!r.page) continue;
@@ -85,8 +93,21 @@ export async function listMembers({ scope, church, args }: { scope: Scope; churc
     first,
     after !== undefined,
     cursorEdge(orderBy, (m: MemberRow) => q.memberSortKey(orderBy, m)),
-    () => (typeof total === 'number' ? Promise.resolve(total) : scope.loaders.membersCount(filter).load(church.id)),
+    () => (typeof total === 'number' ? Promise.resolve(total) : countOf(scope, church.id, filter, where)),
   );
+}
+
+function countOf(scope: Scope, churchId: number, filter: q.MemberFilter, where?: q.ExtraWhere): Promise<number> {
+  return where ? q.countOneChurch(scope.db, churchId, filter, where) : scope.loaders.membersCount(filter).load(churchId);
+}
+
+/** Tag ids of a filter, each a tag of the church (another church's answers NOT_FOUND, like one that does not exist). */
+async function tagsInChurch(scope: Scope, churchId: number, ids: readonly string[]): Promise<number[]> {
+  const tagIds = parseIds(ids, 'Tag', 'filter.tagIds', MAX_TAG_FILTER).sort((x, y) => x - y);
+  const found = new Set(await q.tagIdsInChurch(scope.db, churchId, tagIds));
+  const missing = tagIds.find((id) => !found.has(id));
+  if (missing !== undefined) throw new NotFoundError('Tag', missing, 'filter.tagIds');
+  return tagIds;
 }
 
 async function fieldOrderOf(scope: Scope, p: Problems, churchId: number, o: { fieldId: string; descending?: boolean | null }): Promise<q.FieldOrder | undefined> {
@@ -107,19 +128,19 @@ function fieldCursorValueOk(type: q.FieldOrder['type'], value: string): boolean 
   return true;
 }
 
-async function listByField(scope: Scope, churchId: number, filter: q.MemberFilter, o: q.FieldOrder, first: number, afterArg: string | null | undefined) {
+async function listByField(scope: Scope, churchId: number, filter: q.MemberFilter, o: q.FieldOrder, first: number, afterArg: string | null | undefined, where?: q.ExtraWhere) {
   const tag = `FIELD:${o.fieldId}:${o.descending ? 'D' : 'A'}`;
   const after = cursorKeys(afterArg, tag, ['number', 'string', 'string', 'number']);
   if (after && (after[0] > 1 || (after[0] === 0 && !fieldCursorValueOk(o.type, after[1])))) {
     throw new BadInputError({ field: 'after', message: 'is not a valid cursor for this list and ordering' });
   }
-  const rows = first === 0 ? [] : await q.pageMembersByField(scope.db, churchId, filter, o, first + 1, after);
+  const rows = first === 0 ? [] : await q.pageMembersByField(scope.db, churchId, filter, o, first + 1, after, where);
   return toConnection(
     rows,
     first,
     after !== undefined,
     cursorEdge(tag, (m: q.FieldPagedMember) => m.sortKey),
-    () => scope.loaders.membersCount(filter).load(churchId),
+    () => countOf(scope, churchId, filter, where),
   );
 }
 

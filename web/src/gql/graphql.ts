@@ -14,6 +14,8 @@ export type AudienceInput = {
   lapsed?: LapsedInput | null | undefined;
   /** These people (at most 5,000). */
   memberIds?: Array<string | number> | null | undefined;
+  /** The people of these smart lists as of the send (at most 10 lists). */
+  smartListIds?: Array<string | number> | null | undefined;
   statuses?: Array<MemberStatus> | null | undefined;
 };
 
@@ -82,6 +84,8 @@ export type MemberFilter = {
   search?: string | null | undefined;
   /** Any of these statuses. */
   status?: Array<MemberStatus> | null | undefined;
+  /** Has any of these tags (at most 20). */
+  tagIds?: Array<string | number> | null | undefined;
 };
 
 /** NAME: last name, first name (A–Z). JOINED: newest members first; never joined last. */
