@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDirectoryExtras } from '../src/db/seed.js';
 import { createLogger } from '../src/lib/logger.js';
 import { fromFloating, parseLocal } from '../src/modules/event/recurrence.js';
 import { startWorker, type RunningWorker } from '../worker/worker.js';
@@ -343,5 +344,22 @@ describe('a smart list as an SMS audience', () => {
     const other = await list({ conditions: [{ field: 'smsConsent', op: 'EQ', value: true }] }, b.churchId);
     const e = err(await s.gql('query($c: ID!, $a: AudienceInput!) { previewMessage(churchId: $c, body: "x", audience: $a) { audienceCount } }', { c: String(a.churchId), a: { smartListIds: [other] } }));
     expect(e.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'audience.smartListIds' });
+  });
+});
+
+describe('the seeded lists (the demo has them)', () => {
+  it('are valid rules that read and count', async () => {
+    const c = await seedChurch(s, { members: 30, timeZone: TZ });
+    expect(await seedDirectoryExtras(s.database.sql, [c.churchId], 5)).toEqual({ fields: 6, tags: 4, lists: 5 });
+    const r = await s.gql(`query($c: ID!) { smartLists(churchId: $c) { totalCount nodes { id name rules memberCount members(first: 5) { totalCount nodes { id } } } } }`, { c: String(c.churchId) });
+    expect(r.errors).toBeUndefined();
+    expect(r.data.smartLists.totalCount).toBe(5);
+    for (const l of r.data.smartLists.nodes) {
+      expect(l.members.totalCount).toBe(l.memberCount);
+      // saved again as they are: the strict check of a save passes too
+      const u = await s.gql('mutation($id: ID!, $input: UpdateSmartListInput!) { updateSmartList(id: $id, input: $input) { id } }', { id: l.id, input: { rules: l.rules } });
+      expect(u.errors, l.name).toBeUndefined();
+    }
+    expect(r.data.smartLists.nodes.find((l: { name: string }) => l.name === 'Worship team or musicians').memberCount).toBeGreaterThan(0);
   });
 });
