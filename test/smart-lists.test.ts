@@ -196,6 +196,23 @@ describe('smart-list rules, each field', () => {
     const r = await s.gql('query($id: ID!) { smartList(id: $id) { rules } }', { id });
     expect(r.data.smartList.rules.groups[0].conditions[1]).toEqual({ field: 'householdRole', op: 'IN', value: ['HEAD'] });
   });
+  it('a list ordered by a custom field, keyset-paged', async () => {
+    const id = await list(c('status', 'IN', ['MEMBER']));
+    const Q = 'query($id: ID!, $f: ID!, $after: String) { smartList(id: $id) { members(first: 2, after: $after, orderByField: { fieldId: $f, descending: true }) { pageInfo { hasNextPage endCursor } nodes { id } } } }';
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < 10; i++) {
+      const r: GqlResult<any> = await s.gql(Q, { id, f: years, after });
+      expect(r.errors).toBeUndefined();
+      seen.push(...r.data.smartList.members.nodes.map((n: { id: string }) => n.id));
+      if (!r.data.smartList.members.pageInfo.hasNextPage) break;
+      after = r.data.smartList.members.pageInfo.endCursor;
+    }
+    // members: 0, 3, 5, 8, 10; years: 8 → 12, 3 → 5, 0 → 1, then 5 and 10 (no value) by name
+    expect(seen.slice(0, 3)).toEqual([m(8), m(3), m(0)]);
+    expect(seen.slice(3).sort()).toEqual(ids(5, 10));
+  });
+
   it('directory arguments apply on top of the rules', async () => {
     const id = await list(c('tags', 'HAS_ANY', [choir]));
     const r = await s.gql('query($id: ID!) { smartList(id: $id) { members(first: 10, filter: { status: [MEMBER] }) { nodes { id } } } }', { id });
