@@ -35,6 +35,8 @@ interface Ids {
   /** A's daily event, and three of its past occurrences (the first has the marker person checked in) */
   aEvent: string;
   aOccurrences: string[];
+  /** A's custom field (a TEXT field; the marker person has a value) */
+  aField: string;
 }
 
 /** The least a caller needs in the target church (platform: the platform admin flag). */
@@ -57,7 +59,7 @@ type CaseKey = `Query.${string}` | `Mutation.${string}` | `Subscription.${string
 const PERSON = 'id firstName lastName fullName email phone status birthDate smsOptOutVia';
 const HOUSEHOLD = `id name church { id name slug } members { ${PERSON} }`;
 const GROUP = `id name description memberCount church { id name slug } members(first: 50) { totalCount edges { role joinedOn node { ${PERSON} } } }`;
-const MEMBER = `${PERSON} church { id name slug smsFromNumber } household { ${HOUSEHOLD} } groups { id name members(first: 10) { nodes { ${PERSON} } } }`;
+const MEMBER = `${PERSON} customFields { isSet text field { id name } } church { id name slug smsFromNumber } household { ${HOUSEHOLD} } groups { id name members(first: 10) { nodes { ${PERSON} } } }`;
 const CHURCH = `id name slug timeZone smsFromNumber memberCount
   members(first: 10) { totalCount nodes { ${PERSON} } }
   households(first: 10) { totalCount nodes { id name members { ${PERSON} } } }
@@ -66,6 +68,7 @@ const USER = 'id email name isPlatformAdmin deactivatedAt';
 const EVENT = `id name description location timeZone startsLocal rrule church { id name slug } group { ${GROUP} }`;
 const OCCURRENCE = `id startsAt endsAt cancelled moved headcount checkedInCount attendance event { ${EVENT} }
   checkIns(first: 20) { totalCount edges { checkedInAt via node { ${PERSON} } } }`;
+const CUSTOM_FIELD = 'id name description type required position choices archivedAt missingCount church { id name slug }';
 const CHECK_IN_RESULT = 'occurrenceId checkedIn alreadyCheckedIn people { id firstName lastName householdId householdName }';
 
 const CASES: Record<CaseKey, (ids: Ids) => Case> = {
@@ -333,6 +336,32 @@ const CASES: Record<CaseKey, (ids: Ids) => Case> = {
     query: 'mutation($id: ID!) { cancelMessage(id: $id) { id status body } }',
     variables: { id: i.aMessage },
   }),
+  // ---- custom fields ------------------------------------------------------------------------
+  'Query.customFields': (i) => ({
+    needs: 'viewer',
+    query: `query($c: ID!) { customFields(churchId: $c, includeArchived: true) { ${CUSTOM_FIELD} } }`,
+    variables: { c: i.A },
+  }),
+  'Mutation.createCustomField': (i) => ({
+    needs: 'admin',
+    query: `mutation($input: CreateCustomFieldInput!) { createCustomField(input: $input) { ${CUSTOM_FIELD} } }`,
+    variables: { input: { churchId: i.A, name: 'Iso Field', type: 'SINGLE_CHOICE', choices: ['Iso One', 'Iso Two'] } },
+  }),
+  'Mutation.updateCustomField': (i) => ({
+    needs: 'admin',
+    query: `mutation($id: ID!, $input: UpdateCustomFieldInput!) { updateCustomField(id: $id, input: $input) { ${CUSTOM_FIELD} } }`,
+    variables: { id: i.aField, input: { description: 'iso changed', required: false } },
+  }),
+  'Mutation.archiveCustomField': (i) => ({
+    needs: 'admin',
+    query: `mutation($id: ID!) { archiveCustomField(id: $id) { ${CUSTOM_FIELD} } }`,
+    variables: { id: i.aField },
+  }),
+  'Mutation.restoreCustomField': (i) => ({
+    needs: 'admin',
+    query: `mutation($id: ID!) { restoreCustomField(id: $id) { ${CUSTOM_FIELD} } }`,
+    variables: { id: i.aField },
+  }),
   // ---- operations (platform admins; failedSends: a church's admins) ----------------------------
   'Query.failedSends': (i) => ({
     needs: 'admin',
@@ -474,11 +503,14 @@ async function checksum(): Promise<string> {
       (SELECT string_agg(e::text, ',' ORDER BY e.id) FROM events e WHERE e.church_id = ${A}),
       (SELECT string_agg(x::text, ',' ORDER BY x.event_id, x.original_start) FROM event_occurrences x WHERE x.church_id = ${A}),
       (SELECT string_agg(ci::text, ',' ORDER BY ci.event_id, ci.occurrence_start, ci.member_id) FROM check_ins ci WHERE ci.church_id = ${A}),
+      (SELECT string_agg(f::text, ',' ORDER BY f.id) FROM custom_fields f WHERE f.church_id = ${A}),
+      (SELECT string_agg(v::text, ',' ORDER BY v.member_id, v.field_id) FROM member_field_values v WHERE v.church_id = ${A}),
       -- and nothing was created anywhere else either
       (SELECT concat_ws(',', (SELECT count(*) FROM churches), (SELECT count(*) FROM users), (SELECT count(*) FROM members),
         (SELECT count(*) FROM households), (SELECT count(*) FROM groups), (SELECT count(*) FROM group_memberships),
         (SELECT count(*) FROM church_roles), (SELECT count(*) FROM api_tokens), (SELECT count(*) FROM messages), (SELECT count(*) FROM users WHERE deactivated_at IS NOT NULL),
-        (SELECT count(*) FROM events), (SELECT count(*) FROM event_occurrences), (SELECT count(*) FROM check_ins)))
+        (SELECT count(*) FROM events), (SELECT count(*) FROM event_occurrences), (SELECT count(*) FROM check_ins),
+        (SELECT count(*) FROM custom_fields), (SELECT count(*) FROM member_field_values)))
     )) AS sum`;
   return row.sum;
 }
@@ -556,6 +588,18 @@ beforeAll(async () => {
   // and one day without check-ins (the cancel case)
   const occurrenceIds = [...occStarts, daysAgo(39)].map((at) => `${ev.id}@${at.toISOString().replace('.000Z', 'Z')}`);
 
+  // A's custom field, with a value of the marker person
+  const cf = await s.gql<any>('mutation($input: CreateCustomFieldInput!) { createCustomField(input: $input) { id } }', {
+    input: { churchId: String(a.churchId), name: 'Alpha Secret Field', type: 'TEXT', description: 'alpha secret field note' },
+  });
+  expect(cf.errors).toBeUndefined();
+  const aField = cf.data.createCustomField.id as string;
+  const cv = await s.gql<any>('mutation($id: ID!, $input: UpdateMemberInput!) { updateMember(id: $id, input: $input) { id } }', {
+    id: zebulon,
+    input: { customFields: [{ fieldId: aField, text: 'alpha secret answer' }] },
+  });
+  expect(cv.errors).toBeUndefined();
+
   anonymous = { name: 'anonymous', headers: {} };
   staffB = { name: 'STAFF of B', ...(await s.userWith('staff-b@bravo.test', [[b.churchId, 'staff']])) };
   adminB = { name: 'ADMIN of B', ...(await s.userWith('admin-b@bravo.test', [[b.churchId, 'admin']])) };
@@ -581,6 +625,7 @@ beforeAll(async () => {
     aMessage,
     aEvent: String(ev.id),
     aOccurrences: occurrenceIds,
+    aField,
   };
   let n = 990_000;
   const fake = () => String(n++);
@@ -594,6 +639,7 @@ beforeAll(async () => {
     aMessage: fake(),
     aEvent: fake(),
     aOccurrences: occurrenceIds.map((o) => `${fake()}${o.slice(o.indexOf('@'))}`),
+    aField: fake(),
   };
 
   // Markers: every string of A's data that nothing of B (nor the default caller) contains.
@@ -611,6 +657,9 @@ beforeAll(async () => {
       UNION SELECT description FROM groups WHERE church_id = ${a.churchId}
       UNION SELECT name FROM events WHERE church_id = ${a.churchId}
       UNION SELECT description FROM events WHERE church_id = ${a.churchId}
+      UNION SELECT name FROM custom_fields WHERE church_id = ${a.churchId}
+      UNION SELECT description FROM custom_fields WHERE church_id = ${a.churchId}
+      UNION SELECT value_text FROM member_field_values WHERE church_id = ${a.churchId}
       UNION SELECT u.email FROM users u JOIN church_roles r ON r.user_id = u.id AND r.church_id = ${a.churchId}
       UNION SELECT t.name FROM api_tokens t JOIN church_roles r ON r.user_id = t.user_id AND r.church_id = ${a.churchId}
       UNION SELECT t.prefix FROM api_tokens t JOIN church_roles r ON r.user_id = t.user_id AND r.church_id = ${a.churchId}
@@ -631,7 +680,7 @@ beforeAll(async () => {
     (m) => m.length >= 3 && !bText.includes(m),
   );
   // the fixture really is distinctive: A-only surnames, emails and phones are in the list
-  for (const m of ['leakcheck', 'brown', 'clark', 'davis', 'person39@example.org', ZEBULON.email, 'alpha nightly export']) {
+  for (const m of ['alpha secret field', 'alpha secret answer', 'leakcheck', 'brown', 'clark', 'davis', 'person39@example.org', ZEBULON.email, 'alpha nightly export']) {
     expect(markers).toContain(m);
   }
   expect(markers).not.toContain('adams'); // in B as well

@@ -8,6 +8,9 @@ let a: SeededChurch;
 let b: SeededChurch;
 let messageA: number;
 let eventA: number;
+let fieldA: number;
+let tagA: number;
+let listA: number;
 const START_A = new Date('2026-01-04T16:00:00Z');
 
 /** A one-off event of church A with one check-in. */
@@ -67,6 +70,14 @@ function probes(): Record<keyof Loaders, (l: Loaders) => Promise<unknown>> {
     messageCounts: (l) => l.messageCounts.load(messageA),
     event: (l) => l.event.load(eventA),
     checkInCount: (l) => l.checkInCount.load({ eventId: eventA, start: START_A }),
+    customField: (l) => l.customField.load(fieldA),
+    churchFields: (l) => l.churchFields.load(a.churchId),
+    memberValues: (l) => l.memberValues.load(a.memberIds[0]!),
+    tag: (l) => l.tag.load(tagA),
+    churchTags: (l) => l.churchTags.load(a.churchId),
+    memberTags: (l) => l.memberTags.load(a.memberIds[0]!),
+    tagMemberCount: (l) => l.tagMemberCount.load(tagA),
+    smartList: (l) => l.smartList.load(listA),
     eventExceptions: (l) => l.eventExceptions({ from: START_A.getTime() - 86_400_000, to: START_A.getTime() + 86_400_000 }).load(eventA),
   };
 }
@@ -84,6 +95,16 @@ beforeAll(async () => {
   b = await seedChurch(s, { members: 4 });
   messageA = await seedMessage(a.churchId, a.memberIds);
   eventA = await seedEvent(a.churchId, a.memberIds[0]!);
+  const [f] = await s.database.sql<[{ id: number }]>`
+    INSERT INTO custom_fields (church_id, name, type) VALUES (${a.churchId}, 'Shirt', 'text') RETURNING id`;
+  fieldA = f.id;
+  const [t] = await s.database.sql<[{ id: number }]>`INSERT INTO tags (church_id, name) VALUES (${a.churchId}, 'Choir') RETURNING id`;
+  tagA = t.id;
+  await s.database.sql`INSERT INTO member_tags (church_id, tag_id, member_id) VALUES (${a.churchId}, ${tagA}, ${a.memberIds[0]!})`;
+  const [sl] = await s.database.sql<[{ id: number }]>`
+    INSERT INTO smart_lists (church_id, name, rules) VALUES (${a.churchId}, 'Choir list', '{"match":"ALL","conditions":[]}'::jsonb) RETURNING id`;
+  listA = sl.id;
+  await s.database.sql`INSERT INTO member_field_values (church_id, member_id, field_id, value_text) VALUES (${a.churchId}, ${a.memberIds[0]!}, ${fieldA}, 'L')`;
 });
 afterAll(() => s.close());
 

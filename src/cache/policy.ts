@@ -15,7 +15,7 @@ export interface RootFieldPolicy {
   /** extra condition on the field's arguments */
   cacheIf?(args: Record<string, unknown>): boolean;
   /** tags naming what the answer depends on, beyond the entities (typename:id) in it */
-  tags(args: Record<string, unknown>): string[] | null;
+  tags(args: Record<string, unknown>, viewer: Viewer): string[] | null;
 }
 
 export { tags };
@@ -41,6 +41,16 @@ export const CACHE_POLICY: Record<string, RootFieldPolicy> = {
     cacheIf: (a) => a.after === undefined || a.after === null,
     tags: (a) => (churchIdOf(a) ? [tags.attendance(churchIdOf(a)!)] : null),
   },
+  // A saved list and its pages: its church is not in the arguments, and a list page depends on
+  // every person of that church (whoever starts or stops matching), on check-ins (lapsed rules)
+  // and on the list itself (the SmartList entity in the answer). So the answer carries the roster
+  // and attendance tags of each church of the viewer (the list is of one of them, or the answer is
+  // NOT_FOUND): any change to people, tags, custom values, groups or attendance there drops it.
+  // 5 minutes: rules relative to today (ages, last N days, lapsed weeks) move with the clock.
+  'Query.smartList': {
+    ttlMs: 5 * 60_000,
+    tags: (_a, viewer) => (viewer.roles.size ? [...viewer.roles.keys()].flatMap((c) => [tags.roster(c), tags.attendance(c)]) : null),
+  },
   // the first page of a member list (no cursor): 30 minutes, dropped by any change to the roster
   'Query.members': {
     ttlMs: 30 * 60_000,
@@ -55,7 +65,7 @@ export interface OperationPolicy {
 }
 
 /** The policy of a whole query operation, or null when any root field must not be cached. */
-export function policyFor(operation: OperationDefinitionNode, variables: Record<string, unknown>): OperationPolicy | null {
+export function policyFor(operation: OperationDefinitionNode, variables: Record<string, unknown>, viewer: Viewer): OperationPolicy | null {
   if (operation.operation !== 'query') return null;
   let ttlMs = Infinity;
   const out: string[] = [];
@@ -68,7 +78,7 @@ export function policyFor(operation: OperationDefinitionNode, variables: Record<
     if (!policy) return null;
     const args = argsOf(sel, variables);
     if (policy.cacheIf && !policy.cacheIf(args)) return null;
-    const t = policy.tags(args);
+    const t = policy.tags(args, viewer);
     if (!t) return null;
     out.push(...t);
     ttlMs = Math.min(ttlMs, policy.ttlMs);

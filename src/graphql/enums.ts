@@ -1,10 +1,10 @@
 import { registerEnumType } from 'type-graphql';
-import { ApiTokenKind, CheckInVia, ChurchRole, GroupKind, GroupRole, HouseholdRole, MemberStatus, MessageStatus, RecipientStatus, SmsEncoding } from '../db/schema/enums.js';
+import { ApiTokenKind, CheckInVia, ChurchRole, CustomFieldType, GroupKind, GroupRole, HouseholdRole, MemberStatus, MessageStatus, RecipientStatus, SmsEncoding } from '../db/schema/enums.js';
 import { MemberOrderBy } from '../modules/member/member.order.js';
 
 // The enums' one source is their values (src/db/schema/enums.ts, member.order.ts): here they get
 // their GraphQL names and descriptions.
-export { ApiTokenKind, CheckInVia, ChurchRole, GroupKind, GroupRole, HouseholdRole, MemberOrderBy, MemberStatus, MessageStatus, RecipientStatus, SmsEncoding };
+export { ApiTokenKind, CheckInVia, ChurchRole, CustomFieldType, GroupKind, GroupRole, HouseholdRole, MemberOrderBy, MemberStatus, MessageStatus, RecipientStatus, SmsEncoding };
 
 registerEnumType(MemberStatus, {
   name: 'MemberStatus',
@@ -39,4 +39,8 @@ registerEnumType(CheckInVia, { name: 'CheckInVia', description: 'STAFF: a signed
 registerEnumType(ApiTokenKind, {
   name: 'ApiTokenKind',
   description: 'FULL: acts as its user. CHECK_IN: a door tablet of one church: finds people by name or phone fragment and checks them in, nothing else.',
+});
+registerEnumType(CustomFieldType, {
+  name: 'CustomFieldType',
+  description: 'TEXT, NUMBER, DATE, YES_NO, SINGLE_CHOICE (one of the choices) or MULTIPLE_CHOICE (some of them).',
 });

@@ -11,6 +11,9 @@ import { ChurchHouseholdsResolver, HouseholdResolver } from '../modules/househol
 import { ChurchMembersResolver, HouseholdMembersResolver, MemberResolver } from '../modules/member/member.resolver.js';
 import { MemberMessagesResolver, MessageRecipientResolver, MessageResolver } from '../modules/message/message.resolver.js';
 import { CheckInResolver, EventResolver, OccurrenceResolver } from '../modules/event/event.resolver.js';
+import { ChurchFieldsResolver, CustomFieldResolver } from '../modules/field/field.resolver.js';
+import { ChurchTagsResolver, MemberTagsResolver, TagResolver } from '../modules/tag/tag.resolver.js';
+import { ChurchSmartListsResolver, SmartListResolver } from '../modules/smartlist/smartlist.resolver.js';
 import { OpsResolver } from '../modules/ops/ops.resolver.js';
 
 export const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/schema.graphql');
@@ -41,6 +44,13 @@ export function getSchema(): Promise<GraphQLSchema> {
       EventResolver,
       OccurrenceResolver,
       CheckInResolver,
+      CustomFieldResolver,
+      ChurchFieldsResolver,
+      TagResolver,
+      ChurchTagsResolver,
+      MemberTagsResolver,
+      SmartListResolver,
+      ChurchSmartListsResolver,
     ],
     // Inputs are validated in services (one place, errors that name the field); not by class-validator.
     validate: false,

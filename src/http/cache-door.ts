@@ -185,7 +185,7 @@ export function cacheDoor(deps: AppDeps, schema: GraphQLSchema, trusted: Trusted
     if (!doc || !op || op.operation === 'subscription' || (req.method === 'GET' && op.operation !== 'query')) return apollo(res, next);
     const name = c.operationName ?? op.name?.value ?? 'anonymous';
     const bindings = { requestId: door.requestId, userId: viewer?.userId };
-    const policy = cache && viewer && !doc.hasFragments ? policyFor(op, c.variables) : null;
+    const policy = cache && viewer && !doc.hasFragments ? policyFor(op, c.variables, viewer) : null;
     const key = policy && viewer ? responseCacheKey({ documentId: doc.id, operationName: c.operationName, variables: c.variables, access: accessKey(viewer) }) : null;
     if (policy && cache && key !== null) {
       try {

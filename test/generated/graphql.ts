@@ -36,6 +36,8 @@ export type CreateHouseholdInput = {
 export type CreateMemberInput = {
   birthDate?: string | null | undefined;
   churchId: string | number;
+  /** Custom field values; every required field must be given. */
+  customFields?: Array<CustomFieldValueInput> | null | undefined;
   email?: string | null | undefined;
   firstName: string;
   /** Defaults to today for a VISITOR. */
@@ -48,6 +50,46 @@ export type CreateMemberInput = {
   /** Any common format; stored as E.164. */
   phone?: string | null | undefined;
   status?: MemberStatus | null | undefined;
+};
+
+/** Members whose value of one field matches: give exactly one condition. */
+export type CustomFieldFilter = {
+  /** MULTIPLE_CHOICE has all of. */
+  allOf?: Array<string> | null | undefined;
+  /** SINGLE_CHOICE is one of / MULTIPLE_CHOICE has any of. */
+  anyOf?: Array<string> | null | undefined;
+  fieldId: string | number;
+  /** DATE on or after. */
+  from?: string | null | undefined;
+  /** true: has a value; false: has none. */
+  isSet?: boolean | null | undefined;
+  /** NUMBER at most. */
+  max?: number | null | undefined;
+  /** NUMBER at least. */
+  min?: number | null | undefined;
+  /** TEXT equals (case-insensitive). */
+  text?: string | null | undefined;
+  /** DATE on or before. */
+  to?: string | null | undefined;
+  /** YES_NO equals. */
+  yesNo?: boolean | null | undefined;
+};
+
+/** A person's value of one field: give the slot of the field's type; none (or null) clears the value. */
+export type CustomFieldValueInput = {
+  /** SINGLE_CHOICE: one of the choices (case-insensitive) */
+  choice?: string | null | undefined;
+  /** MULTIPLE_CHOICE: some of the choices */
+  choices?: Array<string> | null | undefined;
+  /** DATE */
+  date?: string | null | undefined;
+  fieldId: string | number;
+  /** NUMBER */
+  number?: number | null | undefined;
+  /** TEXT (at most 1,000 characters) */
+  text?: string | null | undefined;
+  /** YES_NO */
+  yesNo?: boolean | null | undefined;
 };
 
 export type GroupKind =
@@ -87,12 +129,16 @@ export type ImportMemberRow = {
 export type MemberFilter = {
   /** List archived members instead. */
   archived?: boolean | null | undefined;
+  /** Custom field conditions, all of which must hold (at most 10). */
+  customFields?: Array<CustomFieldFilter> | null | undefined;
   groupId?: string | number | null | undefined;
   householdId?: string | number | null | undefined;
   /** Fragment of a name, email or phone number (max 100 chars). */
   search?: string | null | undefined;
   /** Any of these statuses. */
   status?: Array<MemberStatus> | null | undefined;
+  /** Has any of these tags (at most 20). */
+  tagIds?: Array<string | number> | null | undefined;
 };
 
 /** NAME: last name, first name (A–Z). JOINED: newest members first; never joined last. */
@@ -132,6 +178,8 @@ export type UpdateHouseholdInput = {
 /** Only the fields given change; null clears an optional field. */
 export type UpdateMemberInput = {
   birthDate?: string | null | undefined;
+  /** Custom field values to set or clear (fields not listed keep theirs); a required one cannot be cleared. */
+  customFields?: Array<CustomFieldValueInput> | null | undefined;
   email?: string | null | undefined;
   firstName?: string | null | undefined;
   firstVisitOn?: string | null | undefined;

@@ -19,6 +19,8 @@ export const smsEncoding = pgEnum('sms_encoding', ['gsm7', 'ucs2']);
 export const checkInVia = pgEnum('check_in_via', ['staff', 'kiosk', 'bulk']);
 /** full: acts as its user; check_in: a door tablet of one church that can only find people and check them in */
 export const apiTokenKind = pgEnum('api_token_kind', ['full', 'check_in']);
+/** a church's own field on its people (src/modules/field) */
+export const customFieldType = pgEnum('custom_field_type', ['text', 'number', 'date', 'yes_no', 'single_choice', 'multiple_choice']);
 
 export const MemberStatus = enumObject(memberStatus.enumValues);
 export type MemberStatus = (typeof memberStatus.enumValues)[number];
@@ -40,3 +42,5 @@ export const CheckInVia = enumObject(checkInVia.enumValues);
 export type CheckInVia = (typeof checkInVia.enumValues)[number];
 export const ApiTokenKind = enumObject(apiTokenKind.enumValues);
 export type ApiTokenKind = (typeof apiTokenKind.enumValues)[number];
+export const CustomFieldType = enumObject(customFieldType.enumValues);
+export type CustomFieldType = (typeof customFieldType.enumValues)[number];

@@ -6,3 +6,5 @@ export * from './auth.js';
 export * from './message.js';
 export * from './consent.js';
 export * from './attendance.js';
+export * from './field.js';
+export * from './tag.js';

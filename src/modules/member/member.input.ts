@@ -1,6 +1,7 @@
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
 import { HouseholdRole, MemberOrderBy, MemberStatus } from '../../graphql/enums.js';
 import { LocalDate } from '../../graphql/scalars.js';
+import { CustomFieldFilter, CustomFieldOrder, CustomFieldValueInput } from '../field/field.input.js';
 
 @InputType()
 export class MemberFilter {
@@ -11,6 +12,9 @@ export class MemberFilter {
   @Field(() => ID, { nullable: true }) householdId?: string;
   @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'List archived members instead.' })
   archived?: boolean;
+  @Field(() => [ID], { nullable: true, description: 'Has any of these tags (at most 20).' }) tagIds?: string[] | null;
+  @Field(() => [CustomFieldFilter], { nullable: true, description: 'Custom field conditions, all of which must hold (at most 10).' })
+  customFields?: CustomFieldFilter[] | null;
 }
 
 @ArgsType()
@@ -19,6 +23,8 @@ export class MembersPageArgs {
   @Field(() => String, { nullable: true }) after?: string;
   @Field(() => MemberFilter, { nullable: true }) filter?: MemberFilter;
   @Field(() => MemberOrderBy, { nullable: true, defaultValue: MemberOrderBy.NAME }) orderBy?: MemberOrderBy;
+  @Field(() => CustomFieldOrder, { nullable: true, description: 'Order by a custom field instead of orderBy (not MULTIPLE_CHOICE).' })
+  orderByField?: CustomFieldOrder | null;
 }
 
 @InputType()
@@ -34,6 +40,8 @@ export class CreateMemberInput {
   @Field(() => LocalDate, { nullable: true }) birthDate?: string | null;
   @Field(() => ID, { nullable: true }) householdId?: string | null;
   @Field(() => HouseholdRole, { nullable: true }) householdRole?: HouseholdRole | null;
+  @Field(() => [CustomFieldValueInput], { nullable: true, description: 'Custom field values; every required field must be given.' })
+  customFields?: CustomFieldValueInput[] | null;
 }
 
 @InputType({ description: 'Only the fields given change; null clears an optional field.' })
@@ -60,6 +68,8 @@ export class UpdateMemberInput {
     deprecationReason: 'Use smsOptedOut, named like Member.smsOptedOut, smsOptedOutAt and smsOptedOutVia.',
   })
   smsOptOut?: boolean | null;
+  @Field(() => [CustomFieldValueInput], { nullable: true, description: 'Custom field values to set or clear (fields not listed keep theirs); a required one cannot be cleared.' })
+  customFields?: CustomFieldValueInput[] | null;
 }
 
 @InputType({ description: 'One row of a member import. Dates are YYYY-MM-DD; status is a MemberStatus name.' })

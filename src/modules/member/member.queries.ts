@@ -2,6 +2,8 @@ import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { members, type HouseholdRole, type MemberStatus } from '../../db/schema/index.js';
 import { intArray, likeEscape, toDate } from '../../db/sql.js';
+import { COLUMN_OF, fieldConditionSql, type FieldCondition } from '../field/field.queries.js';
+import type { CustomFieldType } from '../../db/schema/index.js';
 
 export type MemberRow = typeof members.$inferSelect;
 export type NewMemberRow = typeof members.$inferInsert;
@@ -14,6 +16,19 @@ export interface MemberFilter {
   groupId?: number;
   householdId?: number;
   archived: boolean;
+  /** custom field conditions (all must hold) */
+  fields?: FieldCondition[];
+  /** has any of these tags */
+  tagIds?: number[];
+}
+
+/**
+ * A condition over `m` beyond the filter (a smart list's compiled rules), with a key naming it
+ * (the list and its rules' version) for the loaders that batch by argument.
+ */
+export interface ExtraWhere {
+  key: string;
+  sql: SQL;
 }
 
 export interface MemberPageArgs {
@@ -138,7 +153,7 @@ export function searchPattern(term: string): string {
   return `%${likeEscape(needle)}%`;
 }
 
-function filterSql(f: MemberFilter): SQL {
+export function filterSql(f: MemberFilter, extra?: ExtraWhere): SQL {
   const parts: SQL[] = [f.archived ? sql`m.archived_at IS NOT NULL` : sql`m.archived_at IS NULL`];
   if (f.status?.length === 1) {
     // equality, so members_status_directory_idx yields rows already in name order
@@ -153,6 +168,11 @@ function filterSql(f: MemberFilter): SQL {
       sql`EXISTS (SELECT 1 FROM group_memberships gm WHERE gm.group_id = ${f.groupId} AND gm.member_id = m.id)`,
     );
   }
+  for (const c of f.fields ?? []) parts.push(fieldConditionSql(c));
+  if (f.tagIds?.length) {
+    parts.push(sql`EXISTS (SELECT 1 FROM member_tags mt WHERE mt.member_id = m.id AND mt.tag_id = ANY(${intArray(f.tagIds)}))`);
+  }
+  if (extra) parts.push(sql`(${extra.sql})`);
   return sql.join(parts, sql` AND `);
 }
 
@@ -191,26 +211,8 @@ export async function pageMembersByChurch(
   a: MemberPageArgs,
 ): Promise<Map<number, MemberRow[]>> {
   if (churchIds.length === 1) {
-    // The common case (one directory page). A plain church_id = $1 lets the planner use the
-    // statistics of that church: for a search in a large church it picks the trigram index,
-    // where the LATERAL form, planned for an unknown church, would read the whole church.
-    // One statement for the whole directory page, like a hand-written query would: each member's
-    // household and groups (capped like Member.groups) and the total come along, and prime the
-    // loaders, so the page's relations and totalCount cost no further round trip. (A search's
-    // total can be costly in a large church: it is counted only when asked for.)
-    const rows = await db.execute<DirectoryRow>(sql`
-      SELECT ${COLUMNS},
-        h.name AS h_name, h.created_at AS h_created_at, h.updated_at AS h_updated_at,
-        (SELECT coalesce(json_agg(json_build_array(x.id, x.name, x.kind, x.description, x.created_at, x.updated_at)), '[]')
-           FROM (SELECT g.* FROM group_memberships gm JOIN groups g ON g.id = gm.group_id
-                 WHERE gm.member_id = m.id ORDER BY lower(g.name), g.id LIMIT ${GROUPS_CAP}) x) AS groups_json,
-        ${a.filter.search ? sql`NULL::int` : sql`(SELECT count(*)::int FROM members m WHERE m.church_id = ${churchIds[0]} AND ${filterSql(a.filter)})`} AS total
-      FROM members m LEFT JOIN households h ON h.id = m.household_id
-      WHERE m.church_id = ${churchIds[0]} AND ${filterSql(a.filter)} AND ${keysetSql(a.orderBy, a.after)}
-      ORDER BY ${orderSql(a.orderBy)}
-      LIMIT ${a.limit}`);
     const out = new Map<number, MemberRow[]>();
-    out.set(churchIds[0]!, rows.map((r) => withPage(memberFromRaw(r), r)));
+    out.set(churchIds[0]!, await pageOneChurch(db, churchIds[0]!, a));
     return out;
   }
   const rows = await db.execute<MemberRawRow>(sql`
@@ -225,6 +227,45 @@ export async function pageMembersByChurch(
   return groupRows(rows, (r) => r.church_id);
 }
 
+/**
+ * The directory page of one church in one statement (see pageMembersByChurch); `extra` adds a
+ * smart list's rules to the filter.
+ */
+export async function pageOneChurch(db: Queryable, churchId: number, a: MemberPageArgs, extra?: ExtraWhere): Promise<PagedMember[]> {
+  // The common case (one directory page). A plain church_id = $1 lets the planner use the
+  // statistics of that church: for a search in a large church it picks the trigram index,
+  // where the LATERAL form, planned for an unknown church, would read the whole church.
+  // One statement for the whole directory page, like a hand-written query would: each member's
+  // household and groups (capped like Member.groups) and the total come along, and prime the
+  // loaders, so the page's relations and totalCount cost no further round trip. (A search's
+  // total can be costly in a large church: it is counted only when asked for.)
+  const rows = await db.execute<DirectoryRow>(sql`
+    SELECT ${COLUMNS},
+      h.name AS h_name, h.created_at AS h_created_at, h.updated_at AS h_updated_at,
+      (SELECT coalesce(json_agg(json_build_array(x.id, x.name, x.kind, x.description, x.created_at, x.updated_at)), '[]')
+         FROM (SELECT g.* FROM group_memberships gm JOIN groups g ON g.id = gm.group_id
+               WHERE gm.member_id = m.id ORDER BY lower(g.name), g.id LIMIT ${GROUPS_CAP}) x) AS groups_json,
+      ${a.filter.search ? sql`NULL::int` : sql`(SELECT count(*)::int FROM members m WHERE m.church_id = ${churchId} AND ${filterSql(a.filter, extra)})`} AS total
+    FROM members m LEFT JOIN households h ON h.id = m.household_id
+    WHERE m.church_id = ${churchId} AND ${filterSql(a.filter, extra)} AND ${keysetSql(a.orderBy, a.after)}
+    ORDER BY ${orderSql(a.orderBy)}
+    LIMIT ${a.limit}`);
+  return rows.map((r) => withPage(memberFromRaw(r), r));
+}
+
+/** The count of one church's members under a filter and an extra condition (a smart list). */
+export async function countOneChurch(db: Queryable, churchId: number, f: MemberFilter, extra?: ExtraWhere): Promise<number> {
+  const [r] = await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM members m WHERE m.church_id = ${churchId} AND ${filterSql(f, extra)}`);
+  return r?.n ?? 0;
+}
+
+/** Which of these tag ids are tags of the church (a filter naming another church's tag is NOT_FOUND). */
+export async function tagIdsInChurch(db: Queryable, churchId: number, ids: readonly number[]): Promise<number[]> {
+  if (!ids.length) return [];
+  const rows = await db.execute<{ id: number }>(sql`SELECT id FROM tags WHERE church_id = ${churchId} AND id = ANY(${intArray(ids)})`);
+  return rows.map((r) => r.id);
+}
+
 export async function countMembersByChurch(
   db: Queryable,
   churchIds: readonly number[],
@@ -235,6 +276,63 @@ export async function countMembersByChurch(
     WHERE m.church_id = ANY(${intArray(churchIds)}) AND ${filterSql(f)}
     GROUP BY m.church_id`);
   return new Map(rows.map((r) => [r.church_id, r.n]));
+}
+
+/** The directory ordered by a custom field: who has a value (by it), then who has none (by name). */
+export interface FieldOrder {
+  fieldId: number;
+  type: CustomFieldType;
+  descending: boolean;
+}
+
+/** A cursor of a field-ordered page: [0, value as text, '', id] among the valued, [1, last, first, id] after them. */
+export type FieldCursor = [phase: number, a: string, b: string, id: number];
+
+export type FieldPagedMember = MemberRow & { sortKey: FieldCursor };
+
+/**
+ * One page of a church's directory ordered by a custom field. Two index-ordered parts in one
+ * statement: the field's values in (field_id, value, member_id) order (the value-type index, read
+ * backwards when descending), then the members without a value in name order
+ * (members_directory_idx); the Append stops as soon as the LIMIT is met.
+ */
+export async function pageMembersByField(
+  db: Queryable,
+  churchId: number,
+  f: MemberFilter,
+  o: FieldOrder,
+  limit: number,
+  after?: FieldCursor,
+  extra?: ExtraWhere,
+): Promise<FieldPagedMember[]> {
+  const column = COLUMN_OF[o.type];
+  const valueExpr = sql.raw(column === 'value_text' ? 'lower(v.value_text)' : `v.${column}`);
+  const cast = sql.raw(o.type === 'number' ? '::numeric' : o.type === 'date' ? '::date' : o.type === 'yes_no' ? '::boolean' : '');
+  const dir = sql.raw(o.descending ? 'DESC' : 'ASC');
+  const cmp = sql.raw(o.descending ? '<' : '>');
+  const valued = sql`(
+      SELECT ${COLUMNS}, 0 AS phase, ${valueExpr}::text AS sort_value
+      FROM member_field_values v JOIN members m ON m.id = v.member_id
+      WHERE v.field_id = ${o.fieldId} AND v.${sql.raw(column)} IS NOT NULL AND m.church_id = ${churchId} AND ${filterSql(f, extra)}
+        ${after ? sql`AND (${valueExpr}, v.member_id) ${cmp} (${after[1]}${cast}, ${after[3]})` : sql``}
+      ORDER BY ${valueExpr} ${dir}, v.member_id ${dir}
+      LIMIT ${limit})`;
+  const rest = sql`(
+      SELECT ${COLUMNS}, 1 AS phase, NULL::text AS sort_value
+      FROM members m
+      WHERE m.church_id = ${churchId} AND ${filterSql(f, extra)}
+        AND NOT EXISTS (SELECT 1 FROM member_field_values v WHERE v.member_id = m.id AND v.field_id = ${o.fieldId})
+        ${after?.[0] === 1 ? sql`AND (lower(m.last_name), lower(m.first_name), m.id) > (${after[1]}, ${after[2]}, ${after[3]})` : sql``}
+      ORDER BY lower(m.last_name), lower(m.first_name), m.id
+      LIMIT ${limit})`;
+  const rows = await db.execute<MemberRawRow & { phase: number; sort_value: string | null }>(
+    after?.[0] === 1 ? rest : sql`${valued} UNION ALL ${rest} LIMIT ${limit}`,
+  );
+  return rows.map((r) => {
+    const m = memberFromRaw(r);
+    const sortKey: FieldCursor = r.phase === 0 ? [0, r.sort_value!, '', m.id] : [1, m.lastName.toLowerCase(), m.firstName.toLowerCase(), m.id];
+    return Object.assign(m, { sortKey });
+  });
 }
 
 /** Members by id, only within the churches in `scope` (tenancy enforced in SQL, not only in resolvers). */

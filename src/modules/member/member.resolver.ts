@@ -13,6 +13,8 @@ import { CreateMemberInput, ImportMemberRow, MembersPageArgs, UpdateMemberInput 
 import { createMember, getMember, listMembers, setMemberArchived, updateMember } from './member.service.js';
 import { Member, MemberConnection } from './member.type.js';
 import type { MemberRow } from './member.queries.js';
+import { CustomFieldValue } from '../field/field.type.js';
+import { memberValues } from '../field/field.service.js';
 
 @ObjectType({ simpleResolvers: true })
 class ImportRowError {
@@ -65,6 +67,11 @@ export class MemberResolver {
   @FieldResolver(() => Church)
   async church(@Ctx() ctx: Context, @Root() m: MemberRow) {
     return ctx.loaders.church.load(m.churchId);
+  }
+
+  @FieldResolver(() => [CustomFieldValue], { description: "Every active custom field of the church in display order, with this person's value (isSet false: none)." })
+  customFields(@Ctx() ctx: Context, @Root() m: MemberRow) {
+    return memberValues({ scope: ctx, member: m });
   }
 
   @FieldResolver(() => Household, { nullable: true })

@@ -2,8 +2,8 @@ import type { Scope } from '../scope.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
 import { MemberStatus } from '../../db/schema/enums.js';
 import { MemberOrderBy } from './member.order.js';
-import { NotFoundError, Problems } from '../../lib/errors.js';
-import { parseId } from '../../lib/ids.js';
+import { BadInputError, NotFoundError, Problems } from '../../lib/errors.js';
+import { parseId, parseIds } from '../../lib/ids.js';
 import * as v from '../../lib/validate.js';
 import { getChurch } from '../church/church.service.js';
 import { requireChurchRole, requireViewer } from '../viewer.js';
@@ -13,6 +13,8 @@ import { optedOutPhones } from './consent.queries.js';
 import * as q from './member.queries.js';
 import type { MemberRow, NewMemberRow } from './member.queries.js';
 import { invalidatePeople } from '../../cache/invalidate.js';
+import { fieldFilters, fieldOfChurch, planValues } from '../field/field.service.js';
+import { writeValues } from '../field/field.queries.js';
 
 const CURSOR_SHAPE = {
   NAME: ['string', 'string', 'number'],
@@ -46,17 +48,25 @@ async function householdInChurch(scope: Scope, churchId: number, id: string, fie
   return householdId;
 }
 
-/** The member directory of one church: a keyset page, batched across parents by the loaders. */
-export async function listMembers({ scope, church, args }: { scope: Scope; church: Pick<ChurchRow, 'id'>; args: MembersPageArgs }) {
+export const MAX_TAG_FILTER = 20;
+
+/**
+ * The member directory of one church: a keyset page, batched across parents by the loaders.
+ * `where` narrows it to a smart list (its compiled rules): such a page is one statement of its own.
+ */
+export async function listMembers({ scope, church, args, where }: { scope: Scope; church: Pick<ChurchRow, 'id'>; args: MembersPageArgs; where?: q.ExtraWhere }) {
   requireChurchRole(scope.auth, church.id, 'viewer');
   const first = pageSize(args.first);
   const orderBy = args.orderBy ?? MemberOrderBy.NAME;
-  const after = cursorKeys(args.after, orderBy, [...CURSOR_SHAPE[orderBy]]);
   const f = args.filter ?? {};
   const p = new Problems();
   const search = v.text(p, 'filter.search', f.search, { max: v.LIMITS.search }) ?? undefined;
+  const fields = f.customFields?.length ? await fieldFilters(scope, p, church.id, f.customFields, 'filter.customFields') : [];
+  const fieldOrder = args.orderByField ? await fieldOrderOf(scope, p, church.id, args.orderByField) : undefined;
   p.throwIfAny();
   const filter: q.MemberFilter = { archived: f.archived ?? false };
+  if (fields.length) filter.fields = fields;
+  if (f.tagIds?.length) filter.tagIds = await tagsInChurch(scope, church.id, f.tagIds);
   if (f.status?.length) filter.status = [...new Set(f.status)].sort();
   if (search) filter.search = search;
   if (f.householdId != null) filter.householdId = await householdInChurch(scope, church.id, f.householdId, 'filter.householdId');
@@ -66,7 +76,11 @@ export async function listMembers({ scope, church, args }: { scope: Scope; churc
     if (!g || g.churchId !== church.id) throw new NotFoundError('Group', groupId, 'filter.groupId');
     filter.groupId = groupId;
   }
-  const rows: q.PagedMember[] = first === 0 ? [] : await scope.loaders.membersPage({ filter, orderBy, limit: first + 1, after }).load(church.id);
+  if (fieldOrder) return listByField(scope, church.id, filter, fieldOrder, first, args.after, where);
+  const after = cursorKeys(args.after, orderBy, [...CURSOR_SHAPE[orderBy]]);
+  const pageArgs = { filter, orderBy, limit: first + 1, after };
+  const rows: q.PagedMember[] =
+    first === 0 ? [] : where ? await q.pageOneChurch(scope.db, church.id, pageArgs, where) : await scope.loaders.membersPage(pageArgs).load(church.id);
   // a page fetched in one statement brought its relations and total: prime the loaders with them
   for (const r of rows) {
     if (!r.page) continue;
@@ -79,7 +93,54 @@ export async function listMembers({ scope, church, args }: { scope: Scope; churc
     first,
     after !== undefined,
     cursorEdge(orderBy, (m: MemberRow) => q.memberSortKey(orderBy, m)),
-    () => (typeof total === 'number' ? Promise.resolve(total) : scope.loaders.membersCount(filter).load(church.id)),
+    () => (typeof total === 'number' ? Promise.resolve(total) : countOf(scope, church.id, filter, where)),
+  );
+}
+
+function countOf(scope: Scope, churchId: number, filter: q.MemberFilter, where?: q.ExtraWhere): Promise<number> {
+  return where ? q.countOneChurch(scope.db, churchId, filter, where) : scope.loaders.membersCount(filter).load(churchId);
+}
+
+/** Tag ids of a filter, each a tag of the church (another church's answers NOT_FOUND, like one that does not exist). */
+async function tagsInChurch(scope: Scope, churchId: number, ids: readonly string[]): Promise<number[]> {
+  const tagIds = parseIds(ids, 'Tag', 'filter.tagIds', MAX_TAG_FILTER).sort((x, y) => x - y);
+  const found = new Set(await q.tagIdsInChurch(scope.db, churchId, tagIds));
+  const missing = tagIds.find((id) => !found.has(id));
+  if (missing !== undefined) throw new NotFoundError('Tag', missing, 'filter.tagIds');
+  return tagIds;
+}
+
+async function fieldOrderOf(scope: Scope, p: Problems, churchId: number, o: { fieldId: string; descending?: boolean | null }): Promise<q.FieldOrder | undefined> {
+  const f = await fieldOfChurch(scope, p, churchId, o.fieldId, 'orderByField.fieldId');
+  if (!f) return undefined;
+  if (f.type === 'multiple_choice') {
+    p.add('orderByField.fieldId', `"${f.name}" is a MULTIPLE_CHOICE field: filter by it instead`);
+    return undefined;
+  }
+  return { fieldId: f.id, type: f.type, descending: o.descending ?? false };
+}
+
+/** A sort value of a field-ordered cursor, checked against what its SQL cast accepts. */
+function fieldCursorValueOk(type: q.FieldOrder['type'], value: string): boolean {
+  if (type === 'number') return /^-?\d{1,16}(\.\d{1,40})?$/.test(value);
+  if (type === 'date') return /^\d{4}-\d{2}-\d{2}$/.test(value) && v.isoDate(new Problems(), 'x', value) !== undefined;
+  if (type === 'yes_no') return value === 'true' || value === 'false';
+  return true;
+}
+
+async function listByField(scope: Scope, churchId: number, filter: q.MemberFilter, o: q.FieldOrder, first: number, afterArg: string | null | undefined, where?: q.ExtraWhere) {
+  const tag = `FIELD:${o.fieldId}:${o.descending ? 'D' : 'A'}`;
+  const after = cursorKeys(afterArg, tag, ['number', 'string', 'string', 'number']);
+  if (after && (after[0] > 1 || (after[0] === 0 && !fieldCursorValueOk(o.type, after[1])))) {
+    throw new BadInputError({ field: 'after', message: 'is not a valid cursor for this list and ordering' });
+  }
+  const rows = first === 0 ? [] : await q.pageMembersByField(scope.db, churchId, filter, o, first + 1, after, where);
+  return toConnection(
+    rows,
+    first,
+    after !== undefined,
+    cursorEdge(tag, (m: q.FieldPagedMember) => m.sortKey),
+    () => countOf(scope, churchId, filter, where),
   );
 }
 
@@ -124,6 +185,7 @@ export async function createMember({ scope, input }: { scope: Scope; input: Crea
   const p = new Problems();
   const person = validatePerson(scope, p, input, true);
   if (input.householdRole && !input.householdId) p.add('input.householdRole', 'needs a householdId');
+  const values = await planValues(scope, p, church.id, input.customFields, { prefix: 'input.customFields', creating: true });
   p.throwIfAny();
   const householdId = input.householdId
     ? await householdInChurch(scope, church.id, input.householdId, 'input.householdId')
@@ -144,9 +206,13 @@ export async function createMember({ scope, input }: { scope: Scope; input: Crea
     ...stampStatusDates(status, undefined, input, v.todayIn(church.timeZone)),
     ...(await numberOptOut(scope, church.id, person.phone ?? null)),
   };
-  const [member] = await q.insertMembers(scope.db, [row]);
+  const member = await scope.db.transaction(async (tx) => {
+    const [m] = await q.insertMembers(tx, [row]);
+    await writeValues(tx, church.id, [m!.id], values);
+    return m!;
+  });
   await invalidatePeople(scope.cache, church.id);
-  return member!;
+  return member;
 }
 
 /**
@@ -176,6 +242,7 @@ export async function updateMember({ scope, id, input }: { scope: Scope; id: str
   if (input.householdRole && (householdGone || (input.householdId === undefined && !current.householdId))) {
     p.add('input.householdRole', 'needs a household');
   }
+  const values = input.customFields ? await planValues(scope, p, church.id, input.customFields, { prefix: 'input.customFields', creating: false }) : [];
   p.throwIfAny();
   const patch: Partial<NewMemberRow> = {};
   for (const [k, val] of Object.entries(person)) if (val !== undefined) (patch as Record<string, unknown>)[k] = val;
@@ -195,9 +262,14 @@ export async function updateMember({ scope, id, input }: { scope: Scope; id: str
   if (patch.phone && patch.phone !== current.phone && !current.smsOptedOutAt && !patch.smsOptedOutAt) {
     Object.assign(patch, await numberOptOut(scope, church.id, patch.phone));
   }
-  const row = await q.updateMember(scope.db, church.id, current.id, patch);
+  const row = await scope.db.transaction(async (tx) => {
+    const r = await q.updateMember(tx, church.id, current.id, patch);
+    if (r) await writeValues(tx, church.id, [r.id], values);
+    return r;
+  });
   if (!row) throw new NotFoundError('Member', current.id);
   scope.loaders.member.clear(row.id).prime(row.id, row);
+  scope.loaders.memberValues.clear(row.id);
   await invalidatePeople(scope.cache, church.id, [['Member', row.id]]);
   return row;
 }

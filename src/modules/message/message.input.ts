@@ -15,6 +15,7 @@ export class AudienceInput {
   @Field(() => [ID], { nullable: true, description: 'These people (at most 5,000).' }) memberIds?: string[];
   @Field(() => LapsedInput, { nullable: true, description: 'Regulars and members who have stopped coming (as lapsedPeople), as of the send.' })
   lapsed?: LapsedInput | null;
+  @Field(() => [ID], { nullable: true, description: 'The people of these smart lists as of the send (at most 10 lists).' }) smartListIds?: string[] | null;
 }
 
 @ArgsType()

@@ -1,5 +1,5 @@
 import { lapsedIdsSql } from '../event/attendance.queries.js';
-import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { messageRecipients, messages, type MemberStatus, type RecipientStatus } from '../../db/schema/index.js';
 import { insertedRow, intArray } from '../../db/sql.js';
@@ -16,6 +16,8 @@ export interface AudienceSpec {
   memberIds: number[];
   /** the lapsed rule resolved when the message was made (instants as ISO text) */
   lapsed?: { eventId: number | null; minAttendances: number; prevFrom: string; absentFrom: string } | null;
+  /** smart lists (their rules compiled as of the send) */
+  smartListIds?: number[];
 }
 
 export interface AudienceMember {
@@ -29,7 +31,7 @@ export interface AudienceMember {
  * means everyone active (not INACTIVE). Ordered so that, for a phone shared by several people,
  * the household head comes first (they get the one text for that number).
  */
-export async function audienceMembers(db: Queryable, churchId: number, a: AudienceSpec, limit: number): Promise<AudienceMember[]> {
+export async function audienceMembers(db: Queryable, churchId: number, a: AudienceSpec, limit: number, lists: SQL[] = []): Promise<AudienceMember[]> {
   const statuses = a.statuses.length ? sql`m.status = ANY(string_to_array(${a.statuses.join(',')}, ',')::member_status[])` : sql`FALSE`;
   const groups = a.groupIds.length
     ? sql`EXISTS (SELECT 1 FROM group_memberships gm WHERE gm.member_id = m.id AND gm.group_id = ANY(${intArray(a.groupIds)}))`
@@ -49,7 +51,7 @@ export async function audienceMembers(db: Queryable, churchId: number, a: Audien
            (m.sms_opted_out_at IS NOT NULL OR (m.phone IS NOT NULL AND ${phoneOptedOutSql(sql`m.church_id`, sql`m.phone`)})) AS opted_out
     FROM members m
     WHERE m.church_id = ${churchId} AND m.archived_at IS NULL
-      AND ((${a.everyone} AND m.status <> 'inactive') OR ${statuses} OR ${groups} OR ${ids} OR ${lapsed})
+      AND ((${a.everyone} AND m.status <> 'inactive') OR ${statuses} OR ${groups} OR ${ids} OR ${lapsed}${sql.join(lists.map((l) => sql` OR (${l})`))})
     ORDER BY m.phone NULLS LAST, (m.household_role = 'head') DESC NULLS LAST, m.id
     LIMIT ${limit}`);
   return rows.map((r) => ({ id: r.id, phone: r.phone, optedOut: r.opted_out }));

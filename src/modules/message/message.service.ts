@@ -1,4 +1,5 @@
 import { lapsedSpec } from '../event/attendance.service.js';
+import { getSmartList, smartListWhere } from '../smartlist/smartlist.service.js';
 import type { Scope } from '../scope.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
 import { enqueueSms } from '../../jobs/enqueue.js';
@@ -21,6 +22,7 @@ import { sql } from 'drizzle-orm';
 export const BODY_MAX = 1600;
 const MAX_GROUPS = 100;
 const MAX_MEMBER_IDS = 5000;
+const MAX_LISTS = 10;
 const MAX_SCHEDULE_AHEAD_MS = 366 * 86_400_000;
 
 interface Plan {
@@ -48,8 +50,8 @@ async function plan(scope: Scope, churchId: string, body: string, input: Audienc
   else if ([...body].length > BODY_MAX) p.add('body', `must be at most ${BODY_MAX} characters`);
   const statuses = [...new Set(input.statuses ?? [])];
   const everyone = input.everyone ?? false;
-  if (!everyone && !statuses.length && !input.groupIds?.length && !input.memberIds?.length && !input.lapsed) {
-    p.add('audience', 'needs at least one of everyone, statuses, groupIds, memberIds or lapsed');
+  if (!everyone && !statuses.length && !input.groupIds?.length && !input.memberIds?.length && !input.lapsed && !input.smartListIds?.length) {
+    p.add('audience', 'needs at least one of everyone, statuses, groupIds, memberIds, lapsed or smartListIds');
   }
   if (scheduleAt && scheduleAt.getTime() > scope.clock.now().getTime() + MAX_SCHEDULE_AHEAD_MS) p.add('scheduleAt', 'must be within a year');
   // a time already past would send at once: refuse it, allowing for a client clock a little behind
@@ -71,8 +73,16 @@ async function plan(scope: Scope, churchId: string, body: string, input: Audienc
     const l = await lapsedSpec(scope.db, church.id, input.lapsed, scope.clock.now(), 'audience.lapsed.');
     audience.lapsed = { eventId: l.eventId, minAttendances: l.minAttendances, prevFrom: l.prevFrom.toISOString(), absentFrom: l.absentFrom.toISOString() };
   }
+  const listIds = parseIds(input.smartListIds ?? [], 'SmartList', 'audience.smartListIds', MAX_LISTS);
+  const lists = [];
+  for (const id of listIds) {
+    const list = await getSmartList({ scope, id, field: 'audience.smartListIds' });
+    if (list.churchId !== church.id) throw new NotFoundError('SmartList', id, 'audience.smartListIds');
+    lists.push((await smartListWhere(scope, list)).sql);
+  }
+  if (listIds.length) audience.smartListIds = listIds;
   const limit = scope.config.sms.maxRecipients;
-  const people = await q.audienceMembers(scope.db, church.id, audience, limit + 1);
+  const people = await q.audienceMembers(scope.db, church.id, audience, limit + 1, lists);
   if (people.length > limit) throw new BadInputError({ field: 'audience', message: `reaches more than ${limit} people; split the send` });
 
   const blocked = new Set(people.filter((m) => m.optedOut && m.phone).map((m) => m.phone));
@@ -207,6 +217,7 @@ export function audienceOf(m: q.MessageRow) {
     statuses: a.statuses,
     groupIds: a.groupIds,
     memberIds: a.memberIds,
+    smartListIds: a.smartListIds ?? [],
     lapsed: a.lapsed
       ? { eventId: a.lapsed.eventId, minAttendances: a.lapsed.minAttendances, previousFrom: new Date(a.lapsed.prevFrom), absentFrom: new Date(a.lapsed.absentFrom) }
       : null,

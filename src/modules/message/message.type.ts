@@ -32,6 +32,7 @@ export class MessageAudience {
   @Field(() => [ID]) groupIds!: number[];
   @Field(() => [ID]) memberIds!: number[];
   @Field(() => MessageLapsedAudience, { nullable: true }) lapsed!: MessageLapsedAudience | null;
+  @Field(() => [ID], { description: 'Smart lists whose people (as of the send) were in the audience.' }) smartListIds!: number[];
 }
 
 @ObjectType({ simpleResolvers: true, description: 'Why people in the audience will not get this text.' })

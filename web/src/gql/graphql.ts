@@ -14,6 +14,8 @@ export type AudienceInput = {
   lapsed?: LapsedInput | null | undefined;
   /** These people (at most 5,000). */
   memberIds?: Array<string | number> | null | undefined;
+  /** The people of these smart lists as of the send (at most 10 lists). */
+  smartListIds?: Array<string | number> | null | undefined;
   statuses?: Array<MemberStatus> | null | undefined;
 };
 
@@ -23,6 +25,29 @@ export type ChurchRole =
   | 'OWNER'
   | 'STAFF'
   | 'VIEWER';
+
+/** Members whose value of one field matches: give exactly one condition. */
+export type CustomFieldFilter = {
+  /** MULTIPLE_CHOICE has all of. */
+  allOf?: Array<string> | null | undefined;
+  /** SINGLE_CHOICE is one of / MULTIPLE_CHOICE has any of. */
+  anyOf?: Array<string> | null | undefined;
+  fieldId: string | number;
+  /** DATE on or after. */
+  from?: string | null | undefined;
+  /** true: has a value; false: has none. */
+  isSet?: boolean | null | undefined;
+  /** NUMBER at most. */
+  max?: number | null | undefined;
+  /** NUMBER at least. */
+  min?: number | null | undefined;
+  /** TEXT equals (case-insensitive). */
+  text?: string | null | undefined;
+  /** DATE on or before. */
+  to?: string | null | undefined;
+  /** YES_NO equals. */
+  yesNo?: boolean | null | undefined;
+};
 
 export type GroupKind =
   | 'CLASS'
@@ -51,12 +76,16 @@ export type LapsedInput = {
 export type MemberFilter = {
   /** List archived members instead. */
   archived?: boolean | null | undefined;
+  /** Custom field conditions, all of which must hold (at most 10). */
+  customFields?: Array<CustomFieldFilter> | null | undefined;
   groupId?: string | number | null | undefined;
   householdId?: string | number | null | undefined;
   /** Fragment of a name, email or phone number (max 100 chars). */
   search?: string | null | undefined;
   /** Any of these statuses. */
   status?: Array<MemberStatus> | null | undefined;
+  /** Has any of these tags (at most 20). */
+  tagIds?: Array<string | number> | null | undefined;
 };
 
 /** NAME: last name, first name (A–Z). JOINED: newest members first; never joined last. */
