@@ -14,7 +14,8 @@ import * as q from './member.queries.js';
 import type { MemberRow, NewMemberRow } from './member.queries.js';
 import { invalidatePeople } from '../../cache/invalidate.js';
 import { fieldFilters, fieldOfChurch, planValues } from '../field/field.service.js';
-import { writeValues } from '../field/field.queries.js';
+import { valuesByMember, writeValues, type ValueRow } from '../field/field.queries.js';
+import { actorOf, audit, changesOf, MEMBER_FIELDS } from '../audit/audit.service.js';
 
 const CURSOR_SHAPE = {
   NAME: ['string', 'string', 'number'],
@@ -38,6 +39,16 @@ async function numberOptOut(scope: Scope, churchId: number, phone: string | null
   if (!phone) return {};
   const found = (await optedOutPhones(scope.db, churchId, [phone])).get(phone);
   return found ? { smsOptedOutAt: found.optedOutAt, smsOptOutVia: found.via } : {};
+}
+
+/** A value row as an audit value: the one value column set. */
+function storedOf(v: ValueRow): unknown {
+  return v.valueText ?? v.valueNumber ?? v.valueDate ?? v.valueBool ?? v.valueChoices ?? null;
+}
+
+async function valuesOf(tx: Parameters<Parameters<Scope['db']['transaction']>[0]>[0], memberId: number, churchId: number): Promise<Map<number, unknown>> {
+  const rows = (await valuesByMember(tx, [memberId], [churchId])).get(memberId) ?? [];
+  return new Map(rows.map((r) => [r.fieldId, storedOf(r)]));
 }
 
 /** A household id from input, checked to belong to the church (another church's answers NOT_FOUND). */
@@ -209,6 +220,8 @@ export async function createMember({ scope, input }: { scope: Scope; input: Crea
   const member = await scope.db.transaction(async (tx) => {
     const [m] = await q.insertMembers(tx, [row]);
     await writeValues(tx, church.id, [m!.id], values);
+    const fieldChanges = Object.fromEntries(values.map((w) => [`customFields.${w.fieldId}`, [null, w.value ? Object.values(w.value).find((x) => x != null) ?? null : null] as [unknown, unknown]]));
+    await audit(tx, actorOf(scope.auth), [{ churchId: church.id, entity: 'Member', entityId: m!.id, action: 'create', changes: { ...changesOf(null, m!, MEMBER_FIELDS), ...fieldChanges } }]);
     return m!;
   });
   await invalidatePeople(scope.cache, church.id);
@@ -264,7 +277,14 @@ export async function updateMember({ scope, id, input }: { scope: Scope; id: str
   }
   const row = await scope.db.transaction(async (tx) => {
     const r = await q.updateMember(tx, church.id, current.id, patch);
-    if (r) await writeValues(tx, church.id, [r.id], values);
+    if (r) {
+      const before = values.length ? await valuesOf(tx, r.id, church.id) : new Map<number, unknown>();
+      await writeValues(tx, church.id, [r.id], values);
+      const fieldChanges = Object.fromEntries(
+        values.map((w) => [`customFields.${w.fieldId}`, [before.get(w.fieldId) ?? null, w.value ? Object.values(w.value).find((x) => x != null) ?? null : null] as [unknown, unknown]]),
+      );
+      await audit(tx, actorOf(scope.auth), [{ churchId: church.id, entity: 'Member', entityId: r.id, action: 'update', changes: { ...changesOf(current, r, MEMBER_FIELDS), ...fieldChanges } }]);
+    }
     return r;
   });
   if (!row) throw new NotFoundError('Member', current.id);
@@ -277,7 +297,13 @@ export async function updateMember({ scope, id, input }: { scope: Scope; id: str
 export async function setMemberArchived({ scope, id, archived }: { scope: Scope; id: string; archived: boolean }): Promise<MemberRow> {
   const current = await getMember({ scope, id });
   requireChurchRole(scope.auth, current.churchId, 'staff', 'id');
-  const row = await q.setArchived(scope.db, current.churchId, current.id, archived);
+  const row = await scope.db.transaction(async (tx) => {
+    const r = await q.setArchived(tx, current.churchId, current.id, archived);
+    if (r && (r.archivedAt === null) !== (current.archivedAt === null)) {
+      await audit(tx, actorOf(scope.auth), [{ churchId: current.churchId, entity: 'Member', entityId: r.id, action: archived ? 'archive' : 'restore', changes: changesOf(current, r, ['archivedAt']) }]);
+    }
+    return r;
+  });
   if (!row) throw new NotFoundError('Member', current.id);
   scope.loaders.member.clear(row.id).prime(row.id, row);
   await invalidatePeople(scope.cache, current.churchId, [['Member', row.id]]);
