@@ -15,6 +15,7 @@ import { ChurchFieldsResolver, CustomFieldResolver } from '../modules/field/fiel
 import { ChurchTagsResolver, MemberTagsResolver, TagResolver } from '../modules/tag/tag.resolver.js';
 import { ChurchSmartListsResolver, SmartListResolver } from '../modules/smartlist/smartlist.resolver.js';
 import { AuditResolver } from '../modules/audit/audit.resolver.js';
+import { MergeResolver } from '../modules/merge/merge.resolver.js';
 import { OpsResolver } from '../modules/ops/ops.resolver.js';
 
 export const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/schema.graphql');
@@ -42,6 +43,7 @@ export function getSchema(): Promise<GraphQLSchema> {
       MemberMessagesResolver,
       OpsResolver,
       AuditResolver,
+      MergeResolver,
       AnalyticsResolver,
       EventResolver,
       OccurrenceResolver,
