@@ -69,24 +69,9 @@ export async function listMembers({ scope, church, args, where }: { scope: Scope
   requireChurchRole(scope.auth, church.id, 'viewer');
   const first = pageSize(args.first);
   const orderBy = args.orderBy ?? MemberOrderBy.NAME;
-  const f = args.filter ?? {};
   const p = new Problems();
-  const search = v.text(p, 'filter.search', f.search, { max: v.LIMITS.search }) ?? undefined;
-  const fields = f.customFields?.length ? await fieldFilters(scope, p, church.id, f.customFields, 'filter.customFields') : [];
   const fieldOrder = args.orderByField ? await fieldOrderOf(scope, p, church.id, args.orderByField) : undefined;
-  p.throwIfAny();
-  const filter: q.MemberFilter = { archived: f.archived ?? false };
-  if (fields.length) filter.fields = fields;
-  if (f.tagIds?.length) filter.tagIds = await tagsInChurch(scope, church.id, f.tagIds);
-  if (f.status?.length) filter.status = [...new Set(f.status)].sort();
-  if (search) filter.search = search;
-  if (f.householdId != null) filter.householdId = await householdInChurch(scope, church.id, f.householdId, 'filter.householdId');
-  if (f.groupId != null) {
-    const groupId = parseId(f.groupId, 'Group', 'filter.groupId');
-    const g = await scope.loaders.group.load(groupId);
-    if (!g || g.churchId !== church.id) throw new NotFoundError('Group', groupId, 'filter.groupId');
-    filter.groupId = groupId;
-  }
+  const filter = await directoryFilter(scope, church.id, args.filter ?? {}, p);
   if (fieldOrder) return listByField(scope, church.id, filter, fieldOrder, first, args.after, where);
   const after = cursorKeys(args.after, orderBy, [...CURSOR_SHAPE[orderBy]]);
   const pageArgs = { filter, orderBy, limit: first + 1, after };
@@ -106,6 +91,30 @@ export async function listMembers({ scope, church, args, where }: { scope: Scope
     cursorEdge(orderBy, (m: MemberRow) => q.memberSortKey(orderBy, m)),
     () => (typeof total === 'number' ? Promise.resolve(total) : countOf(scope, church.id, filter, where)),
   );
+}
+
+/**
+ * A directory filter from input, validated (BAD_USER_INPUT naming filter.…) and checked against the
+ * church (a group, household or tag of another church answers NOT_FOUND): the page, the count and
+ * the CSV export (src/modules/csv) read people through it.
+ */
+export async function directoryFilter(scope: Scope, churchId: number, f: NonNullable<MembersPageArgs['filter']>, p = new Problems()): Promise<q.MemberFilter> {
+  const search = v.text(p, 'filter.search', f.search, { max: v.LIMITS.search }) ?? undefined;
+  const fields = f.customFields?.length ? await fieldFilters(scope, p, churchId, f.customFields, 'filter.customFields') : [];
+  p.throwIfAny();
+  const filter: q.MemberFilter = { archived: f.archived ?? false };
+  if (fields.length) filter.fields = fields;
+  if (f.tagIds?.length) filter.tagIds = await tagsInChurch(scope, churchId, f.tagIds);
+  if (f.status?.length) filter.status = [...new Set(f.status)].sort();
+  if (search) filter.search = search;
+  if (f.householdId != null) filter.householdId = await householdInChurch(scope, churchId, f.householdId, 'filter.householdId');
+  if (f.groupId != null) {
+    const groupId = parseId(f.groupId, 'Group', 'filter.groupId');
+    const g = await scope.loaders.group.load(groupId);
+    if (!g || g.churchId !== churchId) throw new NotFoundError('Group', groupId, 'filter.groupId');
+    filter.groupId = groupId;
+  }
+  return filter;
 }
 
 function countOf(scope: Scope, churchId: number, filter: q.MemberFilter, where?: q.ExtraWhere): Promise<number> {
