@@ -7,6 +7,7 @@ import type { MembersPageArgs } from '../member/member.input.js';
 import type { ExtraWhere } from '../member/member.queries.js';
 import { fieldsByChurch, valuesByMember, type ValueRow } from '../field/field.queries.js';
 import { getSmartList, smartListWhere } from '../smartlist/smartlist.service.js';
+import { MemberStatus } from '../../db/schema/enums.js';
 import { exportBatch } from './export.queries.js';
 import { BOM, line } from './csv.js';
 
@@ -61,18 +62,33 @@ export async function exportMembers(scope: Scope, req: ExportRequest): Promise<{
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new BadInputError({ field: 'filter', message: 'must be a MemberFilter as JSON' });
   }
-  const filter = await directoryFilter(scope, churchId, parsed as NonNullable<MembersPageArgs['filter']>);
+  const input = parsed as NonNullable<MembersPageArgs['filter']> & { status?: unknown };
+  if (input.status !== undefined && input.status !== null) {
+    const known = new Set<string>(Object.values(MemberStatus));
+    const given = Array.isArray(input.status) ? input.status : [input.status];
+    const bad = given.find((x) => typeof x !== 'string' || !known.has(x.toLowerCase()));
+    if (bad !== undefined) throw new BadInputError({ field: 'filter.status', message: 'must be a list of VISITOR, REGULAR, MEMBER, INACTIVE' });
+    input.status = given.map((x) => (x as string).toLowerCase()) as never;
+  }
+  const filter = await directoryFilter(scope, churchId, input);
   const fields = ((await fieldsByChurch(scope.db, [churchId])).get(churchId) ?? []).filter((f) => !f.archivedAt);
   const db = scope.db;
 
   async function* lines(): AsyncGenerator<string> {
-    yield BOM + line([...EXPORT_COLUMNS, ...fields.map((f) => f.name)]);
+    let header: string | null = BOM + line([...EXPORT_COLUMNS, ...fields.map((f) => f.name)]);
     let after: [string, string, number] | undefined;
     for (;;) {
       const rows = await exportBatch(db, churchId, filter, EXPORT_BATCH, after, where);
-      if (!rows.length) return;
+      // the header goes with the first batch: whatever fails, fails before the first byte is sent
+      if (header !== null) {
+        if (!rows.length) {
+          yield header;
+          return;
+        }
+      } else if (!rows.length) return;
       const values = fields.length ? await valuesByMember(db, rows.map((r) => r.id), [churchId]) : new Map<number, ValueRow[]>();
-      let chunk = '';
+      let chunk = header ?? '';
+      header = null;
       for (const r of rows) {
         const vs = values.get(r.id) ?? [];
         chunk += line([

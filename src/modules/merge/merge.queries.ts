@@ -7,7 +7,7 @@ export type MergeRow = typeof memberMerges.$inferSelect;
 export type DuplicatePairRow = {
   a_id: number;
   b_id: number;
-  reasons: string[];
+  reasons: string;
 };
 
 /**
@@ -19,7 +19,7 @@ export type DuplicatePairRow = {
 export async function duplicatePairs(db: Queryable, churchId: number, limit: number, after?: [number, number]): Promise<DuplicatePairRow[]> {
   const [aa, ab] = after ?? [0, 0];
   return db.execute<DuplicatePairRow>(sql`
-    SELECT a_id, b_id, array_agg(reason ORDER BY reason) AS reasons FROM (
+    SELECT a_id, b_id, string_agg(reason, ',' ORDER BY reason) AS reasons FROM (
       SELECT a.id AS a_id, b.id AS b_id, 'PHONE' AS reason
       FROM members a JOIN members b ON b.church_id = a.church_id AND b.phone = a.phone AND b.id > a.id AND b.archived_at IS NULL
       WHERE a.church_id = ${churchId} AND a.phone IS NOT NULL AND a.archived_at IS NULL AND (a.id, b.id) > (${aa}, ${ab})

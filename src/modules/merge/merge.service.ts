@@ -23,7 +23,7 @@ export async function listDuplicates({ scope, churchId: c, first: f, after: a }:
   const first = pageSize(f);
   const after = cursorKeys(a, 'DUP', ['number', 'number']);
   const rows = first === 0 ? [] : await q.duplicatePairs(scope.db, churchId, first + 1, after as [number, number] | undefined);
-  const pairs: DuplicatePair[] = rows.map((r) => ({ a: r.a_id, b: r.b_id, reasons: r.reasons }));
+  const pairs: DuplicatePair[] = rows.map((r) => ({ a: r.a_id, b: r.b_id, reasons: r.reasons.split(',') }));
   return toConnection(pairs, first, after !== undefined, cursorEdge('DUP', (p: DuplicatePair) => [p.a, p.b]), () =>
     Promise.reject(new BadInputError({ field: 'totalCount', message: 'is not counted for duplicates: page through them' })),
   );
