@@ -100,7 +100,9 @@ async function reuse(o: BenchOptions): Promise<Fixture | null> {
     if (!ids.length || !sms) return null;
     await runMigrations(u.toString());
     await sql`VACUUM ANALYZE`;
-    return { dbUrl: u.toString(), churchIds: ids, page3Cursors: new Map(), memberIds: [], smsChurchId: sms.id, bigChurchId: big?.id, seedMs: 0 };
+    const lists = await sql<{ church_id: number; id: number }[]>`SELECT church_id, id FROM smart_lists WHERE name = 'Cleared for children''s ministry'`;
+    const listIds = new Map(lists.map((r) => [r.church_id, r.id]));
+    return { dbUrl: u.toString(), churchIds: ids, page3Cursors: new Map(), memberIds: [], smsChurchId: sms.id, bigChurchId: big?.id, listIds, seedMs: 0 };
   } catch {
     return null;
   } finally {

@@ -13,7 +13,7 @@ import { loadConfig } from '../src/config/env.js';
 import { createDatabase } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { createPartition, monthStart } from '../src/db/partitions.js';
-import { seedSynthetic } from '../src/db/seed.js';
+import { seedDirectoryExtras, seedSynthetic } from '../src/db/seed.js';
 import { createApp } from '../src/http/app.js';
 import { buildDeps } from '../src/http/deps.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -83,7 +83,8 @@ export const QUICK: Partial<BenchOptions> = { churches: 30, membersPerChurch: 10
 const PASSWORD = 'bench password 123';
 /** Staff accounts the load signs in as; church c belongs to staff (c mod STAFF_USERS). */
 const STAFF_USERS = 20;
-const PREFIX = 'bench:';
+// BENCH_REDIS_PREFIX: keys of parallel bench runs on one Redis kept apart
+const PREFIX = process.env.BENCH_REDIS_PREFIX ?? 'bench:';
 
 export const QUERIES = {
   TN: `{ __typename }`,
@@ -94,6 +95,7 @@ export const QUERIES = {
   Q3: `query Q3($c: ID!) { analytics(churchId: $c) { membersByStatus { visitor regular member inactive total } newMembers firstTimeVisitors returningVisitors
         monthly { month joined inactivated netGrowth } households groupParticipation { share } messaging { textsSent delivered failed deliveryRate segments estimatedCost } } }`,
   Q4: `query Q4($id: ID!) { member(id: $id) { id firstName lastName email phone status household { name members { firstName } } groups { name } recentMessages(first: 5) { body status sentAt } } }`,
+  SL: `query SL($id: ID!) { smartList(id: $id) { name memberCount members(first: 20) { totalCount nodes { id firstName lastName email phone status } } } }`,
   M1: `mutation M1($c: ID!, $n: String!) { createMember(input: { churchId: $c, firstName: "Bench", lastName: $n, status: VISITOR }) { id } }`,
 };
 
@@ -105,6 +107,8 @@ export interface Fixture {
   smsChurchId: number;
   /** the church of BenchOptions.bigChurch members, when there is one */
   bigChurchId?: number;
+  /** each church's seeded smart list "Cleared for children's ministry" (age, SMS consent and a custom field) */
+  listIds: Map<number, number>;
   seedMs: number;
 }
 
@@ -129,6 +133,8 @@ export async function setup(o: BenchOptions): Promise<Fixture> {
     for (let i = 1; i <= Math.max(1, o.recipientMonths); i++) await createPartition((t) => sql.unsafe(t), monthStart(new Date(), -i));
     await seedSynthetic(sql, { churches: o.churches, membersPerChurch: o.membersPerChurch, seed: 42 });
     if (o.bigChurch) await seedSynthetic(sql, { churches: 1, membersPerChurch: o.bigChurch, seed: 43 });
+    // custom fields with answers, tags and the demo's smart lists in every church (the SL scenario)
+    await seedDirectoryExtras(sql, (await sql<{ id: number }[]>`SELECT id FROM churches`).map((r) => r.id), 42);
     // the church the SMS drain texts: one phone per member, all eligible
     const [smsChurch] = await sql<[{ id: number }]>`
       INSERT INTO churches (name, slug, time_zone, sms_from_number) VALUES ('Bench SMS Church', 'bench-sms', 'UTC', '+13125550999') RETURNING id`;
@@ -178,7 +184,9 @@ export async function setup(o: BenchOptions): Promise<Fixture> {
     const page3Cursors = new Map(third.map((r) => [r.church_id, encodeCursor('NAME', [r.l, r.f, r.id])]));
     const memberIds = (await sql<{ id: number }[]>`SELECT id FROM members WHERE church_id <> ${smsChurch.id} AND archived_at IS NULL ORDER BY random() LIMIT 5000`).map((r) => r.id);
     const [big] = o.bigChurch ? await sql<[{ id: number }]>`SELECT id FROM churches WHERE slug LIKE 'synthetic-43-%'` : [undefined];
-    return { dbUrl: url, churchIds: churchIds.filter((id) => page3Cursors.has(id)), page3Cursors, memberIds, smsChurchId: smsChurch.id, bigChurchId: big?.id, seedMs: Date.now() - started };
+    const lists = await sql<{ church_id: number; id: number }[]>`SELECT church_id, id FROM smart_lists WHERE name = 'Cleared for children''s ministry'`;
+    const listIds = new Map(lists.map((r) => [r.church_id, r.id]));
+    return { dbUrl: url, churchIds: churchIds.filter((id) => page3Cursors.has(id)), page3Cursors, memberIds, smsChurchId: smsChurch.id, bigChurchId: big?.id, listIds, seedMs: Date.now() - started };
   } finally {
     await sql.end();
   }
@@ -527,6 +535,12 @@ export function scenarios(f: Fixture) {
         return { query: QUERIES.TN, variables: {}, church: c };
       },
     ] as Body[],
+    SL: [
+      () => {
+        const c = church();
+        return { query: QUERIES.SL, variables: { id: String(f.listIds.get(c)!) }, church: c };
+      },
+    ] as Body[],
     M1: [
       (ctx) => {
         ctx.c = church();
@@ -574,6 +588,8 @@ export async function statementsPerRequest(f: Fixture): Promise<Record<string, n
     const s = scenarios(f);
     const out: Record<string, number> = {};
     for (const [name, bodies] of Object.entries(s)) {
+      // a database seeded before smart lists existed (bench:capacity reuses one) has none
+      if (name === 'SL' && !f.listIds.size) continue;
       const ctx = {};
       api.statements.reset();
       for (const b of bodies) {

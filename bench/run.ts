@@ -26,7 +26,7 @@ import { BURST_DEFAULTS, BURST_QUICK, burstMarkdown, checkInBurst, type BurstOpt
 
 /**
  * npm run bench [-- --quick] [--churches N --members M --duration S --connections C --no-cluster --no-postgraphile
- *   --only=Q1,S1,ME,TN,PG,SMS,CI (those scenarios; PG: PostGraphile's, SMS: the drain, CI: the check-in burst)
+ *   --only=Q1,S1,SL,ME,TN,PG,SMS,CI (those scenarios; SL: a smart-list page; PG: PostGraphile's, SMS: the drain, CI: the check-in burst)
  *   --recipient-months=N (message_recipients' past monthly partitions, default 24: two years' retention)]
  * Seeds its own database (steeple_bench), measures every scenario against one API process and then
  * the cluster, next to a bare node:http ceiling, and writes bench/results/<date>.md and latest.md.
@@ -39,7 +39,7 @@ export async function runBench(o: BenchOptions, command: string, say: (s: string
   const s = scenarios(f);
   const rows: LoadResult[] = [];
   const modes = [{ workers: 1, label: '1 process' }, ...(o.cluster ? [{ workers: 0, label: 'cluster' }] : [])];
-  const wanted = (cache: boolean) => !o.only || o.only.some((k) => (cache ? ['Q1', 'S1', 'Q3', 'M1'] : ['Q1', 'Q2', 'S1', 'Q3', 'Q4', 'ME', 'TN']).includes(k));
+  const wanted = (cache: boolean) => !o.only || o.only.some((k) => (cache ? ['Q1', 'S1', 'SL', 'Q3', 'M1'] : ['Q1', 'Q2', 'S1', 'SL', 'Q3', 'Q4', 'ME', 'TN']).includes(k));
   for (const mode of modes) {
     const workers = mode.workers || (await import('node:os')).availableParallelism();
     for (const cache of [true, false].filter(wanted)) {
@@ -48,11 +48,12 @@ export async function runBench(o: BenchOptions, command: string, say: (s: string
       const target = `${mode.label}${mode.workers ? '' : ` (${workers})`}, cache ${cache ? 'on' : 'off'}`;
       try {
         const plan: Array<[string, keyof typeof s]> = cache
-          ? [['Q1 directory page 1 (cached)', 'Q1'], ['S1 people by status (cached)', 'S1'], ['Q3 analytics (cached)', 'Q3'], ['M1 create member + Q1', 'M1']]
+          ? [['Q1 directory page 1 (cached)', 'Q1'], ['S1 people by status (cached)', 'S1'], ['SL smart-list page 1 (cached)', 'SL'], ['Q3 analytics (cached)', 'Q3'], ['M1 create member + Q1', 'M1']]
           : [
               ['Q1 directory page 1 (uncached)', 'Q1'],
               ['Q2 directory page 3', 'Q2'],
               ['S1 people by status (uncached)', 'S1'],
+              ['SL smart-list page 1 (uncached)', 'SL'],
               ['Q3 analytics (uncached)', 'Q3'],
               ['Q4 member + household, groups, texts', 'Q4'],
               ['ME me { user { id } } (signed in)', 'ME'],

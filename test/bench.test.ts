@@ -22,7 +22,7 @@ describe('benchmark harness', () => {
     const lines: string[] = [];
     const { rows, sms, checkIns, text } = await runBench(o, 'vitest', (l) => lines.push(l), { churches: 3, perChurch: 20, seconds: 1 });
     const names = rows.map((r) => r.name);
-    for (const n of ['Q1 directory page 1 (cached)', 'Q1 directory page 1 (uncached)', 'Q2 directory page 3', 'Q3 analytics (cached)', 'Q3 analytics (uncached)', 'Q4 member + household, groups, texts', 'M1 create member + Q1', 'ceiling']) {
+    for (const n of ['Q1 directory page 1 (cached)', 'Q1 directory page 1 (uncached)', 'Q2 directory page 3', 'Q3 analytics (cached)', 'Q3 analytics (uncached)', 'Q4 member + household, groups, texts', 'M1 create member + Q1', 'SL smart-list page 1 (cached)', 'SL smart-list page 1 (uncached)', 'ceiling']) {
       expect(names).toContain(n);
     }
     for (const r of rows) {

@@ -316,6 +316,31 @@ describe('EXPLAIN: filter and sort by a custom field use its index (500 churches
     expect(seqScanOn(plan, 'members')).toBe(false);
   });
 
+  it('a smart-list page (tags and custom field rules) reads indexes only, the page like the directory', async () => {
+    await sql`INSERT INTO tags (church_id, name) SELECT id, 'Choir' FROM churches WHERE slug LIKE 'bench-cf-%'`;
+    await sql`INSERT INTO member_tags (church_id, tag_id, member_id)
+      SELECT m.church_id, t.id, m.id FROM members m JOIN tags t ON t.church_id = m.church_id WHERE m.id % 7 = 0`;
+    await sql`ANALYZE`;
+    const [t] = await sql`SELECT id FROM tags WHERE church_id = ${churchId}`;
+    const made = await s.gql(`mutation($input: CreateSmartListInput!) { createSmartList(input: $input) { id } }`, {
+      input: { churchId: String(churchId), name: 'Choir veterans', rules: { match: 'ANY', conditions: [
+        { field: 'tags', op: 'HAS_ANY', value: [String(t!.id)] },
+        { field: 'customField', op: 'MATCHES', value: { fieldId: String(fieldId), min: 55 } },
+      ] } },
+    });
+    expect(made.errors).toBeUndefined();
+    s.database.statements.reset();
+    const r = await s.gql(`query($id: ID!) { smartList(id: $id) { memberCount members(first: 20) { nodes { id } } } }`, { id: made.data.createSmartList.id });
+    expect(r.errors).toBeUndefined();
+    expect(r.data.smartList.members.nodes, JSON.stringify(r.data) + JSON.stringify(s.database.statements.recent.map((q) => [q.query.slice(-300), q.params]))).toHaveLength(20);
+    const stmt = s.database.statements.recent.find((q) => /FROM members m LEFT JOIN households/.test(q.query));
+    expect(stmt).toBeDefined();
+    const rows = await sql.unsafe(`EXPLAIN (FORMAT JSON) ${stmt!.query}`, stmt!.params as never[]);
+    const plan = JSON.stringify(rows[0]!['QUERY PLAN']);
+    expect(plan).toContain('members_directory_idx');
+    for (const table of ['members', 'member_tags', 'member_field_values']) expect(seqScanOn(plan, table), table).toBe(false);
+  });
+
   it('a later page seeks with the cursor in the same index', async () => {
     const first = await s.gql(PAGE, { c: String(churchId), first: 20, o: { fieldId: String(fieldId), descending: true } });
     const plan = await planOf({ c: String(churchId), first: 20, after: first.data.members.pageInfo.endCursor, o: { fieldId: String(fieldId), descending: true } }, /UNION ALL/);

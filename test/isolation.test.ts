@@ -37,6 +37,10 @@ interface Ids {
   aOccurrences: string[];
   /** A's custom field (a TEXT field; the marker person has a value) */
   aField: string;
+  /** A's tag (the marker person has it) */
+  aTag: string;
+  /** A's smart lists (the marker person is in both): the first is updated, the second deleted */
+  aLists: string[];
 }
 
 /** The least a caller needs in the target church (platform: the platform admin flag). */
@@ -59,7 +63,7 @@ type CaseKey = `Query.${string}` | `Mutation.${string}` | `Subscription.${string
 const PERSON = 'id firstName lastName fullName email phone status birthDate smsOptOutVia';
 const HOUSEHOLD = `id name church { id name slug } members { ${PERSON} }`;
 const GROUP = `id name description memberCount church { id name slug } members(first: 50) { totalCount edges { role joinedOn node { ${PERSON} } } }`;
-const MEMBER = `${PERSON} customFields { isSet text field { id name } } church { id name slug smsFromNumber } household { ${HOUSEHOLD} } groups { id name members(first: 10) { nodes { ${PERSON} } } }`;
+const MEMBER = `${PERSON} customFields { isSet text field { id name } } tags { id name } church { id name slug smsFromNumber } household { ${HOUSEHOLD} } groups { id name members(first: 10) { nodes { ${PERSON} } } }`;
 const CHURCH = `id name slug timeZone smsFromNumber memberCount
   members(first: 10) { totalCount nodes { ${PERSON} } }
   households(first: 10) { totalCount nodes { id name members { ${PERSON} } } }
@@ -69,6 +73,8 @@ const EVENT = `id name description location timeZone startsLocal rrule church { 
 const OCCURRENCE = `id startsAt endsAt cancelled moved headcount checkedInCount attendance event { ${EVENT} }
   checkIns(first: 20) { totalCount edges { checkedInAt via node { ${PERSON} } } }`;
 const CUSTOM_FIELD = 'id name description type required position choices archivedAt missingCount church { id name slug }';
+const TAG = 'id name archivedAt memberCount church { id name slug }';
+const SMART_LIST = `id name description rules memberCount church { id name slug } members(first: 20) { totalCount nodes { ${PERSON} tags { id name } } }`;
 const CHECK_IN_RESULT = 'occurrenceId checkedIn alreadyCheckedIn people { id firstName lastName householdId householdName }';
 
 const CASES: Record<CaseKey, (ids: Ids) => Case> = {
@@ -362,6 +368,39 @@ const CASES: Record<CaseKey, (ids: Ids) => Case> = {
     query: `mutation($id: ID!) { restoreCustomField(id: $id) { ${CUSTOM_FIELD} } }`,
     variables: { id: i.aField },
   }),
+  // ---- tags and smart lists -------------------------------------------------------------------
+  'Query.tags': (i) => ({ needs: 'viewer', query: `query($c: ID!) { tags(churchId: $c, includeArchived: true) { ${TAG} } }`, variables: { c: i.A } }),
+  'Mutation.createTag': (i) => ({ needs: 'staff', query: `mutation($c: ID!) { createTag(churchId: $c, name: "Iso Tag") { ${TAG} } }`, variables: { c: i.A } }),
+  'Mutation.renameTag': (i) => ({ needs: 'admin', query: `mutation($id: ID!) { renameTag(id: $id, name: "Iso Renamed Tag") { ${TAG} } }`, variables: { id: i.aTag } }),
+  'Mutation.archiveTag': (i) => ({ needs: 'admin', query: `mutation($id: ID!) { archiveTag(id: $id) { ${TAG} } }`, variables: { id: i.aTag } }),
+  'Mutation.restoreTag': (i) => ({ needs: 'admin', query: `mutation($id: ID!) { restoreTag(id: $id) { ${TAG} } }`, variables: { id: i.aTag } }),
+  'Mutation.tagMembers': (i) => ({
+    needs: 'staff',
+    query: `mutation($t: ID!, $m: [ID!]!) { tagMembers(tagId: $t, memberIds: $m) { changed tag { ${TAG} } } }`,
+    variables: { t: i.aTag, m: i.aMembers.slice(0, 3) },
+  }),
+  'Mutation.untagMembers': (i) => ({
+    needs: 'staff',
+    query: `mutation($t: ID!, $m: [ID!]!) { untagMembers(tagId: $t, memberIds: $m) { changed tag { ${TAG} } } }`,
+    variables: { t: i.aTag, m: [i.zebulon] },
+  }),
+  'Query.smartList': (i) => ({ needs: 'viewer', query: `query($id: ID!) { smartList(id: $id) { ${SMART_LIST} } }`, variables: { id: i.aLists[0] } }),
+  'Query.smartLists': (i) => ({
+    needs: 'viewer',
+    query: `query($c: ID!) { smartLists(churchId: $c, first: 10) { totalCount nodes { ${SMART_LIST} } } }`,
+    variables: { c: i.A },
+  }),
+  'Mutation.createSmartList': (i) => ({
+    needs: 'staff',
+    query: `mutation($input: CreateSmartListInput!) { createSmartList(input: $input) { ${SMART_LIST} } }`,
+    variables: { input: { churchId: i.A, name: 'Iso List', rules: { conditions: [{ field: 'tags', op: 'HAS_ANY', value: [i.aTag] }] } } },
+  }),
+  'Mutation.updateSmartList': (i) => ({
+    needs: 'staff',
+    query: `mutation($id: ID!, $input: UpdateSmartListInput!) { updateSmartList(id: $id, input: $input) { ${SMART_LIST} } }`,
+    variables: { id: i.aLists[0], input: { description: 'iso changed', rules: { match: 'ANY', conditions: [{ field: 'status', op: 'IN', value: ['MEMBER'] }] } } },
+  }),
+  'Mutation.deleteSmartList': (i) => ({ needs: 'staff', query: 'mutation($id: ID!) { deleteSmartList(id: $id) }', variables: { id: i.aLists[1] } }),
   // ---- operations (platform admins; failedSends: a church's admins) ----------------------------
   'Query.failedSends': (i) => ({
     needs: 'admin',
@@ -528,13 +567,17 @@ async function checksum(): Promise<string> {
       (SELECT string_agg(x::text, ',' ORDER BY x.event_id, x.original_start) FROM event_occurrences x WHERE x.church_id = ${A}),
       (SELECT string_agg(ci::text, ',' ORDER BY ci.event_id, ci.occurrence_start, ci.member_id) FROM check_ins ci WHERE ci.church_id = ${A}),
       (SELECT string_agg(f::text, ',' ORDER BY f.id) FROM custom_fields f WHERE f.church_id = ${A}),
+      (SELECT string_agg(t::text, ',' ORDER BY t.id) FROM tags t WHERE t.church_id = ${A}),
+      (SELECT string_agg(mt.tag_id || ':' || mt.member_id, ',' ORDER BY mt.tag_id, mt.member_id) FROM member_tags mt WHERE mt.church_id = ${A}),
+      (SELECT string_agg(l::text, ',' ORDER BY l.id) FROM smart_lists l WHERE l.church_id = ${A}),
       (SELECT string_agg(v::text, ',' ORDER BY v.member_id, v.field_id) FROM member_field_values v WHERE v.church_id = ${A}),
       -- and nothing was created anywhere else either
       (SELECT concat_ws(',', (SELECT count(*) FROM churches), (SELECT count(*) FROM users), (SELECT count(*) FROM members),
         (SELECT count(*) FROM households), (SELECT count(*) FROM groups), (SELECT count(*) FROM group_memberships),
         (SELECT count(*) FROM church_roles), (SELECT count(*) FROM api_tokens), (SELECT count(*) FROM messages), (SELECT count(*) FROM users WHERE deactivated_at IS NOT NULL),
         (SELECT count(*) FROM events), (SELECT count(*) FROM event_occurrences), (SELECT count(*) FROM check_ins),
-        (SELECT count(*) FROM custom_fields), (SELECT count(*) FROM member_field_values)))
+        (SELECT count(*) FROM custom_fields), (SELECT count(*) FROM member_field_values),
+        (SELECT count(*) FROM tags), (SELECT count(*) FROM member_tags), (SELECT count(*) FROM smart_lists)))
     )) AS sum`;
   return row.sum;
 }
@@ -623,6 +666,19 @@ beforeAll(async () => {
     input: { customFields: [{ fieldId: aField, text: 'alpha secret answer' }] },
   });
   expect(cv.errors).toBeUndefined();
+  // A's tag on the marker person, and two lists that hold them
+  const tg = await s.gql<any>('mutation($c: ID!) { createTag(churchId: $c, name: "Alpha Secret Tag") { id } }', { c: String(a.churchId) });
+  expect(tg.errors).toBeUndefined();
+  const aTag = tg.data.createTag.id as string;
+  expect((await s.gql<any>('mutation($t: ID!, $m: [ID!]!) { tagMembers(tagId: $t, memberIds: $m) { changed } }', { t: aTag, m: [zebulon] })).errors).toBeUndefined();
+  const aLists: string[] = [];
+  for (const name of ['Alpha Secret List', 'Alpha Doomed List']) {
+    const l = await s.gql<any>('mutation($input: CreateSmartListInput!) { createSmartList(input: $input) { id } }', {
+      input: { churchId: String(a.churchId), name, description: 'alpha secret list note', rules: { conditions: [{ field: 'tags', op: 'HAS_ANY', value: [aTag] }] } },
+    });
+    expect(l.errors).toBeUndefined();
+    aLists.push(l.data.createSmartList.id);
+  }
 
   anonymous = { name: 'anonymous', headers: {} };
   staffB = { name: 'STAFF of B', ...(await s.userWith('staff-b@bravo.test', [[b.churchId, 'staff']])) };
@@ -650,6 +706,8 @@ beforeAll(async () => {
     aEvent: String(ev.id),
     aOccurrences: occurrenceIds,
     aField,
+    aTag,
+    aLists,
   };
   let n = 990_000;
   const fake = () => String(n++);
@@ -664,6 +722,8 @@ beforeAll(async () => {
     aEvent: fake(),
     aOccurrences: occurrenceIds.map((o) => `${fake()}${o.slice(o.indexOf('@'))}`),
     aField: fake(),
+    aTag: fake(),
+    aLists: aLists.map(fake),
   };
 
   // Markers: every string of A's data that nothing of B (nor the default caller) contains.
@@ -684,6 +744,9 @@ beforeAll(async () => {
       UNION SELECT name FROM custom_fields WHERE church_id = ${a.churchId}
       UNION SELECT description FROM custom_fields WHERE church_id = ${a.churchId}
       UNION SELECT value_text FROM member_field_values WHERE church_id = ${a.churchId}
+      UNION SELECT name FROM tags WHERE church_id = ${a.churchId}
+      UNION SELECT name FROM smart_lists WHERE church_id = ${a.churchId}
+      UNION SELECT description FROM smart_lists WHERE church_id = ${a.churchId}
       UNION SELECT u.email FROM users u JOIN church_roles r ON r.user_id = u.id AND r.church_id = ${a.churchId}
       UNION SELECT t.name FROM api_tokens t JOIN church_roles r ON r.user_id = t.user_id AND r.church_id = ${a.churchId}
       UNION SELECT t.prefix FROM api_tokens t JOIN church_roles r ON r.user_id = t.user_id AND r.church_id = ${a.churchId}
@@ -704,7 +767,7 @@ beforeAll(async () => {
     (m) => m.length >= 3 && !bText.includes(m),
   );
   // the fixture really is distinctive: A-only surnames, emails and phones are in the list
-  for (const m of ['alpha secret field', 'alpha secret answer', 'leakcheck', 'brown', 'clark', 'davis', 'person39@example.org', ZEBULON.email, 'alpha nightly export']) {
+  for (const m of ['alpha secret field', 'alpha secret answer', 'alpha secret tag', 'alpha secret list', 'leakcheck', 'brown', 'clark', 'davis', 'person39@example.org', ZEBULON.email, 'alpha nightly export']) {
     expect(markers).toContain(m);
   }
   expect(markers).not.toContain('adams'); // in B as well

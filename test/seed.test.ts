@@ -202,6 +202,29 @@ describe('seed', () => {
       expect(n!.n).toBe(2);
     });
 
+    it('has custom fields with answers, tags on people and smart lists using them', async () => {
+      const rows = await demo`
+        SELECT c.slug,
+               (SELECT count(*) FROM custom_fields f WHERE f.church_id = c.id)::int AS fields,
+               (SELECT count(*) FROM member_field_values v WHERE v.church_id = c.id)::int AS answers,
+               (SELECT count(DISTINCT v.field_id) FROM member_field_values v WHERE v.church_id = c.id)::int AS answered_fields,
+               (SELECT count(*) FROM tags t WHERE t.church_id = c.id)::int AS tags,
+               (SELECT count(*) FROM member_tags mt WHERE mt.church_id = c.id)::int AS tagged,
+               (SELECT count(*) FROM smart_lists l WHERE l.church_id = c.id)::int AS lists
+        FROM churches c ORDER BY c.slug`;
+      for (const r of rows) {
+        expect(r).toMatchObject({ fields: 6, answered_fields: 6, tags: 4, lists: 5 });
+        expect(r.answers).toBeGreaterThan(50);
+        expect(r.tagged).toBeGreaterThan(10);
+      }
+      // every id a seeded rule names is of the list's own church
+      const [bad] = await demo`
+        SELECT count(*)::int AS n FROM smart_lists l, jsonb_array_elements(l.rules->'conditions') c
+        WHERE (c->>'field' = 'customField' AND NOT EXISTS (SELECT 1 FROM custom_fields f WHERE f.id = (c->'value'->>'fieldId')::int AND f.church_id = l.church_id))
+           OR (c->>'field' = 'tags' AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.id = (c->'value'->>0)::int AND t.church_id = l.church_id))`;
+      expect(bad!.n).toBe(0);
+    });
+
     it('has a year of attendance: three weekly series per church, check-ins of its own people, people who stopped coming', async () => {
       const series = await demo`
         SELECT c.slug, count(*)::int AS events, count(e.group_id)::int AS group_events FROM events e JOIN churches c ON c.id = e.church_id

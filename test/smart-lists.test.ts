@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDirectoryExtras } from '../src/db/seed.js';
 import { createLogger } from '../src/lib/logger.js';
 import { fromFloating, parseLocal } from '../src/modules/event/recurrence.js';
 import { startWorker, type RunningWorker } from '../worker/worker.js';
@@ -195,6 +196,23 @@ describe('smart-list rules, each field', () => {
     const r = await s.gql('query($id: ID!) { smartList(id: $id) { rules } }', { id });
     expect(r.data.smartList.rules.groups[0].conditions[1]).toEqual({ field: 'householdRole', op: 'IN', value: ['HEAD'] });
   });
+  it('a list ordered by a custom field, keyset-paged', async () => {
+    const id = await list(c('status', 'IN', ['MEMBER']));
+    const Q = 'query($id: ID!, $f: ID!, $after: String) { smartList(id: $id) { members(first: 2, after: $after, orderByField: { fieldId: $f, descending: true }) { pageInfo { hasNextPage endCursor } nodes { id } } } }';
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < 10; i++) {
+      const r: GqlResult<any> = await s.gql(Q, { id, f: years, after });
+      expect(r.errors).toBeUndefined();
+      seen.push(...r.data.smartList.members.nodes.map((n: { id: string }) => n.id));
+      if (!r.data.smartList.members.pageInfo.hasNextPage) break;
+      after = r.data.smartList.members.pageInfo.endCursor;
+    }
+    // members: 0, 3, 5, 8, 10; years: 8 → 12, 3 → 5, 0 → 1, then 5 and 10 (no value) by name
+    expect(seen.slice(0, 3)).toEqual([m(8), m(3), m(0)]);
+    expect(seen.slice(3).sort()).toEqual(ids(5, 10));
+  });
+
   it('directory arguments apply on top of the rules', async () => {
     const id = await list(c('tags', 'HAS_ANY', [choir]));
     const r = await s.gql('query($id: ID!) { smartList(id: $id) { members(first: 10, filter: { status: [MEMBER] }) { nodes { id } } } }', { id });
@@ -343,5 +361,22 @@ describe('a smart list as an SMS audience', () => {
     const other = await list({ conditions: [{ field: 'smsConsent', op: 'EQ', value: true }] }, b.churchId);
     const e = err(await s.gql('query($c: ID!, $a: AudienceInput!) { previewMessage(churchId: $c, body: "x", audience: $a) { audienceCount } }', { c: String(a.churchId), a: { smartListIds: [other] } }));
     expect(e.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'audience.smartListIds' });
+  });
+});
+
+describe('the seeded lists (the demo has them)', () => {
+  it('are valid rules that read and count', async () => {
+    const c = await seedChurch(s, { members: 30, timeZone: TZ });
+    expect(await seedDirectoryExtras(s.database.sql, [c.churchId], 5)).toEqual({ fields: 6, tags: 4, lists: 5 });
+    const r = await s.gql(`query($c: ID!) { smartLists(churchId: $c) { totalCount nodes { id name rules memberCount members(first: 5) { totalCount nodes { id } } } } }`, { c: String(c.churchId) });
+    expect(r.errors).toBeUndefined();
+    expect(r.data.smartLists.totalCount).toBe(5);
+    for (const l of r.data.smartLists.nodes) {
+      expect(l.members.totalCount).toBe(l.memberCount);
+      // saved again as they are: the strict check of a save passes too
+      const u = await s.gql('mutation($id: ID!, $input: UpdateSmartListInput!) { updateSmartList(id: $id, input: $input) { id } }', { id: l.id, input: { rules: l.rules } });
+      expect(u.errors, l.name).toBeUndefined();
+    }
+    expect(r.data.smartLists.nodes.find((l: { name: string }) => l.name === 'Worship team or musicians').memberCount).toBeGreaterThan(0);
   });
 });

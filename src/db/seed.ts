@@ -398,6 +398,94 @@ async function generateAttendance(tx: Tx, seed: number, asOf: string | null): Pr
   return { events: events.count, checkIns: checkIns.count };
 }
 
+/**
+ * Custom fields, tags and smart lists for the churches of _seed_c (after their people exist): five
+ * fields (one of each kind but text, plus allergies as text) with answers for about half the
+ * people, four tags on about one person in six each, and five saved lists that use them, so the
+ * sandbox shows the directory's depth on first start. Set-based, like the rest.
+ */
+async function generateDirectoryExtras(tx: Tx, seed: number): Promise<{ fields: number; tags: number; lists: number }> {
+  const S = `${seed}::text`;
+  const fields = await tx.unsafe(
+    `INSERT INTO custom_fields (church_id, name, description, type, required, position, choices)
+     SELECT c.church_id, f.name, f.description, f.type::custom_field_type, false, f.pos, f.choices
+     FROM _seed_c c CROSS JOIN (VALUES
+       ('Baptism date', 'The day of their baptism.', 'date', 10, '{}'::text[]),
+       ('T-shirt size', 'For team and camp shirts.', 'single_choice', 20, ARRAY['S', 'M', 'L', 'XL']),
+       ('Background check', 'Cleared to serve with children.', 'yes_no', 30, '{}'::text[]),
+       ('Spiritual gifts', NULL, 'multiple_choice', 40, ARRAY['Hospitality', 'Music', 'Teaching', 'Prayer', 'Helps']),
+       ('Allergies', 'For meals and children''s church.', 'text', 50, '{}'::text[]),
+       ('Years serving', NULL, 'number', 60, '{}'::text[])
+     ) AS f(name, description, type, pos, choices)
+     ORDER BY c.n, f.pos`,
+  );
+  // one answer per person and field for about half of them (a slice of md5 per field decides)
+  await tx.unsafe(
+    `INSERT INTO member_field_values (church_id, member_id, field_id, value_text, value_number, value_date, value_bool, value_choices)
+     SELECT m.church_id, m.id, f.id,
+            CASE f.name WHEN 'T-shirt size' THEN f.choices[1 + x.r % 4]
+                        WHEN 'Allergies' THEN (ARRAY['Peanuts', 'Gluten', 'Dairy', 'Shellfish'])[1 + x.r % 4] END,
+            CASE WHEN f.name = 'Years serving' THEN (x.r % 25)::numeric END,
+            CASE WHEN f.name = 'Baptism date' THEN DATE '1990-01-01' + x.r % 12000 END,
+            CASE WHEN f.name = 'Background check' THEN x.r % 5 <> 0 END,
+            CASE WHEN f.name = 'Spiritual gifts' THEN ARRAY(SELECT ch FROM unnest(f.choices) WITH ORDINALITY AS u(ch, o) WHERE (x.r >> o::int) % 2 = 1 OR o = 1 + x.r % 5) END
+     FROM _seed_c c
+     JOIN members m ON m.church_id = c.church_id AND m.archived_at IS NULL
+     JOIN custom_fields f ON f.church_id = c.church_id
+     CROSS JOIN LATERAL (SELECT ${H(`md5(${S} || ':cf:' || m.id || ':' || f.name)`, 0)} AS r) x
+     WHERE x.r % 100 < CASE f.name WHEN 'Allergies' THEN 8 WHEN 'Background check' THEN 30 WHEN 'Years serving' THEN 35 ELSE 55 END
+     ORDER BY m.id, f.id`,
+  );
+  const tags = await tx.unsafe(
+    `INSERT INTO tags (church_id, name)
+     SELECT c.church_id, t.name FROM _seed_c c CROSS JOIN (VALUES ('Worship team'), ('Greeter'), ('Needs a ride'), ('Prayer team')) AS t(name)
+     ORDER BY c.n, t.name`,
+  );
+  await tx.unsafe(
+    `INSERT INTO member_tags (church_id, tag_id, member_id)
+     SELECT m.church_id, t.id, m.id
+     FROM _seed_c c
+     JOIN members m ON m.church_id = c.church_id AND m.archived_at IS NULL
+     JOIN tags t ON t.church_id = c.church_id
+     WHERE ${H(`md5(${S} || ':tag:' || m.id || ':' || t.name)`, 0)} % 6 = 0
+     ORDER BY t.id, m.id`,
+  );
+  const id = (table: string, name: string) => `(SELECT id FROM ${table} WHERE church_id = c.church_id AND name = ${lit(name)})::text`;
+  const cond = (field: string, op: string, value: string | null) =>
+    `jsonb_build_object('field', ${lit(field)}, 'op', ${lit(op)}${value === null ? '' : `, 'value', ${value}`})`;
+  const lists = await tx.unsafe(
+    `INSERT INTO smart_lists (church_id, name, description, rules)
+     SELECT c.church_id, l.name, l.description, l.rules FROM _seed_c c CROSS JOIN LATERAL (VALUES
+       ('Visitors this month', 'First visit in the last 30 days.',
+        jsonb_build_object('match', 'ALL', 'conditions', jsonb_build_array(${cond('status', 'IN', `jsonb_build_array('VISITOR')`)}, ${cond('firstVisitOn', 'WITHIN_LAST_DAYS', '30')}))),
+       ('Regulars not in a group', 'Come on Sundays, but in no group yet.',
+        jsonb_build_object('match', 'ALL', 'conditions', jsonb_build_array(${cond('status', 'IN', `jsonb_build_array('REGULAR')`)}, ${cond('groups', 'IS_NOT_SET', null)}))),
+       ('Lapsed regulars', 'Came 3+ times in the 8 weeks before the last 4, and not since.',
+        jsonb_build_object('match', 'ALL', 'conditions', jsonb_build_array(${cond('lapsed', 'MATCHES', `jsonb_build_object('minAttendances', 3, 'previousWeeks', 8, 'absentWeeks', 4)`)}))),
+       ('Cleared for children''s ministry', 'Adults with a background check who can be texted.',
+        jsonb_build_object('match', 'ALL', 'conditions', jsonb_build_array(${cond('age', 'GTE', '18')}, ${cond('smsConsent', 'EQ', 'true')},
+          ${cond('customField', 'MATCHES', `jsonb_build_object('fieldId', ${id('custom_fields', 'Background check')}, 'yesNo', true)`)}))),
+       ('Worship team or musicians', NULL,
+        jsonb_build_object('match', 'ANY', 'conditions', jsonb_build_array(${cond('tags', 'HAS_ANY', `jsonb_build_array(${id('tags', 'Worship team')})`)},
+          ${cond('customField', 'MATCHES', `jsonb_build_object('fieldId', ${id('custom_fields', 'Spiritual gifts')}, 'anyOf', jsonb_build_array('Music'))`)})))
+     ) AS l(name, description, rules)
+     ORDER BY c.n, l.name`,
+  );
+  return { fields: fields.count, tags: tags.count, lists: lists.count };
+}
+
+/** Custom fields, tags and smart lists (as the demo has) for existing churches: the bench and tests use it. */
+export async function seedDirectoryExtras(sql: postgres.Sql, churchIds: readonly number[], seed = 1): Promise<{ fields: number; tags: number; lists: number }> {
+  return sql.begin(async (tx) => {
+    await prepare(tx);
+    await tx.unsafe(
+      `CREATE TEMP TABLE _seed_c ON COMMIT DROP AS SELECT row_number() OVER (ORDER BY id)::int AS n, id AS church_id FROM churches WHERE id = ANY(string_to_array($1, ',')::int[])`,
+      [churchIds.join(',')],
+    );
+    return generateDirectoryExtras(tx, seed);
+  });
+}
+
 function checkInt(name: string, v: number, min: number, max: number): void {
   if (!Number.isSafeInteger(v) || v < min || v > max) {
     throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${v}`);
@@ -465,7 +553,8 @@ const DEMO_CHURCHES = [
 const DEMO_LOCK = 0x5_7ee_5eed;
 
 /**
- * A small friendly dataset for first start: two churches with members, households and groups.
+ * A small friendly dataset for first start: two churches with members, households, groups, a
+ * year of attendance, custom fields, tags and smart lists.
  * Returns false, changing nothing, when the database already has any church.
  */
 export async function seedDemo(sql: postgres.Sql): Promise<boolean> {
@@ -485,6 +574,7 @@ export async function seedDemo(sql: postgres.Sql): Promise<boolean> {
     }
     await generateChurchContents(tx, DEMO_SEED, null);
     await generateAttendance(tx, DEMO_SEED, null);
+    await generateDirectoryExtras(tx, DEMO_SEED);
     return true;
   });
 }
