@@ -4,6 +4,7 @@ import { members, messages, messageRecipients, checkIns, events, customFields, m
 import { seedChurch, type SeededChurch } from './helpers/factories.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { cell } from '../src/modules/csv/csv.js';
+import { pruneAudit } from '../worker/partitions.js';
 
 let s: TestServer;
 let a: SeededChurch;
@@ -278,5 +279,18 @@ describe('audit log', () => {
     expect(r.data.auditLog.nodes[0].changes.name[1]).toBe('The Renamed');
     const g: any = await s.gql(LOG, { c: String(a.churchId), f: { entity: 'GroupMembership', entityId: `${a.groupIds[2]}/${a.memberIds[7]}` } }, admin);
     expect(g.data.auditLog.nodes[0].action).toBe('join');
+  });
+
+  it('is pruned after AUDIT_RETENTION_DAYS, in batches, and only what is older', async () => {
+    await s.database.sql`INSERT INTO audit_log (church_id, entity, entity_id, action, at)
+      SELECT ${a.churchId}, 'Member', i::text, 'update', now() - interval '400 days' FROM generate_series(1, 7001) i`;
+    const [{ n: recent }] = await s.database.sql<[{ n: number }]>`SELECT count(*)::int AS n FROM audit_log WHERE at > now() - interval '1 day'`;
+    expect(await pruneAudit(s.database.sql, 0, new Date())).toBe(0);
+    expect(await pruneAudit(s.database.sql, 365, new Date())).toBe(7001);
+    const [{ n: old }] = await s.database.sql<[{ n: number }]>`SELECT count(*)::int AS n FROM audit_log WHERE at < now() - interval '365 days'`;
+    expect(old).toBe(0);
+    const [{ n: after }] = await s.database.sql<[{ n: number }]>`SELECT count(*)::int AS n FROM audit_log WHERE at > now() - interval '1 day'`;
+    expect(after).toBe(recent);
+    expect(recent).toBeGreaterThan(0);
   });
 });

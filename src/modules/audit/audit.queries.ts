@@ -48,17 +48,3 @@ export async function countAudit(db: Queryable, churchId: number, f: AuditFilter
   );
   return rows[0]?.n ?? 0;
 }
-
-/**
- * Removes rows older than `before`, at most `batch` per statement, oldest first (audit_log_at_idx);
- * returns how many went. The worker calls it until a batch comes back short.
- */
-export async function pruneAuditBatch(db: Queryable, before: Date, batch: number): Promise<number> {
-  const rows = await db.execute<{ n: number }>(sql`
-    WITH gone AS (
-      DELETE FROM audit_log WHERE id IN (
-        SELECT id FROM audit_log WHERE at < ${before.toISOString()} ORDER BY at LIMIT ${batch}
-      ) RETURNING 1
-    ) SELECT count(*)::int AS n FROM gone`);
-  return rows[0]?.n ?? 0;
-}
