@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { members, messages, messageRecipients, checkIns, events, customFields, memberFieldValues } from '../src/db/schema/index.js';
+import { members, messages, checkIns, events, customFields, memberFieldValues } from '../src/db/schema/index.js';
 import { seedChurch, type SeededChurch } from './helpers/factories.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { cell } from '../src/modules/csv/csv.js';
