@@ -5,6 +5,7 @@ import { seedChurch, type SeededChurch } from './helpers/factories.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { cell } from '../src/modules/csv/csv.js';
 import { pruneAudit } from '../worker/partitions.js';
+import { exportBench } from '../bench/export.js';
 
 let s: TestServer;
 let a: SeededChurch;
@@ -293,4 +294,13 @@ describe('audit log', () => {
     expect(after).toBe(recent);
     expect(recent).toBeGreaterThan(0);
   });
+});
+
+describe('bench:export', () => {
+  it('runs small', async () => {
+    const r = await exportBench(500, 1);
+    expect(r.runs).toHaveLength(1);
+    expect(r.runs[0]!.rowsPerS).toBeGreaterThan(0);
+    expect(r.runs[0]!.bytes).toBeGreaterThan(500 * 40);
+  }, 60_000);
 });

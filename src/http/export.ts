@@ -1,5 +1,4 @@
 import express, { type Request, type Response } from 'express';
-import { once } from 'node:events';
 import type { AppDeps } from '../graphql/context.js';
 import { authenticate } from '../modules/auth/authenticate.js';
 import { createScope } from '../modules/scope.js';
@@ -16,6 +15,19 @@ const STATUS: Record<string, number> = {
   RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
 };
+
+/** Resolves when the response can take more (drain) or has gone (close); no listener is left behind. */
+function drained(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
 
 const param = (req: Request, name: string): string | undefined => {
   const v = req.query[name];
@@ -51,7 +63,7 @@ export function exportRoutes(deps: AppDeps): express.Router {
       for await (const chunk of out.lines) {
         if (closed) break;
         started = true;
-        if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+        if (!res.write(chunk)) await drained(res);
       }
       res.end();
     } catch (e) {
