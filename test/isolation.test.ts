@@ -424,6 +424,30 @@ const CASES: Record<CaseKey, (ids: Ids) => Case> = {
     query: 'mutation($input: CreateChurchInput!) { createChurch(input: $input) { id name slug timeZone smsFromNumber } }',
     variables: { input: { name: 'Iso New Church', slug: 'iso-new-church', timeZone: 'America/Chicago' } },
   }),
+  'Query.auditLog': (i) => ({
+    needs: 'admin',
+    query: `query($c: ID!) { auditLog(churchId: $c, first: 100) { nodes { id entity entityId action changes actorUserId at } totalCount } }`,
+    variables: { c: i.A },
+    countsOnly: (d) => Array.isArray(d.auditLog.nodes) && typeof d.auditLog.totalCount === 'number',
+  }),
+  'Query.duplicateMembers': (i) => ({
+    needs: 'staff',
+    query: `query($c: ID!) { duplicateMembers(churchId: $c, first: 100) { nodes { reasons a { ${PERSON} } b { ${PERSON} } } } }`,
+    variables: { c: i.A },
+    countsOnly: (d) => Array.isArray(d.duplicateMembers.nodes),
+  }),
+  'Query.memberMerges': (i) => ({
+    needs: 'staff',
+    query: `query($c: ID!) { memberMerges(churchId: $c) { nodes { id keptMemberId removedMemberId removedSnapshot moved } totalCount } }`,
+    variables: { c: i.A },
+    countsOnly: (d) => typeof d.memberMerges.totalCount === 'number',
+  }),
+  // last of the mutations: it removes one of A's people (the last two seeded, which no other case uses)
+  'Mutation.mergeMembers': (i) => ({
+    needs: 'staff',
+    query: `mutation($k: ID!, $r: ID!) { mergeMembers(keepId: $k, removeId: $r) { member { ${PERSON} } merge { id removedSnapshot moved } } }`,
+    variables: { k: i.aMembers[i.aMembers.length - 2], r: i.aMembers[i.aMembers.length - 1] },
+  }),
 };
 
 /** Subscriptions: the same callers and checks, over graphql-ws. */

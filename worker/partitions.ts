@@ -11,6 +11,29 @@ import type { Logger } from '../src/lib/logger.js';
  * (DATABASE_DIRECT_URL when the pool is behind PgBouncer): DETACH … CONCURRENTLY runs outside a
  * transaction and waits for the transactions that can still see the month.
  */
+/** rows per DELETE, and DELETEs per pass: a long backlog is worked off over several passes */
+export const AUDIT_PRUNE_BATCH = 5000;
+export const AUDIT_PRUNE_BATCHES = 100;
+
+/**
+ * Removes audit_log rows older than AUDIT_RETENTION_DAYS, oldest first, in bounded batches (each
+ * its own short statement on audit_log_at_idx, so no long lock and no long transaction).
+ */
+export async function pruneAudit(sql: postgres.Sql, days: number, now: Date): Promise<number> {
+  if (days <= 0) return 0;
+  const before = new Date(now.getTime() - days * 86_400_000);
+  let total = 0;
+  for (let i = 0; i < AUDIT_PRUNE_BATCHES; i++) {
+    const [row] = await sql<[{ n: number }]>`
+      WITH gone AS (
+        DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ${before.toISOString()}::timestamptz ORDER BY at LIMIT ${AUDIT_PRUNE_BATCH}) RETURNING 1
+      ) SELECT count(*)::int AS n FROM gone`;
+    total += row.n;
+    if (row.n < AUDIT_PRUNE_BATCH) break;
+  }
+  return total;
+}
+
 export function createPartitionMaintenance(o: { url: string; settings: PartitionSettings; redis: Redis; lockKey: string; log: Logger }) {
   let running: Promise<MaintenanceResult | null> | null = null;
 
@@ -25,6 +48,8 @@ export function createPartitionMaintenance(o: { url: string; settings: Partition
     try {
       const result = await maintainPartitions(sql, o.settings, now);
       if (result.created.length || result.detached.length) o.log.info(result, 'message_recipients partitions maintained');
+      const pruned = await pruneAudit(sql, o.settings.auditRetentionDays ?? 0, now);
+      if (pruned) o.log.info({ pruned, days: o.settings.auditRetentionDays }, 'audit_log pruned');
       return result;
     } finally {
       await sql.end({ timeout: 5 });

@@ -122,6 +122,8 @@ const schema = z.object({
   RECIPIENT_RETENTION_MONTHS: int(24, 0, 1200),
   RECIPIENT_DETACHED: z.enum(['archive', 'drop']).optional().default('archive'),
   PARTITION_MAINTENANCE_INTERVAL_S: int(3600, 10, 7 * 86_400),
+  // audit_log rows older than this are pruned by the same maintenance pass (worker/partitions.ts); 0 keeps all
+  AUDIT_RETENTION_DAYS: int(730, 0, 36_500),
   // texts SENT whose status callbacks never came: asked about at the provider (worker/reconciler.ts)
   SMS_RECONCILE_AFTER_S: int(600, 1, 7 * 86_400),
   SMS_UNCONFIRMED_AFTER_S: int(72 * 3600, 2, 30 * 86_400),
@@ -249,6 +251,8 @@ export interface PartitionSettings {
   /** what becomes of a detached month: a table in the `archive` schema, or dropped */
   detached: 'archive' | 'drop';
   intervalS: number;
+  /** audit_log rows older than this many days are pruned in the same pass (0: kept forever) */
+  auditRetentionDays?: number;
 }
 
 /** The reference app's Vite dev server (web/vite.config.ts): CORS_ORIGINS' default in development. */
@@ -308,6 +312,7 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
         retentionMonths: e.RECIPIENT_RETENTION_MONTHS,
         detached: e.RECIPIENT_DETACHED,
         intervalS: e.PARTITION_MAINTENANCE_INTERVAL_S,
+        auditRetentionDays: e.AUDIT_RETENTION_DAYS,
       },
       embedded: { dir: e.EMBEDDED_PG_DIR, port: e.EMBEDDED_PG_PORT },
       pool: {

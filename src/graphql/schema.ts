@@ -14,6 +14,8 @@ import { CheckInResolver, EventResolver, OccurrenceResolver } from '../modules/e
 import { ChurchFieldsResolver, CustomFieldResolver } from '../modules/field/field.resolver.js';
 import { ChurchTagsResolver, MemberTagsResolver, TagResolver } from '../modules/tag/tag.resolver.js';
 import { ChurchSmartListsResolver, SmartListResolver } from '../modules/smartlist/smartlist.resolver.js';
+import { AuditResolver } from '../modules/audit/audit.resolver.js';
+import { MergeResolver } from '../modules/merge/merge.resolver.js';
 import { OpsResolver } from '../modules/ops/ops.resolver.js';
 
 export const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/schema.graphql');
@@ -40,6 +42,8 @@ export function getSchema(): Promise<GraphQLSchema> {
       MessageRecipientResolver,
       MemberMessagesResolver,
       OpsResolver,
+      AuditResolver,
+      MergeResolver,
       AnalyticsResolver,
       EventResolver,
       OccurrenceResolver,

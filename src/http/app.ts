@@ -29,6 +29,7 @@ import { packageDir } from '../config/dotenv.js';
 import { webApp, WEB_APP_PATH } from './web-app.js';
 import path from 'node:path';
 import { twilioWebhooks } from './webhooks.js';
+import { EXPORT_PATH, exportRoutes } from './export.js';
 import { QUEUE_BOARD_PATH, queueBoard } from './queue-board.js';
 import { requestErrors } from './request-errors.js';
 import { graphqlLane, laned } from './lane.js';
@@ -158,6 +159,8 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
   app.get('/metrics', publicMetrics(config.metrics));
 
   app.use('/webhooks/twilio', twilioWebhooks(deps));
+  // CSV downloads of the directory (export.ts)
+  app.use(EXPORT_PATH, exportRoutes(deps));
   // Bull Board for platform admins (queue-board.ts)
   app.use(QUEUE_BOARD_PATH, queueBoard(deps));
   // the reference single-page app (web/), built (development; WEB_APP)

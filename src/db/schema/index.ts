@@ -8,3 +8,4 @@ export * from './consent.js';
 export * from './attendance.js';
 export * from './field.js';
 export * from './tag.js';
+export * from './audit.js';

@@ -97,6 +97,11 @@ export const members = pgTable(
     index('members_analytics_idx')
       .on(t.churchId, t.status, t.householdId, t.joinedOn, t.firstVisitOn, t.inactivatedOn, t.id)
       .where(sql`archived_at IS NULL`),
+    // likely duplicates (src/modules/merge): same email, and same name and birth date, per church
+    index('members_church_email_idx').on(t.churchId, sql`lower(${t.email})`, t.id).where(sql`email IS NOT NULL AND archived_at IS NULL`),
+    index('members_church_name_birth_idx')
+      .on(t.churchId, sql`lower(${t.lastName})`, sql`lower(${t.firstName})`, t.birthDate, t.id)
+      .where(sql`birth_date IS NOT NULL AND archived_at IS NULL`),
     check('members_phone_e164', sql`${t.phone} ~ '^\\+[1-9][0-9]{6,14}$'`),
     check(
       'members_household_role_needs_household',

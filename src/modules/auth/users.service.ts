@@ -11,6 +11,7 @@ import * as q from './auth.queries.js';
 import { withAuthzChange } from './authz-change.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from './password.js';
 import { requirePlatformAdmin, requireViewer, ROLE_RANK } from '../viewer.js';
+import { actorOf, audit } from '../audit/audit.service.js';
 
 /** Whether the email is taken elsewhere or not, a church admin cannot tell from this. */
 const CANNOT_ADD = 'cannot be added as a new account here; if this person already uses Steeple, ask a platform admin to add them';
@@ -97,6 +98,7 @@ export async function addChurchUser({
       }
     }
     await q.setRole(tx, user.id, churchId, input.role);
+    await audit(tx, actorOf(scope.auth), [{ churchId, entity: 'ChurchRole', entityId: user.id, action: 'create', changes: { role: [null, input.role] } }]);
     // their sessions carry their roles: sign in again to get this one
     return { result: { user, role: input.role }, userIds: [user.id] };
   });
@@ -130,6 +132,7 @@ export function setChurchUserRole({ scope, churchId, userId, role }: { scope: Sc
       throw new BadInputError({ field: 'role', message: 'a church needs at least one OWNER; make someone else OWNER first' });
     }
     await q.setRole(tx, uId, cId, role);
+    await audit(tx, actorOf(scope.auth), [{ churchId: cId, entity: 'ChurchRole', entityId: uId, action: 'update', changes: { role: [current, role] } }]);
     const user = await q.userById(tx, uId);
     return { user: user!, role };
   });
@@ -142,6 +145,7 @@ export function removeChurchUser({ scope, churchId, userId }: { scope: Scope; ch
       throw new BadInputError({ field: 'userId', message: 'cannot remove the last OWNER of a church' });
     }
     await q.deleteRole(tx, uId, cId);
+    await audit(tx, actorOf(scope.auth), [{ churchId: cId, entity: 'ChurchRole', entityId: uId, action: 'delete', changes: { role: [current, null] } }]);
     return true;
   });
 }

@@ -13,6 +13,9 @@ import type { AddGroupMemberInput, CreateGroupInput, UpdateGroupInput } from './
 import * as q from './group.queries.js';
 import type { GroupMemberRow, GroupRow } from './group.queries.js';
 import { invalidatePeople, invalidateStructure } from '../../cache/invalidate.js';
+import { actorOf, audit, changesOf } from '../audit/audit.service.js';
+
+const GROUP_FIELDS = ['name', 'kind', 'description'] as const;
 
 export async function getGroup({ scope, id, field = 'id' }: { scope: Scope; id: string; field?: string }): Promise<GroupRow> {
   requireViewer(scope.auth);
@@ -64,11 +67,15 @@ export async function createGroup({ scope, input }: { scope: Scope; input: Creat
   const p = new Problems();
   const g = validateGroup(p, input, true);
   p.throwIfAny();
-  return q.insertGroup(scope.db, {
-    churchId: church.id,
-    name: g.name!,
-    kind: input.kind ?? GroupKind.SMALL_GROUP,
-    description: g.description ?? null,
+  return scope.db.transaction(async (tx) => {
+    const row = await q.insertGroup(tx, {
+      churchId: church.id,
+      name: g.name!,
+      kind: input.kind ?? GroupKind.SMALL_GROUP,
+      description: g.description ?? null,
+    });
+    await audit(tx, actorOf(scope.auth), [{ churchId: church.id, entity: 'Group', entityId: row.id, action: 'create', changes: changesOf(null, row, GROUP_FIELDS) }]);
+    return row;
   });
 }
 
@@ -79,7 +86,11 @@ export async function updateGroup({ scope, id, input }: { scope: Scope; id: stri
   const g = validateGroup(p, input, false);
   if (input.kind === null) p.add('input.kind', 'cannot be null');
   p.throwIfAny();
-  const row = await q.updateGroup(scope.db, current.id, { name: g.name, description: g.description, kind: input.kind ?? undefined });
+  const row = await scope.db.transaction(async (tx) => {
+    const r = await q.updateGroup(tx, current.id, { name: g.name, description: g.description, kind: input.kind ?? undefined });
+    if (r) await audit(tx, actorOf(scope.auth), [{ churchId: r.churchId, entity: 'Group', entityId: r.id, action: 'update', changes: changesOf(current, r, GROUP_FIELDS) }]);
+    return r;
+  });
   if (!row) throw new NotFoundError('Group', current.id);
   scope.loaders.group.clear(row.id).prime(row.id, row);
   await invalidateStructure(scope.cache, row.churchId, [['Group', row.id]]);
@@ -105,20 +116,31 @@ export async function addGroupMember({ scope, input }: { scope: Scope; input: Ad
     p.throwIfAny();
   }
   const church = await getChurch({ scope, id: group.churchId });
-  const m = await q.upsertMembership(scope.db, {
-    churchId: group.churchId,
-    groupId: group.id,
-    memberId: member.id,
-    role: input.role ?? GroupRole.MEMBER,
-    joinedOn: joinedOn ?? v.todayIn(church.timeZone),
-  }, Boolean(joinedOn));
+  const m = await scope.db.transaction(async (tx) => {
+    const row = await q.upsertMembership(tx, {
+      churchId: group.churchId,
+      groupId: group.id,
+      memberId: member.id,
+      role: input.role ?? GroupRole.MEMBER,
+      joinedOn: joinedOn ?? v.todayIn(church.timeZone),
+    }, Boolean(joinedOn));
+    await audit(tx, actorOf(scope.auth), [{
+      churchId: group.churchId, entity: 'GroupMembership', entityId: `${group.id}/${member.id}`, action: 'join',
+      changes: { groupId: [null, group.id], memberId: [null, member.id], role: [null, row.role], joinedOn: [null, row.joinedOn] },
+    }]);
+    return row;
+  });
   await invalidatePeople(scope.cache, group.churchId, [['Member', member.id], ['Group', group.id]]);
   return { group, member, role: m.role, joinedOn: m.joinedOn };
 }
 
 export async function removeGroupMember({ scope, groupId, memberId }: { scope: Scope; groupId: string; memberId: string }) {
   const { group, member } = await pair(scope, groupId, memberId, '');
-  const removed = await q.deleteMembership(scope.db, group.id, member.id);
+  const removed = await scope.db.transaction(async (tx) => {
+    const gone = await q.deleteMembership(tx, group.id, member.id);
+    if (gone) await audit(tx, actorOf(scope.auth), [{ churchId: group.churchId, entity: 'GroupMembership', entityId: `${group.id}/${member.id}`, action: 'leave', changes: { groupId: [group.id, null], memberId: [member.id, null] } }]);
+    return gone;
+  });
   if (!removed) throw new NotFoundError('GroupMembership', `${group.id}/${member.id}`, 'memberId');
   await invalidatePeople(scope.cache, group.churchId, [['Member', member.id], ['Group', group.id]]);
   return { group, member, role: null, joinedOn: null };

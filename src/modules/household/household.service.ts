@@ -9,6 +9,7 @@ import { requireChurchRole, requireViewer } from '../viewer.js';
 import type { CreateHouseholdInput, UpdateHouseholdInput } from './household.input.js';
 import { insertHouseholds, updateHousehold as updateRow, type HouseholdRow } from './household.queries.js';
 import { invalidateStructure } from '../../cache/invalidate.js';
+import { actorOf, audit, changesOf } from '../audit/audit.service.js';
 
 export async function getHousehold({ scope, id }: { scope: Scope; id: string }): Promise<HouseholdRow> {
   requireViewer(scope.auth);
@@ -38,8 +39,11 @@ export async function createHousehold({ scope, input }: { scope: Scope; input: C
   const p = new Problems();
   const name = v.text(p, 'input.name', input.name, { max: v.LIMITS.name, required: true });
   p.throwIfAny();
-  const [h] = await insertHouseholds(scope.db, [{ churchId: church.id, name: name! }]);
-  return h!;
+  return scope.db.transaction(async (tx) => {
+    const [h] = await insertHouseholds(tx, [{ churchId: church.id, name: name! }]);
+    await audit(tx, actorOf(scope.auth), [{ churchId: church.id, entity: 'Household', entityId: h!.id, action: 'create', changes: { name: [null, h!.name] } }]);
+    return h!;
+  });
 }
 
 export async function updateHousehold({ scope, id, input }: { scope: Scope; id: string; input: UpdateHouseholdInput }): Promise<HouseholdRow> {
@@ -48,7 +52,11 @@ export async function updateHousehold({ scope, id, input }: { scope: Scope; id: 
   const p = new Problems();
   const name = v.text(p, 'input.name', input.name, { max: v.LIMITS.name, required: input.name !== undefined });
   p.throwIfAny();
-  const row = await updateRow(scope.db, current.id, { name: name ?? undefined });
+  const row = await scope.db.transaction(async (tx) => {
+    const r = await updateRow(tx, current.id, { name: name ?? undefined });
+    if (r) await audit(tx, actorOf(scope.auth), [{ churchId: r.churchId, entity: 'Household', entityId: r.id, action: 'update', changes: changesOf(current, r, ['name']) }]);
+    return r;
+  });
   if (!row) throw new NotFoundError('Household', current.id);
   scope.loaders.household.clear(row.id).prime(row.id, row);
   await invalidateStructure(scope.cache, row.churchId, [['Household', row.id]]);

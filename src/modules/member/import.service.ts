@@ -9,6 +9,7 @@ import type { ImportMemberRow } from './member.input.js';
 import { optedOutPhones } from './consent.queries.js';
 import { insertMembers, type NewMemberRow } from './member.queries.js';
 import { invalidatePeople } from '../../cache/invalidate.js';
+import { actorOf, audit, changesOf, MEMBER_FIELDS } from '../audit/audit.service.js';
 
 export const IMPORT_MAX_ROWS = 5000;
 // 5,000 rows x 13 columns stays far below PostgreSQL's 65,535 bind parameters per statement.
@@ -94,7 +95,9 @@ export async function importMembers({ scope, churchId, rows }: { scope: Scope; c
     });
     let imported = 0;
     for (let i = 0; i < members.length; i += INSERT_CHUNK) {
-      imported += (await insertMembers(tx, members.slice(i, i + INSERT_CHUNK))).length;
+      const made = await insertMembers(tx, members.slice(i, i + INSERT_CHUNK));
+      await audit(tx, actorOf(scope.auth), made.map((m) => ({ churchId: church.id, entity: 'Member', entityId: m.id, action: 'import', changes: changesOf(null, m, MEMBER_FIELDS) })));
+      imported += made.length;
     }
     return { imported, householdsCreated: names.length, errors: [] };
   });

@@ -14,7 +14,8 @@ import * as q from './member.queries.js';
 import type { MemberRow, NewMemberRow } from './member.queries.js';
 import { invalidatePeople } from '../../cache/invalidate.js';
 import { fieldFilters, fieldOfChurch, planValues } from '../field/field.service.js';
-import { writeValues } from '../field/field.queries.js';
+import { valuesByMember, writeValues, type ValueRow } from '../field/field.queries.js';
+import { actorOf, audit, changesOf, MEMBER_FIELDS } from '../audit/audit.service.js';
 
 const CURSOR_SHAPE = {
   NAME: ['string', 'string', 'number'],
@@ -40,6 +41,16 @@ async function numberOptOut(scope: Scope, churchId: number, phone: string | null
   return found ? { smsOptedOutAt: found.optedOutAt, smsOptOutVia: found.via } : {};
 }
 
+/** A value row as an audit value: the one value column set. */
+function storedOf(v: ValueRow): unknown {
+  return v.valueText ?? v.valueNumber ?? v.valueDate ?? v.valueBool ?? v.valueChoices ?? null;
+}
+
+async function valuesOf(tx: Parameters<Parameters<Scope['db']['transaction']>[0]>[0], memberId: number, churchId: number): Promise<Map<number, unknown>> {
+  const rows = (await valuesByMember(tx, [memberId], [churchId])).get(memberId) ?? [];
+  return new Map(rows.map((r) => [r.fieldId, storedOf(r)]));
+}
+
 /** A household id from input, checked to belong to the church (another church's answers NOT_FOUND). */
 async function householdInChurch(scope: Scope, churchId: number, id: string, field: string): Promise<number> {
   const householdId = parseId(id, 'Household', field);
@@ -58,24 +69,9 @@ export async function listMembers({ scope, church, args, where }: { scope: Scope
   requireChurchRole(scope.auth, church.id, 'viewer');
   const first = pageSize(args.first);
   const orderBy = args.orderBy ?? MemberOrderBy.NAME;
-  const f = args.filter ?? {};
   const p = new Problems();
-  const search = v.text(p, 'filter.search', f.search, { max: v.LIMITS.search }) ?? undefined;
-  const fields = f.customFields?.length ? await fieldFilters(scope, p, church.id, f.customFields, 'filter.customFields') : [];
   const fieldOrder = args.orderByField ? await fieldOrderOf(scope, p, church.id, args.orderByField) : undefined;
-  p.throwIfAny();
-  const filter: q.MemberFilter = { archived: f.archived ?? false };
-  if (fields.length) filter.fields = fields;
-  if (f.tagIds?.length) filter.tagIds = await tagsInChurch(scope, church.id, f.tagIds);
-  if (f.status?.length) filter.status = [...new Set(f.status)].sort();
-  if (search) filter.search = search;
-  if (f.householdId != null) filter.householdId = await householdInChurch(scope, church.id, f.householdId, 'filter.householdId');
-  if (f.groupId != null) {
-    const groupId = parseId(f.groupId, 'Group', 'filter.groupId');
-    const g = await scope.loaders.group.load(groupId);
-    if (!g || g.churchId !== church.id) throw new NotFoundError('Group', groupId, 'filter.groupId');
-    filter.groupId = groupId;
-  }
+  const filter = await directoryFilter(scope, church.id, args.filter ?? {}, p);
   if (fieldOrder) return listByField(scope, church.id, filter, fieldOrder, first, args.after, where);
   const after = cursorKeys(args.after, orderBy, [...CURSOR_SHAPE[orderBy]]);
   const pageArgs = { filter, orderBy, limit: first + 1, after };
@@ -95,6 +91,30 @@ export async function listMembers({ scope, church, args, where }: { scope: Scope
     cursorEdge(orderBy, (m: MemberRow) => q.memberSortKey(orderBy, m)),
     () => (typeof total === 'number' ? Promise.resolve(total) : countOf(scope, church.id, filter, where)),
   );
+}
+
+/**
+ * A directory filter from input, validated (BAD_USER_INPUT naming filter.…) and checked against the
+ * church (a group, household or tag of another church answers NOT_FOUND): the page, the count and
+ * the CSV export (src/modules/csv) read people through it.
+ */
+export async function directoryFilter(scope: Scope, churchId: number, f: NonNullable<MembersPageArgs['filter']>, p = new Problems()): Promise<q.MemberFilter> {
+  const search = v.text(p, 'filter.search', f.search, { max: v.LIMITS.search }) ?? undefined;
+  const fields = f.customFields?.length ? await fieldFilters(scope, p, churchId, f.customFields, 'filter.customFields') : [];
+  p.throwIfAny();
+  const filter: q.MemberFilter = { archived: f.archived ?? false };
+  if (fields.length) filter.fields = fields;
+  if (f.tagIds?.length) filter.tagIds = await tagsInChurch(scope, churchId, f.tagIds);
+  if (f.status?.length) filter.status = [...new Set(f.status)].sort();
+  if (search) filter.search = search;
+  if (f.householdId != null) filter.householdId = await householdInChurch(scope, churchId, f.householdId, 'filter.householdId');
+  if (f.groupId != null) {
+    const groupId = parseId(f.groupId, 'Group', 'filter.groupId');
+    const g = await scope.loaders.group.load(groupId);
+    if (!g || g.churchId !== churchId) throw new NotFoundError('Group', groupId, 'filter.groupId');
+    filter.groupId = groupId;
+  }
+  return filter;
 }
 
 function countOf(scope: Scope, churchId: number, filter: q.MemberFilter, where?: q.ExtraWhere): Promise<number> {
@@ -209,6 +229,8 @@ export async function createMember({ scope, input }: { scope: Scope; input: Crea
   const member = await scope.db.transaction(async (tx) => {
     const [m] = await q.insertMembers(tx, [row]);
     await writeValues(tx, church.id, [m!.id], values);
+    const fieldChanges = Object.fromEntries(values.map((w) => [`customFields.${w.fieldId}`, [null, w.value ? Object.values(w.value).find((x) => x != null) ?? null : null] as [unknown, unknown]]));
+    await audit(tx, actorOf(scope.auth), [{ churchId: church.id, entity: 'Member', entityId: m!.id, action: 'create', changes: { ...changesOf(null, m!, MEMBER_FIELDS), ...fieldChanges } }]);
     return m!;
   });
   await invalidatePeople(scope.cache, church.id);
@@ -264,7 +286,14 @@ export async function updateMember({ scope, id, input }: { scope: Scope; id: str
   }
   const row = await scope.db.transaction(async (tx) => {
     const r = await q.updateMember(tx, church.id, current.id, patch);
-    if (r) await writeValues(tx, church.id, [r.id], values);
+    if (r) {
+      const before = values.length ? await valuesOf(tx, r.id, church.id) : new Map<number, unknown>();
+      await writeValues(tx, church.id, [r.id], values);
+      const fieldChanges = Object.fromEntries(
+        values.map((w) => [`customFields.${w.fieldId}`, [before.get(w.fieldId) ?? null, w.value ? Object.values(w.value).find((x) => x != null) ?? null : null] as [unknown, unknown]]),
+      );
+      await audit(tx, actorOf(scope.auth), [{ churchId: church.id, entity: 'Member', entityId: r.id, action: 'update', changes: { ...changesOf(current, r, MEMBER_FIELDS), ...fieldChanges } }]);
+    }
     return r;
   });
   if (!row) throw new NotFoundError('Member', current.id);
@@ -277,7 +306,13 @@ export async function updateMember({ scope, id, input }: { scope: Scope; id: str
 export async function setMemberArchived({ scope, id, archived }: { scope: Scope; id: string; archived: boolean }): Promise<MemberRow> {
   const current = await getMember({ scope, id });
   requireChurchRole(scope.auth, current.churchId, 'staff', 'id');
-  const row = await q.setArchived(scope.db, current.churchId, current.id, archived);
+  const row = await scope.db.transaction(async (tx) => {
+    const r = await q.setArchived(tx, current.churchId, current.id, archived);
+    if (r && (r.archivedAt === null) !== (current.archivedAt === null)) {
+      await audit(tx, actorOf(scope.auth), [{ churchId: current.churchId, entity: 'Member', entityId: r.id, action: archived ? 'archive' : 'restore', changes: changesOf(current, r, ['archivedAt']) }]);
+    }
+    return r;
+  });
   if (!row) throw new NotFoundError('Member', current.id);
   scope.loaders.member.clear(row.id).prime(row.id, row);
   await invalidatePeople(scope.cache, current.churchId, [['Member', row.id]]);

@@ -5,6 +5,7 @@ import { E164, keywordOf } from '../../delivery/keywords.js';
 import type { Logger } from '../../lib/logger.js';
 import { churchBySmsNumber } from '../church/church.queries.js';
 import { optInPhone, optOutPhone } from './recipient.queries.js';
+import { audit } from '../audit/audit.service.js';
 
 export interface InboundScope {
   db: Db;
@@ -26,13 +27,21 @@ export async function receiveText(scope: InboundScope, text: { to: string; from:
   const church = await churchBySmsNumber(scope.db, text.to);
   if (!church) return null;
   if (kind === 'opt-out') {
-    const ids = await optOutPhone(scope.db, church.id, text.from, `keyword:${word}`);
+    const ids = await scope.db.transaction(async (tx) => {
+      const changed = await optOutPhone(tx, church.id, text.from, `keyword:${word}`);
+      await audit(tx, { userId: null, tokenId: null, label: `keyword:${word}` }, [{ churchId: church.id, entity: 'Consent', entityId: text.from, action: 'opt-out', changes: { optedOut: [null, true], members: [null, changed] } }]);
+      return changed;
+    });
     await invalidatePeople(scope.cache, church.id);
     scope.log.info({ churchId: church.id, members: ids.length, word }, 'sms opt-out');
     return `You are unsubscribed from ${church.name} texts. Reply START to resubscribe.`;
   }
   if (kind === 'opt-in') {
-    const ids = await optInPhone(scope.db, church.id, text.from);
+    const ids = await scope.db.transaction(async (tx) => {
+      const changed = await optInPhone(tx, church.id, text.from);
+      await audit(tx, { userId: null, tokenId: null, label: `keyword:${word}` }, [{ churchId: church.id, entity: 'Consent', entityId: text.from, action: 'opt-in', changes: { optedOut: [null, false], members: [null, changed] } }]);
+      return changed;
+    });
     await invalidatePeople(scope.cache, church.id);
     scope.log.info({ churchId: church.id, members: ids.length, word }, 'sms opt-in');
     return `You are subscribed to ${church.name} texts again. Reply STOP to unsubscribe.`;

@@ -18,6 +18,7 @@ import { segmentsOf } from './segments.js';
 import { invalidateMessaging } from '../../cache/invalidate.js';
 import { insertWithPartition } from '../../db/partitions.js';
 import { sql } from 'drizzle-orm';
+import { actorOf, audit } from '../audit/audit.service.js';
 
 export const BODY_MAX = 1600;
 const MAX_GROUPS = 100;
@@ -155,6 +156,10 @@ export async function sendMessage({ scope, args }: { scope: Scope; args: SendMes
       fromNumber: pl.church.smsFromNumber!,
     });
     const rows = await q.insertRecipients(tx, message, pl.recipients);
+    await audit(tx, actorOf(scope.auth), [{
+      churchId: message.churchId, entity: 'Message', entityId: message.id, action: 'send',
+      changes: { body: [null, message.body], audience: [null, message.audience], recipientCount: [null, message.recipientCount], sendAt: [null, message.sendAt.toISOString()] },
+    }]);
     return { message, toSend: rows.filter((r) => r.status === 'queued') };
   });
   // no partition for this month yet (src/db/partitions.ts): made, and the message written again
