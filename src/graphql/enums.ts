@@ -1,10 +1,24 @@
 import { registerEnumType } from 'type-graphql';
-import { ApiTokenKind, CheckInVia, ChurchRole, GroupKind, GroupRole, HouseholdRole, MemberStatus, MessageStatus, RecipientStatus, SmsEncoding } from '../db/schema/enums.js';
+import {
+  ApiTokenKind,
+  CheckInVia,
+  ChurchRole,
+  ConversationDirection,
+  ConversationState,
+  GroupKind,
+  GroupRole,
+  HouseholdRole,
+  MemberStatus,
+  MessageStatus,
+  RecipientStatus,
+  SmsEncoding,
+  TemplateChannel,
+} from '../db/schema/enums.js';
 import { MemberOrderBy } from '../modules/member/member.order.js';
 
 // The enums' one source is their values (src/db/schema/enums.ts, member.order.ts): here they get
 // their GraphQL names and descriptions.
-export { ApiTokenKind, CheckInVia, ChurchRole, GroupKind, GroupRole, HouseholdRole, MemberOrderBy, MemberStatus, MessageStatus, RecipientStatus, SmsEncoding };
+export { ApiTokenKind, CheckInVia, ChurchRole, ConversationDirection, ConversationState, TemplateChannel, GroupKind, GroupRole, HouseholdRole, MemberOrderBy, MemberStatus, MessageStatus, RecipientStatus, SmsEncoding };
 
 registerEnumType(MemberStatus, {
   name: 'MemberStatus',
@@ -40,3 +54,7 @@ registerEnumType(ApiTokenKind, {
   name: 'ApiTokenKind',
   description: 'FULL: acts as its user. CHECK_IN: a door tablet of one church: finds people by name or phone fragment and checks them in, nothing else.',
 });
+
+registerEnumType(ConversationState, { name: 'ConversationState', description: 'OPEN until staff close it; a new text from the number opens it again.' });
+registerEnumType(ConversationDirection, { name: 'ConversationDirection', description: 'INBOUND: the person wrote; OUTBOUND: the church texted (a reply or a bulk text).' });
+registerEnumType(TemplateChannel, { name: 'TemplateChannel', description: 'What a saved template is for: SMS (EMAIL joins with the email channel).' });

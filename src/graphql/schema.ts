@@ -11,6 +11,7 @@ import { ChurchHouseholdsResolver, HouseholdResolver } from '../modules/househol
 import { ChurchMembersResolver, HouseholdMembersResolver, MemberResolver } from '../modules/member/member.resolver.js';
 import { MemberMessagesResolver, MessageRecipientResolver, MessageResolver } from '../modules/message/message.resolver.js';
 import { CheckInResolver, EventResolver, OccurrenceResolver } from '../modules/event/event.resolver.js';
+import { MessageTemplateResolver } from '../modules/message/template.resolver.js';
 import { OpsResolver } from '../modules/ops/ops.resolver.js';
 
 export const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/schema.graphql');
@@ -36,6 +37,7 @@ export function getSchema(): Promise<GraphQLSchema> {
       MessageResolver,
       MessageRecipientResolver,
       MemberMessagesResolver,
+      MessageTemplateResolver,
       OpsResolver,
       AnalyticsResolver,
       EventResolver,

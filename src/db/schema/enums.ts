@@ -19,6 +19,10 @@ export const smsEncoding = pgEnum('sms_encoding', ['gsm7', 'ucs2']);
 export const checkInVia = pgEnum('check_in_via', ['staff', 'kiosk', 'bulk']);
 /** full: acts as its user; check_in: a door tablet of one church that can only find people and check them in */
 export const apiTokenKind = pgEnum('api_token_kind', ['full', 'check_in']);
+export const conversationState = pgEnum('conversation_state', ['open', 'closed']);
+export const conversationDirection = pgEnum('conversation_direction', ['inbound', 'outbound']);
+/** the channel a saved template is for: SMS today; EMAIL joins it with the email channel */
+export const templateChannel = pgEnum('template_channel', ['sms']);
 
 export const MemberStatus = enumObject(memberStatus.enumValues);
 export type MemberStatus = (typeof memberStatus.enumValues)[number];
@@ -40,3 +44,9 @@ export const CheckInVia = enumObject(checkInVia.enumValues);
 export type CheckInVia = (typeof checkInVia.enumValues)[number];
 export const ApiTokenKind = enumObject(apiTokenKind.enumValues);
 export type ApiTokenKind = (typeof apiTokenKind.enumValues)[number];
+export const ConversationState = enumObject(conversationState.enumValues);
+export type ConversationState = (typeof conversationState.enumValues)[number];
+export const ConversationDirection = enumObject(conversationDirection.enumValues);
+export type ConversationDirection = (typeof conversationDirection.enumValues)[number];
+export const TemplateChannel = enumObject(templateChannel.enumValues);
+export type TemplateChannel = (typeof templateChannel.enumValues)[number];
