@@ -8,6 +8,7 @@ let a: SeededChurch;
 let b: SeededChurch;
 let messageA: number;
 let eventA: number;
+let conversationA: { id: number; phone: string };
 const START_A = new Date('2026-01-04T16:00:00Z');
 
 /** A one-off event of church A with one check-in. */
@@ -35,6 +36,15 @@ async function seedMessage(churchId: number, memberIds: number[]): Promise<numbe
     FROM messages m, (VALUES (${memberIds[0]!}::int, '+13125550198', 'delivered'), (${memberIds[1]!}::int, '+13125550199', 'queued')) v(member_id, phone, status)
     WHERE m.id = ${row.id}`;
   return row.id;
+}
+
+/** A conversation of church `churchId` with the number of its first member (who holds it). */
+async function seedConversation(churchId: number, memberId: number): Promise<{ id: number; phone: string }> {
+  const sql = s.database.sql;
+  const phone = '+13125550177';
+  await sql`UPDATE members SET phone = ${phone} WHERE id = ${memberId}`;
+  const [row] = await sql<[{ id: number }]>`INSERT INTO conversations (church_id, phone) VALUES (${churchId}, ${phone}) RETURNING id`;
+  return { id: row.id, phone };
 }
 
 const scopeOf = (...churchIds: number[]): LoaderScope => ({ churches: { all: false, ids: churchIds }, data: churchIds });
@@ -67,6 +77,8 @@ function probes(): Record<keyof Loaders, (l: Loaders) => Promise<unknown>> {
     messageCounts: (l) => l.messageCounts.load(messageA),
     event: (l) => l.event.load(eventA),
     checkInCount: (l) => l.checkInCount.load({ eventId: eventA, start: START_A }),
+    conversation: (l) => l.conversation.load(conversationA.id),
+    conversationMembers: (l) => l.conversationMembers.load(`${a.churchId}:${conversationA.phone}`),
     eventExceptions: (l) => l.eventExceptions({ from: START_A.getTime() - 86_400_000, to: START_A.getTime() + 86_400_000 }).load(eventA),
   };
 }
@@ -84,6 +96,7 @@ beforeAll(async () => {
   b = await seedChurch(s, { members: 4 });
   messageA = await seedMessage(a.churchId, a.memberIds);
   eventA = await seedEvent(a.churchId, a.memberIds[0]!);
+  conversationA = await seedConversation(a.churchId, a.memberIds[0]!);
 });
 afterAll(() => s.close());
 

@@ -12,6 +12,7 @@ import { ChurchMembersResolver, HouseholdMembersResolver, MemberResolver } from 
 import { MemberMessagesResolver, MessageRecipientResolver, MessageResolver } from '../modules/message/message.resolver.js';
 import { CheckInResolver, EventResolver, OccurrenceResolver } from '../modules/event/event.resolver.js';
 import { MessageTemplateResolver } from '../modules/message/template.resolver.js';
+import { ConversationMessageResolver, ConversationResolver } from '../modules/conversation/conversation.resolver.js';
 import { OpsResolver } from '../modules/ops/ops.resolver.js';
 
 export const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/schema.graphql');
@@ -38,6 +39,8 @@ export function getSchema(): Promise<GraphQLSchema> {
       MessageRecipientResolver,
       MemberMessagesResolver,
       MessageTemplateResolver,
+      ConversationResolver,
+      ConversationMessageResolver,
       OpsResolver,
       AnalyticsResolver,
       EventResolver,

@@ -6,10 +6,11 @@ import { householdLoaders } from './household/household.loaders.js';
 import { memberLoaders } from './member/member.loaders.js';
 import { messageLoaders } from './message/message.loaders.js';
 import { eventLoaders } from './event/event.loaders.js';
+import { conversationLoaders } from './conversation/conversation.loaders.js';
 
 export type { LoaderScope } from '../lib/loader-kit.js';
 
-const MODULES = [churchLoaders, memberLoaders, householdLoaders, groupLoaders, messageLoaders, eventLoaders] as const;
+const MODULES = [churchLoaders, memberLoaders, householdLoaders, groupLoaders, messageLoaders, eventLoaders, conversationLoaders] as const;
 
 type Union<T extends readonly unknown[]> = T[number];
 type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

@@ -205,3 +205,9 @@ export async function recentForMember(db: Queryable, memberIds: readonly number[
     ) x WHERE x.rn <= ${perMember} ORDER BY x.member_id, x.rn`);
   return rows;
 }
+
+/** Has this number (or any member holding it) opted out in the church? */
+export async function phoneOptedOut(db: Queryable, churchId: number, phone: string): Promise<boolean> {
+  const [r] = await db.execute<{ out: boolean }>(sql`SELECT ${phoneOptedOutSql(sql`${churchId}::int`, sql`${phone}::text`)} AS out`);
+  return r?.out ?? false;
+}

@@ -8,7 +8,7 @@ import { parseId, parseIds } from '../../lib/ids.js';
 import { requireChurchRole, requireViewer } from '../viewer.js';
 import type { ChurchRow } from '../church/church.queries.js';
 import { getChurch } from '../church/church.service.js';
-import { SCHEDULE_SKEW_MS, type AudienceInput, type RecipientsArgs, type SendMessageArgs } from './message.input.js';
+import { SCHEDULE_SKEW_MS, type RecipientsArgs, type SendMessageArgs } from './message.input.js';
 import * as v from '../../lib/validate.js';
 import * as q from './message.queries.js';
 import { nextSendTime, parseWindow } from './quiet-hours.js';
@@ -274,4 +274,57 @@ export function audienceOf(m: q.MessageRow) {
       ? { eventId: a.lapsed.eventId, minAttendances: a.lapsed.minAttendances, previousFrom: new Date(a.lapsed.prevFrom), absentFrom: new Date(a.lapsed.absentFrom) }
       : null,
   };
+}
+
+/**
+ * One text to one number through the same outbox, queue and worker as a send (the inbox's reply):
+ * the message and its recipient row commit with whatever `alsoInTx` writes, then the job is
+ * enqueued (or left to the sweeper). Quiet hours apply unless urgent; a number that opted out is
+ * refused here, and the worker checks it again before sending. The body is sent as written.
+ */
+export async function sendOneText<T>(
+  scope: Scope,
+  t: { church: ChurchRow; phone: string; memberId: number | null; body: string; urgent: boolean; field: string },
+  alsoInTx: (tx: Parameters<Parameters<Scope['db']['transaction']>[0]>[0], message: q.MessageRow, recipientId: number) => Promise<T>,
+): Promise<{ message: q.MessageRow; result: T }> {
+  const viewer = requireViewer(scope.auth);
+  const p = new Problems();
+  if (typeof t.body !== 'string' || t.body.trim().length === 0) p.add(t.field, 'cannot be blank');
+  else if (v.unstorable(t.body)) p.add(t.field, v.unstorable(t.body)!);
+  else if ([...t.body].length > BODY_MAX) p.add(t.field, `must be at most ${BODY_MAX} characters`);
+  if (!t.church.smsFromNumber) p.add('id', 'this church has no SMS number yet (updateChurch smsFromNumber)');
+  p.throwIfAny();
+  if (await q.phoneOptedOut(scope.db, t.church.id, t.phone)) {
+    throw new BadInputError({ field: 'id', message: 'this number opted out of texts (STOP); only the person can opt back in (START)' });
+  }
+  const now = scope.clock.now();
+  const window = parseWindow(scope.config.sms.window.start, scope.config.sms.window.end);
+  const sendAt = t.urgent ? now : nextSendTime(now, t.church.timeZone, window);
+  const seg = segmentsOf(t.body);
+  const write = () =>
+    scope.db.transaction(async (tx) => {
+      const message = await q.insertMessage(tx, {
+        churchId: t.church.id,
+        authorId: viewer.userId,
+        body: t.body,
+        audience: { everyone: false, statuses: [], groupIds: [], memberIds: t.memberId ? [t.memberId] : [] } satisfies q.AudienceSpec,
+        status: sendAt.getTime() > now.getTime() + 1000 ? 'scheduled' : 'sending',
+        urgent: t.urgent,
+        scheduledAt: null,
+        sendAt,
+        encoding: seg.encoding,
+        segments: seg.segments,
+        recipientCount: 1,
+        skippedCount: 0,
+        estimatedCost: String(Math.round(seg.segments * scope.config.sms.pricePerSegment * 10_000) / 10_000),
+        fromNumber: t.church.smsFromNumber!,
+      });
+      const [row] = await q.insertRecipients(tx, message, [{ memberId: t.memberId, phone: t.phone, status: 'queued', reason: null }]);
+      return { message, recipientId: row!.id, result: await alsoInTx(tx, message, row!.id) };
+    });
+  const { message, recipientId, result } = await insertWithPartition((ddl) => scope.db.execute(sql.raw(ddl)), write);
+  await enqueueSms(scope.smsQueue, [{ recipientId, messageId: message.id, churchId: message.churchId, round: 0, sendAt }], scope.log);
+  scope.log.info({ messageId: message.id, sendAt }, 'reply queued');
+  await invalidateMessaging(scope.cache, message.churchId, [message.id]);
+  return { message, result };
 }
