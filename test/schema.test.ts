@@ -21,12 +21,12 @@ describe('migrations', () => {
       const tables = await sql<{ table_name: string }[]>`
         SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`;
       const month = /^message_recipients_y\d{4}m\d{2}$/;
-      expect(tables.map((t) => t.table_name).filter((t) => !month.test(t))).toEqual(['api_tokens', 'check_ins', 'church_roles', 'churches', 'event_occurrences', 'events', 'group_memberships', 'groups', 'households', 'members', 'message_recipients', 'messages', 'sms_consents', 'users']);
+      expect(tables.map((t) => t.table_name).filter((t) => !month.test(t))).toEqual(['api_tokens', 'check_ins', 'church_roles', 'churches', 'conversation_messages', 'conversations', 'event_occurrences', 'events', 'group_memberships', 'groups', 'households', 'members', 'message_recipients', 'message_templates', 'messages', 'sms_consents', 'users']);
       // message_recipients' months: this one and three ahead (src/db/partitions.ts)
       expect(tables.filter((t) => month.test(t.table_name))).toHaveLength(4);
       const indexes = await sql<{ indexname: string }[]>`SELECT indexname FROM pg_indexes WHERE schemaname = 'public'`;
       const names = indexes.map((i) => i.indexname);
-      for (const idx of ['members_directory_idx', 'members_status_directory_idx', 'members_joined_idx', 'members_search_trgm_idx', 'members_church_phone_idx', 'group_memberships_member_idx', 'churches_slug_key', 'message_recipients_reconcile_new_idx', 'message_recipients_reconcile_due_idx', 'sms_consents_pkey', 'check_ins_pkey', 'check_ins_church_member_idx', 'check_ins_church_start_idx', 'event_occurrences_pkey', 'events_church_name_idx']) {
+      for (const idx of ['members_directory_idx', 'members_status_directory_idx', 'members_joined_idx', 'members_search_trgm_idx', 'members_church_phone_idx', 'group_memberships_member_idx', 'churches_slug_key', 'message_recipients_reconcile_new_idx', 'message_recipients_reconcile_due_idx', 'sms_consents_pkey', 'check_ins_pkey', 'check_ins_church_member_idx', 'check_ins_church_start_idx', 'event_occurrences_pkey', 'events_church_name_idx', 'conversations_church_phone_key', 'conversation_messages_thread_idx', 'conversation_messages_sid_key', 'message_templates_church_name_idx']) {
         expect(names).toContain(idx);
       }
       const [{ n: applied }] = await sql<[{ n: number }]>`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`;

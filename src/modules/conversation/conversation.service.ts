@@ -55,9 +55,11 @@ export async function receiveInbound(scope: InboxScope, text: { to: string; from
   }
   const recorded = await scope.db.transaction(async (tx) => {
     const conv = await q.lockConversation(tx, church.id, text.from);
-    const id = await q.insertInbound(tx, { churchId: church.id, conversationId: conv.id, body: text.body, sid: text.sid! });
-    if (id === null) return null;
+    // the texts it may answer come first in the thread
     if (conv.created) await q.linkEarlierTexts(tx, church.id, conv.id, text.from, EARLIER_TEXTS);
+    const id = await q.insertInbound(tx, { churchId: church.id, conversationId: conv.id, body: text.body, sid: text.sid! });
+    // already recorded (the webhook again): nothing of this transaction is kept
+    if (id === null) return null;
     await q.touchInbound(tx, conv.id);
     return { conversationId: conv.id, messageId: id };
   });
