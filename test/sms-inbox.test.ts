@@ -252,7 +252,7 @@ describe('staff work the inbox', () => {
     }
     expect(seen[0]).toBe(id);
     expect(new Set(seen).size).toBe(seen.length);
-    const [{ n }] = await s.database.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM conversations WHERE church_id = ${a.churchId}`;
+    const [{ n }] = await s.database.sql<[{ n: number }]>`SELECT count(*)::int AS n FROM conversations WHERE church_id = ${a.churchId}`;
     expect(seen).toHaveLength(n);
   });
 });
