@@ -308,4 +308,34 @@ describe('plans', () => {
     // only the month holding the text is opened
     expect(partitionsRead(plan, 'message_recipients').length).toBeLessThanOrEqual(1);
   });
+
+  it('each filter of the conversation list is served by an index in its order (no sort, no seq scan)', async () => {
+    // a church with a big inbox among 40 smaller ones: 20,000 conversations of every state
+    const big = await seedChurch(s, { members: 0 });
+    const small = await Promise.all(Array.from({ length: 39 }, () => seedChurch(s, { members: 0 })));
+    for (const c of [big, ...small]) {
+      const n = c === big ? 10_000 : 250;
+      await s.database.sql`
+        INSERT INTO conversations (church_id, phone, state, unread_count, last_activity_at)
+        SELECT ${c.churchId}, '+1777' || lpad(g::text, 7, '0'), CASE WHEN g % 3 = 0 THEN 'closed' ELSE 'open' END::conversation_state,
+               CASE WHEN g % 7 = 0 THEN 1 ELSE 0 END, now() - g * interval '1 minute'
+        FROM generate_series(1, ${n}) g`;
+    }
+    await s.database.sql`ANALYZE conversations`;
+    const base = `SELECT c.id FROM conversations c WHERE c.church_id = ${big.churchId}`;
+    // as pageConversations orders (the indexes are DESC NULLS LAST)
+    const order = 'ORDER BY c.last_activity_at DESC NULLS LAST, c.id DESC NULLS LAST LIMIT 21';
+    for (const [where, index] of [
+      ['', 'conversations_church_activity_idx'],
+      ["AND c.state = 'open'", 'conversations_church_state_idx'],
+      ['AND c.assignee_id = 1', 'conversations_church_assignee_idx'],
+      ['AND c.unread_count > 0', 'conversations_church_unread_idx'],
+    ] as const) {
+      const [row] = await s.database.sql.unsafe(`EXPLAIN (FORMAT JSON) ${base} ${where} ${order}`);
+      const plan = JSON.stringify(Object.values(row as object)[0]);
+      expect(plan, where).toContain(index);
+      expect(plan, where).not.toContain('"Sort"');
+      expect(seqScanOn(plan, 'conversations'), where).toBe(false);
+    }
+  });
 });

@@ -63,7 +63,8 @@ export interface ConversationFilter {
 /**
  * conversations(churchId): latest activity first, keyset (last_activity_at, id) DESC. Each filter
  * has an index that serves the order: state (conversations_church_state_idx), assignee
- * (…_assignee_idx), unread (…_unread_idx, partial), none (…_activity_idx).
+ * (…_assignee_idx), unread (…_unread_idx, partial), none (…_activity_idx). The indexes are DESC NULLS
+ * LAST (drizzle's DESC): the ORDER BY must say so too, or PostgreSQL sorts instead of walking them.
  */
 export async function pageConversations(
   db: Queryable,
@@ -82,7 +83,7 @@ export async function pageConversations(
   }
   const rows = await db.execute<RawConversation>(sql`
     SELECT ${COLUMNS} FROM conversations c WHERE ${sql.join(where, sql` AND `)}
-    ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ${limit}`);
+    ORDER BY c.last_activity_at DESC NULLS LAST, c.id DESC NULLS LAST LIMIT ${limit}`);
   return rows.map(toRow);
 }
 
