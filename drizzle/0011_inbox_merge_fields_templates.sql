@@ -59,5 +59,6 @@ CREATE INDEX "conversations_church_activity_idx" ON "conversations" USING btree 
 CREATE INDEX "conversations_church_state_idx" ON "conversations" USING btree ("church_id","state","last_activity_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "conversations_church_assignee_idx" ON "conversations" USING btree ("church_id","assignee_id","last_activity_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE assignee_id IS NOT NULL;--> statement-breakpoint
 CREATE INDEX "conversations_church_unread_idx" ON "conversations" USING btree ("church_id","last_activity_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE unread_count > 0;--> statement-breakpoint
-CREATE INDEX "message_templates_church_name_idx" ON "message_templates" USING btree ("church_id",(archived_at IS NULL),lower("name"),"id");--> statement-breakpoint
+CREATE INDEX "message_templates_church_name_idx" ON "message_templates" USING btree ("church_id",lower("name"),"id") WHERE archived_at IS NULL;--> statement-breakpoint
+CREATE INDEX "message_templates_church_archived_idx" ON "message_templates" USING btree ("church_id",lower("name"),"id") WHERE archived_at IS NOT NULL;--> statement-breakpoint
 CREATE UNIQUE INDEX "message_templates_church_live_name_key" ON "message_templates" USING btree ("church_id",lower("name")) WHERE archived_at IS NULL;

@@ -228,4 +228,20 @@ describe('saved templates', () => {
     const list = await s.gql(LIST, { c: String(church.churchId) }, outsider.headers);
     expect(list.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
+
+  it('the list walks its partial index (live or archived) in its order', async () => {
+    const big = await seedChurch(s, { members: 0 });
+    await s.database.sql`
+      INSERT INTO message_templates (church_id, name, body, archived_at)
+      SELECT ${big.churchId}, 'Template ' || g, 'Body', CASE WHEN g % 5 = 0 THEN now() END FROM generate_series(1, 20000) g`;
+    await s.database.sql`ANALYZE message_templates`;
+    for (const live of [true, false]) {
+      const [row] = await s.database.sql.unsafe(`EXPLAIN (FORMAT JSON) SELECT * FROM message_templates
+        WHERE church_id = ${big.churchId} AND archived_at IS ${live ? 'NULL' : 'NOT NULL'} AND (lower(name), id) > ('template 1', 0)
+        ORDER BY lower(name), id LIMIT 21`);
+      const plan = JSON.stringify(Object.values(row as object)[0]);
+      expect(plan).toContain(live ? 'message_templates_church_name_idx' : 'message_templates_church_archived_idx');
+      expect(plan).not.toContain('"Sort"');
+    }
+  });
 });

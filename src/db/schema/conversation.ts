@@ -105,8 +105,9 @@ export const messageTemplates = pgTable(
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    // messageTemplates(churchId): by name (keyset lower(name), id), live or archived
-    index('message_templates_church_name_idx').on(t.churchId, sql`(archived_at IS NULL)`, sql`lower(${t.name})`, t.id),
+    // messageTemplates(churchId): by name (keyset lower(name), id), the live ones and the archived ones
+    index('message_templates_church_name_idx').on(t.churchId, sql`lower(${t.name})`, t.id).where(sql`archived_at IS NULL`),
+    index('message_templates_church_archived_idx').on(t.churchId, sql`lower(${t.name})`, t.id).where(sql`archived_at IS NOT NULL`),
     // one live template of a name per church
     uniqueIndex('message_templates_church_live_name_key').on(t.churchId, sql`lower(${t.name})`).where(sql`archived_at IS NULL`),
   ],

@@ -16,7 +16,10 @@ export async function templateById(db: Queryable, id: number, churchIds: readonl
   return row;
 }
 
-/** messageTemplates(churchId): by lower(name), id (message_templates_church_name_idx), live or archived. */
+// literally, so the planner matches the partial indexes' predicates
+const archivedSql = (archived: boolean) => (archived ? sql`archived_at IS NOT NULL` : sql`archived_at IS NULL`);
+
+/** messageTemplates(churchId): by lower(name), id (message_templates_church_name_idx, …_archived_idx). */
 export async function pageTemplates(
   db: Queryable,
   churchId: number,
@@ -30,7 +33,7 @@ export async function pageTemplates(
     .where(
       and(
         eq(messageTemplates.churchId, churchId),
-        sql`(archived_at IS NULL) = ${!archived}`,
+        archivedSql(archived),
         after ? sql`(lower(${messageTemplates.name}), ${messageTemplates.id}) > (${after[0]}, ${after[1]})` : undefined,
       ),
     )
@@ -42,7 +45,7 @@ export async function countTemplates(db: Queryable, churchId: number, archived: 
   const [r] = await db
     .select({ n: sql<number>`count(*)::int` })
     .from(messageTemplates)
-    .where(and(eq(messageTemplates.churchId, churchId), sql`(archived_at IS NULL) = ${!archived}`));
+    .where(and(eq(messageTemplates.churchId, churchId), archivedSql(archived)));
   return r?.n ?? 0;
 }
 
