@@ -17,7 +17,7 @@ import { startTestServer, TESTER_EMAIL, type GqlResult, type TestServer } from '
  * Deterministic: a fixed seed per field (HOSTILE_RUNS changes the number of runs, HOSTILE_DEBUG=1
  * prints each call). No root query or mutation is skipped: sendMessage's texts stay in the outbox
  * (no worker runs here), pauseQueue/resumeQueue act on this server's own queue. Not covered:
- * Subscription.messageProgress (a WebSocket operation; its one argument goes through the same
+ * Subscription.messageProgress, inboxMessageReceived and conversationUpdated (WebSocket operations; their one argument goes through the same
  * parseId as every id here).
  */
 

@@ -15,6 +15,7 @@ import { seedChurch, type SeededChurch } from './helpers/factories.js';
 import { startTestServer, type GqlResult, type TestServer } from './helpers/server.js';
 import { subscribe } from './helpers/ws.js';
 import { fromFloating, parseLocal } from '../src/modules/event/recurrence.js';
+import { inboxTopic } from '../src/realtime/topics.js';
 
 // ---------------------------------------------------------------------------------------------
 // The table of cases
@@ -41,6 +42,11 @@ interface Ids {
   aTag: string;
   /** A's smart lists (the marker person is in both): the first is updated, the second deleted */
   aLists: string[];
+  /** the inbox conversation of A's marker person's number, and a saved template of A */
+  aConversation: string;
+  /** a conversation with a number no member holds (the reply case: another case opts the marker person out) */
+  aStranger: string;
+  aTemplate: string;
 }
 
 /** The least a caller needs in the target church (platform: the platform admin flag). */
@@ -337,6 +343,58 @@ const CASES: Record<CaseKey, (ids: Ids) => Case> = {
     query: 'mutation($c: ID!, $m: [ID!]) { sendMessage(churchId: $c, body: "Iso hello", audience: { memberIds: $m }, urgent: true) { id body status } }',
     variables: { c: i.A, m: [i.zebulon, ...i.aMembers.slice(0, 5)] },
   }),
+  'Query.conversations': (i) => ({
+    needs: 'viewer',
+    query: `query($c: ID!) { conversations(churchId: $c, first: 10) { totalCount nodes { id phone state unreadCount unknown
+      members { ${PERSON} } assignee { ${USER} } church { id name slug } messages(first: 5) { nodes { body direction author { ${USER} } } } } } }`,
+    variables: { c: i.A },
+  }),
+  'Query.conversation': (i) => ({
+    needs: 'viewer',
+    query: `query($id: ID!) { conversation(id: $id) { id phone members { ${PERSON} } messages(first: 5) { totalCount nodes { id body status message { id body } conversation { phone } } } } }`,
+    variables: { id: i.aConversation },
+  }),
+  'Mutation.replyToConversation': (i) => ({
+    needs: 'staff',
+    query: 'mutation($id: ID!) { replyToConversation(id: $id, body: "Iso reply", urgent: true) { id body conversation { phone messages(first: 3) { nodes { body } } } } }',
+    variables: { id: i.aStranger },
+  }),
+  'Mutation.assignConversation': (i) => ({
+    needs: 'staff',
+    query: `mutation($id: ID!, $u: ID) { assignConversation(id: $id, userId: $u) { id phone assignee { ${USER} } } }`,
+    // nobody (another case removes A's target user before the mutations' positive control runs)
+    variables: { id: i.aConversation, u: null },
+  }),
+  'Mutation.setConversationState': (i) => ({
+    needs: 'staff',
+    query: 'mutation($id: ID!) { setConversationState(id: $id, state: CLOSED) { id phone state } }',
+    variables: { id: i.aConversation },
+  }),
+  'Mutation.markConversationRead': (i) => ({
+    needs: 'staff',
+    query: 'mutation($id: ID!) { markConversationRead(id: $id) { id phone unreadCount } }',
+    variables: { id: i.aConversation },
+  }),
+  'Query.messageTemplates': (i) => ({
+    needs: 'viewer',
+    query: 'query($c: ID!) { messageTemplates(churchId: $c, first: 10) { totalCount nodes { id name body channel } } }',
+    variables: { c: i.A },
+  }),
+  'Mutation.createMessageTemplate': (i) => ({
+    needs: 'staff',
+    query: 'mutation($i: CreateTemplateInput!) { createMessageTemplate(input: $i) { id name body } }',
+    variables: { i: { churchId: i.A, name: 'Iso template', body: 'Hi {firstName}' } },
+  }),
+  'Mutation.updateMessageTemplate': (i) => ({
+    needs: 'staff',
+    query: 'mutation($id: ID!) { updateMessageTemplate(id: $id, input: { body: "Iso {fullName}" }) { id name body } }',
+    variables: { id: i.aTemplate },
+  }),
+  'Mutation.archiveMessageTemplate': (i) => ({
+    needs: 'staff',
+    query: 'mutation($id: ID!) { archiveMessageTemplate(id: $id) { id name body archivedAt } }',
+    variables: { id: i.aTemplate },
+  }),
   'Mutation.cancelMessage': (i) => ({
     needs: 'staff',
     query: 'mutation($id: ID!) { cancelMessage(id: $id) { id status body } }',
@@ -457,6 +515,16 @@ const WS_CASES: Record<CaseKey, (ids: Ids) => Case> = {
     query: 'subscription($id: ID!) { messageProgress(messageId: $id) { messageId status done counts { total queued sent } } }',
     variables: { id: i.aMessage },
   }),
+  'Subscription.inboxMessageReceived': (i) => ({
+    needs: 'viewer',
+    query: 'subscription($c: ID!) { inboxMessageReceived(churchId: $c) { id body direction conversation { phone } } }',
+    variables: { c: i.A },
+  }),
+  'Subscription.conversationUpdated': (i) => ({
+    needs: 'viewer',
+    query: `subscription($c: ID!) { conversationUpdated(churchId: $c) { id phone unreadCount members { ${PERSON} } } }`,
+    variables: { c: i.A },
+  }),
 };
 
 /** Root fields that hold no church data; each is covered by its own test below. */
@@ -571,13 +639,17 @@ async function checksum(): Promise<string> {
       (SELECT string_agg(mt.tag_id || ':' || mt.member_id, ',' ORDER BY mt.tag_id, mt.member_id) FROM member_tags mt WHERE mt.church_id = ${A}),
       (SELECT string_agg(l::text, ',' ORDER BY l.id) FROM smart_lists l WHERE l.church_id = ${A}),
       (SELECT string_agg(v::text, ',' ORDER BY v.member_id, v.field_id) FROM member_field_values v WHERE v.church_id = ${A}),
+      (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM conversations x WHERE x.church_id = ${A}),
+      (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM conversation_messages x WHERE x.church_id = ${A}),
+      (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM message_templates x WHERE x.church_id = ${A}),
       -- and nothing was created anywhere else either
       (SELECT concat_ws(',', (SELECT count(*) FROM churches), (SELECT count(*) FROM users), (SELECT count(*) FROM members),
         (SELECT count(*) FROM households), (SELECT count(*) FROM groups), (SELECT count(*) FROM group_memberships),
         (SELECT count(*) FROM church_roles), (SELECT count(*) FROM api_tokens), (SELECT count(*) FROM messages), (SELECT count(*) FROM users WHERE deactivated_at IS NOT NULL),
         (SELECT count(*) FROM events), (SELECT count(*) FROM event_occurrences), (SELECT count(*) FROM check_ins),
         (SELECT count(*) FROM custom_fields), (SELECT count(*) FROM member_field_values),
-        (SELECT count(*) FROM tags), (SELECT count(*) FROM member_tags), (SELECT count(*) FROM smart_lists)))
+        (SELECT count(*) FROM tags), (SELECT count(*) FROM member_tags), (SELECT count(*) FROM smart_lists),
+        (SELECT count(*) FROM conversations), (SELECT count(*) FROM conversation_messages), (SELECT count(*) FROM message_templates)))
     )) AS sum`;
   return row.sum;
 }
@@ -652,6 +724,17 @@ beforeAll(async () => {
   for (const at of occStarts) {
     await sql`INSERT INTO check_ins (church_id, event_id, occurrence_start, member_id, via) VALUES (${a.churchId}, ${ev.id}, ${at.toISOString()}, ${Number(zebulon)}, 'staff')`;
   }
+  // A's inbox: the marker person wrote back; and a saved template
+  const [conv] = await sql<[{ id: number }]>`INSERT INTO conversations (church_id, phone, unread_count) VALUES (${a.churchId}, ${ZEBULON.phone}, 1) RETURNING id`;
+  await sql`INSERT INTO conversation_messages (church_id, conversation_id, direction, body, provider_sid)
+    VALUES (${a.churchId}, ${conv.id}, 'inbound', 'Alpha secret inbox reply', 'SMisolation0000000000000000000001')`;
+  const [stranger] = await sql<[{ id: number }]>`INSERT INTO conversations (church_id, phone) VALUES (${a.churchId}, '+13125550188') RETURNING id`;
+  await sql`INSERT INTO conversation_messages (church_id, conversation_id, direction, body, provider_sid)
+    VALUES (${a.churchId}, ${stranger.id}, 'inbound', 'Alpha stranger asks', 'SMisolation0000000000000000000002')`;
+  const tpl = await s.gql<any>('mutation($i: CreateTemplateInput!) { createMessageTemplate(input: $i) { id } }', {
+    i: { churchId: String(a.churchId), name: 'Alpha secret template', body: 'Alpha secret words for {firstName}' },
+  });
+  expect(tpl.errors).toBeUndefined();
   // and one day without check-ins (the cancel case)
   const occurrenceIds = [...occStarts, daysAgo(39)].map((at) => `${ev.id}@${at.toISOString().replace('.000Z', 'Z')}`);
 
@@ -708,6 +791,9 @@ beforeAll(async () => {
     aField,
     aTag,
     aLists,
+    aConversation: String(conv.id),
+    aStranger: String(stranger.id),
+    aTemplate: tpl.data.createMessageTemplate.id,
   };
   let n = 990_000;
   const fake = () => String(n++);
@@ -724,6 +810,9 @@ beforeAll(async () => {
     aField: fake(),
     aTag: fake(),
     aLists: aLists.map(fake),
+    aConversation: fake(),
+    aStranger: fake(),
+    aTemplate: fake(),
   };
 
   // Markers: every string of A's data that nothing of B (nor the default caller) contains.
@@ -762,7 +851,7 @@ beforeAll(async () => {
              (SELECT json_agg(t.name || ' ' || t.prefix) FROM api_tokens t
                 WHERE t.user_id IN (SELECT user_id FROM church_roles WHERE church_id = ${b.churchId})) AS t`,
   ).toLowerCase();
-  const always = ['Alpha secret announcement', A_NAME, A_SLUG, 'Zebulon', 'Leakcheck', 'alpha.example', ZEBULON.phone, '3125550177', 'alpha hearth', 'alpha circle'];
+  const always = ['Alpha secret announcement', 'Alpha secret inbox reply', 'Alpha secret template', 'Alpha secret words', 'Alpha stranger asks', A_NAME, A_SLUG, 'Zebulon', 'Leakcheck', 'alpha.example', ZEBULON.phone, '3125550177', 'alpha hearth', 'alpha circle'];
   markers = [...new Set([...always, ...aStrings.map((r) => r.v)].map((m) => m.toLowerCase()))].filter(
     (m) => m.length >= 3 && !bText.includes(m),
   );
@@ -1167,9 +1256,26 @@ describe('subscriptions over WebSocket', () => {
       const token = await subscribe(s.url, c.query, c.variables, { connectionParams: { authorization: tokenAdminB.headers.authorization } });
       expect(token.errors[0]?.extensions?.code, token.raw).toBe('NOT_FOUND');
       expect(leaks(token.raw)).toEqual([]);
-      const ok = await subscribe(s.url, c.query, c.variables, { headers: viewerA.headers });
+      if (k === 'Subscription.messageProgress') {
+        const ok = await subscribe(s.url, c.query, c.variables, { headers: viewerA.headers });
+        expect(ok.errors, ok.raw).toEqual([]);
+        expect(ok.events[0]!.messageProgress.messageId).toBe(ids.aMessage);
+        return;
+      }
+      // the inbox sends nothing until something happens: an event of A's, as the webhook publishes it
+      const pending = subscribe(s.url, c.query, c.variables, { headers: viewerA.headers, timeoutMs: 4000 });
+      await new Promise((r) => setTimeout(r, 600));
+      const [row] = await s.database.sql<[{ id: number }]>`SELECT id FROM conversation_messages WHERE conversation_id = ${Number(ids.aConversation)} AND direction = 'inbound' ORDER BY id LIMIT 1`;
+      const kind = k === 'Subscription.inboxMessageReceived' ? 'message' : 'conversation';
+      await s.deps.pubsub.publish(inboxTopic(s.deps.progress.channels, a.churchId), {
+        churchId: a.churchId,
+        conversationId: Number(ids.aConversation),
+        kind,
+        conversationMessageId: row.id,
+      });
+      const ok = await pending;
       expect(ok.errors, ok.raw).toEqual([]);
-      expect(ok.events[0]!.messageProgress.messageId).toBe(ids.aMessage);
+      expect(ok.raw).toContain(ZEBULON.phone);
     });
   }
 });

@@ -11,6 +11,7 @@ let eventA: number;
 let fieldA: number;
 let tagA: number;
 let listA: number;
+let conversationA: { id: number; phone: string };
 const START_A = new Date('2026-01-04T16:00:00Z');
 
 /** A one-off event of church A with one check-in. */
@@ -38,6 +39,15 @@ async function seedMessage(churchId: number, memberIds: number[]): Promise<numbe
     FROM messages m, (VALUES (${memberIds[0]!}::int, '+13125550198', 'delivered'), (${memberIds[1]!}::int, '+13125550199', 'queued')) v(member_id, phone, status)
     WHERE m.id = ${row.id}`;
   return row.id;
+}
+
+/** A conversation of church `churchId` with the number of its first member (who holds it). */
+async function seedConversation(churchId: number, memberId: number): Promise<{ id: number; phone: string }> {
+  const sql = s.database.sql;
+  const phone = '+13125550177';
+  await sql`UPDATE members SET phone = ${phone} WHERE id = ${memberId}`;
+  const [row] = await sql<[{ id: number }]>`INSERT INTO conversations (church_id, phone) VALUES (${churchId}, ${phone}) RETURNING id`;
+  return { id: row.id, phone };
 }
 
 const scopeOf = (...churchIds: number[]): LoaderScope => ({ churches: { all: false, ids: churchIds }, data: churchIds });
@@ -78,6 +88,8 @@ function probes(): Record<keyof Loaders, (l: Loaders) => Promise<unknown>> {
     memberTags: (l) => l.memberTags.load(a.memberIds[0]!),
     tagMemberCount: (l) => l.tagMemberCount.load(tagA),
     smartList: (l) => l.smartList.load(listA),
+    conversation: (l) => l.conversation.load(conversationA.id),
+    conversationMembers: (l) => l.conversationMembers.load(`${a.churchId}:${conversationA.phone}`),
     eventExceptions: (l) => l.eventExceptions({ from: START_A.getTime() - 86_400_000, to: START_A.getTime() + 86_400_000 }).load(eventA),
   };
 }
@@ -105,6 +117,7 @@ beforeAll(async () => {
     INSERT INTO smart_lists (church_id, name, rules) VALUES (${a.churchId}, 'Choir list', '{"match":"ALL","conditions":[]}'::jsonb) RETURNING id`;
   listA = sl.id;
   await s.database.sql`INSERT INTO member_field_values (church_id, member_id, field_id, value_text) VALUES (${a.churchId}, ${a.memberIds[0]!}, ${fieldA}, 'L')`;
+  conversationA = await seedConversation(a.churchId, a.memberIds[0]!);
 });
 afterAll(() => s.close());
 

@@ -1,10 +1,25 @@
 import { registerEnumType } from 'type-graphql';
-import { ApiTokenKind, CheckInVia, ChurchRole, CustomFieldType, GroupKind, GroupRole, HouseholdRole, MemberStatus, MessageStatus, RecipientStatus, SmsEncoding } from '../db/schema/enums.js';
+import {
+  ApiTokenKind,
+  CheckInVia,
+  ChurchRole,
+  ConversationDirection,
+  ConversationState,
+  CustomFieldType,
+  GroupKind,
+  GroupRole,
+  HouseholdRole,
+  MemberStatus,
+  MessageStatus,
+  RecipientStatus,
+  SmsEncoding,
+  TemplateChannel,
+} from '../db/schema/enums.js';
 import { MemberOrderBy } from '../modules/member/member.order.js';
 
 // The enums' one source is their values (src/db/schema/enums.ts, member.order.ts): here they get
 // their GraphQL names and descriptions.
-export { ApiTokenKind, CheckInVia, ChurchRole, CustomFieldType, GroupKind, GroupRole, HouseholdRole, MemberOrderBy, MemberStatus, MessageStatus, RecipientStatus, SmsEncoding };
+export { ApiTokenKind, CheckInVia, ChurchRole, ConversationDirection, ConversationState, CustomFieldType, TemplateChannel, GroupKind, GroupRole, HouseholdRole, MemberOrderBy, MemberStatus, MessageStatus, RecipientStatus, SmsEncoding };
 
 registerEnumType(MemberStatus, {
   name: 'MemberStatus',
@@ -44,3 +59,7 @@ registerEnumType(CustomFieldType, {
   name: 'CustomFieldType',
   description: 'TEXT, NUMBER, DATE, YES_NO, SINGLE_CHOICE (one of the choices) or MULTIPLE_CHOICE (some of them).',
 });
+
+registerEnumType(ConversationState, { name: 'ConversationState', description: 'OPEN until staff close it; a new text from the number opens it again.' });
+registerEnumType(ConversationDirection, { name: 'ConversationDirection', description: 'INBOUND: the person wrote; OUTBOUND: the church texted (a reply or a bulk text).' });
+registerEnumType(TemplateChannel, { name: 'TemplateChannel', description: 'What a saved template is for: SMS (EMAIL joins with the email channel).' });

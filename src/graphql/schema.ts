@@ -16,6 +16,8 @@ import { ChurchTagsResolver, MemberTagsResolver, TagResolver } from '../modules/
 import { ChurchSmartListsResolver, SmartListResolver } from '../modules/smartlist/smartlist.resolver.js';
 import { AuditResolver } from '../modules/audit/audit.resolver.js';
 import { MergeResolver } from '../modules/merge/merge.resolver.js';
+import { MessageTemplateResolver } from '../modules/message/template.resolver.js';
+import { ConversationMessageResolver, ConversationResolver } from '../modules/conversation/conversation.resolver.js';
 import { OpsResolver } from '../modules/ops/ops.resolver.js';
 
 export const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/schema.graphql');
@@ -41,6 +43,9 @@ export function getSchema(): Promise<GraphQLSchema> {
       MessageResolver,
       MessageRecipientResolver,
       MemberMessagesResolver,
+      MessageTemplateResolver,
+      ConversationResolver,
+      ConversationMessageResolver,
       OpsResolver,
       AuditResolver,
       MergeResolver,

@@ -67,6 +67,8 @@ export interface InboundInput {
   to: string;
   from: string;
   body: string;
+  /** Twilio's MessageSid: the inbox records a text once per id */
+  sid?: string;
 }
 
 /** POST /webhooks/twilio/inbound: To and From (numbers, short codes), Body (may be empty: MMS). */
@@ -76,6 +78,7 @@ export function inboundInput(form: Form): InboundInput {
     to: one(form, 'To', { required: true, pattern: number, max: 32 })!,
     from: one(form, 'From', { required: true, pattern: number, max: 32 })!,
     body: one(form, 'Body', { required: false, max: 10_000, multiline: true }) ?? '',
+    sid: one(form, 'MessageSid', { required: false, pattern: /^[A-Za-z]{2}[A-Za-z0-9]{1,62}$/, max: 64 }),
   };
 }
 

@@ -2,7 +2,7 @@ import express, { type Request, type Response } from 'express';
 import type { AppDeps } from '../graphql/context.js';
 import { providerStatus } from '../delivery/status.js';
 import { batchedStatusWriter, recordProviderReport, type DeliveryScope } from '../modules/message/delivery.service.js';
-import { receiveText } from '../modules/message/inbound.service.js';
+import { inboxPublisher, receiveInbound, type InboxScope } from '../modules/conversation/conversation.service.js';
 import { validTwilioSignature } from '../sms/signature.js';
 import { formOf, inboundInput, statusInput, webhookInputErrors, type Form } from './twilio-input.js';
 
@@ -30,6 +30,7 @@ export function twilioWebhooks(deps: AppDeps): express.Router {
     clock: deps.clock,
     statusWriter: batchedStatusWriter(deps.db),
   };
+  const inbox: InboxScope = { db: deps.db, cache: deps.cache, log: deps.log, publishInbox: inboxPublisher(deps) };
 
   const verified = (req: Request, res: Response, params: Form): boolean => {
     if (!twilio) {
@@ -63,7 +64,7 @@ export function twilioWebhooks(deps: AppDeps): express.Router {
     try {
       const form = formOf(req.body);
       if (!verified(req, res, form)) return;
-      const reply = await receiveText(deps, inboundInput(form));
+      const reply = await receiveInbound(inbox, inboundInput(form));
       res.type('text/xml').send(twiml(reply ?? undefined));
     } catch (e) {
       next(e);

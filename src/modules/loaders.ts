@@ -9,10 +9,11 @@ import { eventLoaders } from './event/event.loaders.js';
 import { fieldLoaders } from './field/field.loaders.js';
 import { tagLoaders } from './tag/tag.loaders.js';
 import { smartListLoaders } from './smartlist/smartlist.loaders.js';
+import { conversationLoaders } from './conversation/conversation.loaders.js';
 
 export type { LoaderScope } from '../lib/loader-kit.js';
 
-const MODULES = [churchLoaders, memberLoaders, householdLoaders, groupLoaders, messageLoaders, eventLoaders, fieldLoaders, tagLoaders, smartListLoaders] as const;
+const MODULES = [churchLoaders, memberLoaders, householdLoaders, groupLoaders, messageLoaders, eventLoaders, fieldLoaders, tagLoaders, smartListLoaders, conversationLoaders] as const;
 
 type Union<T extends readonly unknown[]> = T[number];
 type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

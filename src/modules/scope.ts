@@ -18,6 +18,8 @@ export { systemClock } from '../lib/clock.js';
 /** The subscription side of pub/sub: what a live query listens to (Redis, prefixed channels). */
 export interface Subscriptions {
   asyncIterableIterator<T>(topic: string | readonly string[]): AsyncIterator<T> | AsyncIterableIterator<T>;
+  /** live events from a service (the inbox): JSON on a prefixed channel */
+  publish<T>(topic: string, payload: T): Promise<void>;
 }
 
 /** The ports a service may use: nothing of HTTP, GraphQL or a particular transport. */

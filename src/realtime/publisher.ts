@@ -22,7 +22,7 @@ export class ProgressPublisher {
     private readonly source: ProgressSource,
     private readonly redis: Redis,
     /** channelPrefix(REDIS_KEY_PREFIX, REDIS_URL): the worker and every API process must agree */
-    private readonly channels: string,
+    readonly channels: string,
     private readonly log: Logger,
     private readonly intervalMs = 200,
   ) {}

@@ -32,3 +32,14 @@ export interface MessageProgressEvent {
   done: boolean;
   at: string;
 }
+
+/** A church's inbox (src/modules/conversation): new inbound texts and conversation changes. */
+export const inboxTopic = (channels: string, churchId: number) => `${channels}inbox:${churchId}`;
+
+export interface InboxEvent {
+  churchId: number;
+  conversationId: number;
+  /** 'message': a text came in (conversationMessageId); 'conversation': its state, unread count, assignee or activity changed */
+  kind: 'message' | 'conversation';
+  conversationMessageId?: number;
+}

@@ -21,6 +21,10 @@ export const checkInVia = pgEnum('check_in_via', ['staff', 'kiosk', 'bulk']);
 export const apiTokenKind = pgEnum('api_token_kind', ['full', 'check_in']);
 /** a church's own field on its people (src/modules/field) */
 export const customFieldType = pgEnum('custom_field_type', ['text', 'number', 'date', 'yes_no', 'single_choice', 'multiple_choice']);
+export const conversationState = pgEnum('conversation_state', ['open', 'closed']);
+export const conversationDirection = pgEnum('conversation_direction', ['inbound', 'outbound']);
+/** the channel a saved template is for: SMS today; EMAIL joins it with the email channel */
+export const templateChannel = pgEnum('template_channel', ['sms']);
 
 export const MemberStatus = enumObject(memberStatus.enumValues);
 export type MemberStatus = (typeof memberStatus.enumValues)[number];
@@ -44,3 +48,9 @@ export const ApiTokenKind = enumObject(apiTokenKind.enumValues);
 export type ApiTokenKind = (typeof apiTokenKind.enumValues)[number];
 export const CustomFieldType = enumObject(customFieldType.enumValues);
 export type CustomFieldType = (typeof customFieldType.enumValues)[number];
+export const ConversationState = enumObject(conversationState.enumValues);
+export type ConversationState = (typeof conversationState.enumValues)[number];
+export const ConversationDirection = enumObject(conversationDirection.enumValues);
+export type ConversationDirection = (typeof conversationDirection.enumValues)[number];
+export const TemplateChannel = enumObject(templateChannel.enumValues);
+export type TemplateChannel = (typeof templateChannel.enumValues)[number];

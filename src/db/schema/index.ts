@@ -9,3 +9,4 @@ export * from './attendance.js';
 export * from './field.js';
 export * from './tag.js';
 export * from './audit.js';
+export * from './conversation.js';

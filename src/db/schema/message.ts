@@ -77,7 +77,10 @@ export const messageRecipients = pgTable(
     id: integer().generatedAlwaysAsIdentity(),
     churchId: integer().notNull(),
     messageId: integer().notNull(),
-    memberId: integer().notNull(),
+    /** null: a reply to a number no member holds (src/modules/conversation) */
+    memberId: integer(),
+    /** what was sent when it differs from the message's body (merge fields rendered); null: the message's body */
+    body: text(),
     /** E.164 at send time (the member's number may change later); null when skipped for no phone */
     phone: text(),
     status: recipientStatus().notNull(),

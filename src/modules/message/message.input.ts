@@ -21,7 +21,12 @@ export class AudienceInput {
 @ArgsType()
 export class SendMessageArgs {
   @Field(() => ID) churchId!: string;
-  @Field(() => String, { description: '1-1,600 characters.' }) body!: string;
+  @Field(() => String, {
+    nullable: true,
+    description: '1-1,600 characters; may hold merge fields {firstName} {lastName} {fullName} {churchName}. Or templateId.',
+  })
+  body?: string | null;
+  @Field(() => ID, { nullable: true, description: "A saved template's body instead of body (not archived)." }) templateId?: string | null;
   @Field(() => AudienceInput) audience!: AudienceInput;
   @Field(() => DateTime, {
     nullable: true,

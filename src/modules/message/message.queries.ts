@@ -22,6 +22,8 @@ export interface AudienceSpec {
 
 export interface AudienceMember {
   id: number;
+  firstName: string;
+  lastName: string;
   phone: string | null;
   optedOut: boolean;
 }
@@ -46,15 +48,15 @@ export async function audienceMembers(db: Queryable, churchId: number, a: Audien
         absentFrom: new Date(a.lapsed.absentFrom),
       })}) l))`
     : sql`FALSE`;
-  const rows = await db.execute<{ id: number; phone: string | null; opted_out: boolean }>(sql`
-    SELECT m.id, m.phone,
+  const rows = await db.execute<{ id: number; first_name: string; last_name: string; phone: string | null; opted_out: boolean }>(sql`
+    SELECT m.id, m.first_name, m.last_name, m.phone,
            (m.sms_opted_out_at IS NOT NULL OR (m.phone IS NOT NULL AND ${phoneOptedOutSql(sql`m.church_id`, sql`m.phone`)})) AS opted_out
     FROM members m
     WHERE m.church_id = ${churchId} AND m.archived_at IS NULL
       AND ((${a.everyone} AND m.status <> 'inactive') OR ${statuses} OR ${groups} OR ${ids} OR ${lapsed}${sql.join(lists.map((l) => sql` OR (${l})`))})
     ORDER BY m.phone NULLS LAST, (m.household_role = 'head') DESC NULLS LAST, m.id
     LIMIT ${limit}`);
-  return rows.map((r) => ({ id: r.id, phone: r.phone, optedOut: r.opted_out }));
+  return rows.map((r) => ({ id: r.id, firstName: r.first_name, lastName: r.last_name, phone: r.phone, optedOut: r.opted_out }));
 }
 
 /** Groups and members named in an audience that belong to the church (others are NOT_FOUND). */
@@ -71,10 +73,12 @@ export async function insertMessage(db: Queryable, row: NewMessageRow): Promise<
 }
 
 export interface NewRecipient {
-  memberId: number;
+  memberId: number | null;
   phone: string | null;
   status: RecipientStatus;
   reason: string | null;
+  /** the text with its merge fields filled (merge-fields.ts); null or absent: the message's body */
+  body?: string | null;
 }
 
 /**
@@ -94,6 +98,24 @@ export async function insertRecipients(
     out.push(...(await db.insert(messageRecipients).values(chunk).returning({ id: messageRecipients.id, status: messageRecipients.status })));
   }
   return out;
+}
+
+/**
+ * A new send's texts to numbers that have a conversation, linked into those threads (one INSERT:
+ * the message's rows are in this transaction's month, found by message_recipients_message_status_idx;
+ * each number's conversation by conversations_church_phone_key).
+ */
+export async function linkToConversations(db: Queryable, messageId: number): Promise<number> {
+  const rows = await db.execute(sql`
+    INSERT INTO conversation_messages (church_id, conversation_id, direction, body, message_id, recipient_id, recipient_created_at, author_id, created_at)
+    SELECT r.church_id, c.id, 'outbound', coalesce(r.body, m.body), m.id, r.id, r.created_at, m.author_id, r.created_at
+    FROM messages m
+    JOIN message_recipients r ON r.message_id = m.id AND r.created_at = m.created_at AND r.status = 'queued'
+    JOIN conversations c ON c.church_id = r.church_id AND c.phone = r.phone
+    WHERE m.id = ${messageId} AND r.created_at = now()
+    ON CONFLICT DO NOTHING
+    RETURNING id`);
+  return rows.length;
 }
 
 export async function messagesByIds(db: Queryable, ids: readonly number[], scope: readonly number[]): Promise<MessageRow[]> {
@@ -178,10 +200,16 @@ export async function recentForMember(db: Queryable, memberIds: readonly number[
   if (!scope.length) return [];
   const rows = await db.execute<RecentTextRow>(sql`
     SELECT x.* FROM (
-      SELECT r.member_id, r.id AS recipient_id, r.status, r.sent_at, r.delivered_at, m.id AS message_id, m.body, m.created_at,
+      SELECT r.member_id, r.id AS recipient_id, r.status, r.sent_at, r.delivered_at, m.id AS message_id, coalesce(r.body, m.body) AS body, m.created_at,
              row_number() OVER (PARTITION BY r.member_id ORDER BY r.id DESC) AS rn
       FROM message_recipients r JOIN messages m ON m.id = r.message_id AND m.created_at = r.created_at
       WHERE r.member_id = ANY(${intArray(memberIds)}) AND r.church_id = ANY(${intArray(scope)})
     ) x WHERE x.rn <= ${perMember} ORDER BY x.member_id, x.rn`);
   return rows;
+}
+
+/** Has this number (or any member holding it) opted out in the church? */
+export async function phoneOptedOut(db: Queryable, churchId: number, phone: string): Promise<boolean> {
+  const [r] = await db.execute<{ out: boolean }>(sql`SELECT ${phoneOptedOutSql(sql`${churchId}::int`, sql`${phone}::text`)} AS out`);
+  return r?.out ?? false;
 }

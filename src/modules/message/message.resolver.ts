@@ -105,9 +105,9 @@ export class MessageResolver {
 
 @Resolver(() => MessageRecipient)
 export class MessageRecipientResolver {
-  @FieldResolver(() => Member, { nullable: true, description: 'Null if the person was since deleted.' })
+  @FieldResolver(() => Member, { nullable: true, description: 'Null if the person was since deleted (or a reply went to a number no member holds).' })
   member(@Ctx() ctx: Context, @Root() r: RecipientRow) {
-    return ctx.loaders.member.load(r.memberId);
+    return r.memberId === null ? null : ctx.loaders.member.load(r.memberId);
   }
 }
 

@@ -9,12 +9,14 @@ import { parseId, parseIds } from '../../lib/ids.js';
 import { requireChurchRole, requireViewer } from '../viewer.js';
 import type { ChurchRow } from '../church/church.queries.js';
 import { getChurch } from '../church/church.service.js';
-import { SCHEDULE_SKEW_MS, type AudienceInput, type RecipientsArgs, type SendMessageArgs } from './message.input.js';
+import { SCHEDULE_SKEW_MS, type RecipientsArgs, type SendMessageArgs } from './message.input.js';
 import * as v from '../../lib/validate.js';
 import * as q from './message.queries.js';
 import { nextSendTime, parseWindow } from './quiet-hours.js';
 import { countsByMessage } from './recipient.queries.js';
-import { segmentsOf } from './segments.js';
+import { segmentsOf, type Encoding } from './segments.js';
+import { mergeValues, renderTemplate, validateTemplate } from './merge-fields.js';
+import { templateForSend } from './template.service.js';
 import { invalidateMessaging } from '../../cache/invalidate.js';
 import { insertWithPartition } from '../../db/partitions.js';
 import { sql } from 'drizzle-orm';
@@ -33,19 +35,65 @@ interface Plan {
   recipients: q.NewRecipient[];
   eligible: number;
   skipped: { optedOut: number; noPhone: number; sharedPhone: number };
-  seg: ReturnType<typeof segmentsOf>;
+  texts: TextRange;
   estimatedCost: number;
   sendAt: Date;
+}
+
+/** The texts a send would write, over its eligible recipients (merge fields filled). */
+export interface TextRange {
+  encoding: Encoding;
+  minSegments: number;
+  maxSegments: number;
+  totalSegments: number;
+  longest: string;
+  shortest: string;
+  /** recipients whose text needs UCS-2 (a name outside GSM-7 makes one text UCS-2, not the others) */
+  ucs2Texts: number;
+}
+
+/**
+ * Segments of each recipient's own text, from the rendered bodies. The audience is already in
+ * memory (at most SMS_MAX_RECIPIENTS, loaded to decide consent and shared phones), so this is one
+ * pass over it; texts repeat (shared first names) and are measured once each.
+ */
+export function rangeOf(texts: Iterable<string>): TextRange | null {
+  const seen = new Map<string, ReturnType<typeof segmentsOf>>();
+  let r: TextRange | null = null;
+  let longestUnits = -1;
+  let shortestUnits = Infinity;
+  for (const t of texts) {
+    let s = seen.get(t);
+    if (!s) seen.set(t, (s = segmentsOf(t)));
+    r ??= { encoding: 'gsm7', minSegments: Infinity, maxSegments: 0, totalSegments: 0, longest: t, shortest: t, ucs2Texts: 0 };
+    r.totalSegments += s.segments;
+    if (s.encoding === 'ucs2') {
+      r.ucs2Texts++;
+      r.encoding = 'ucs2';
+    }
+    // ordered by segments, then by length in the encoding's units
+    const weight = s.segments * 1000 + s.units;
+    if (weight > longestUnits) [longestUnits, r.longest, r.maxSegments] = [weight, t, s.segments];
+    if (weight < shortestUnits) [shortestUnits, r.shortest, r.minSegments] = [weight, t, s.segments];
+  }
+  return r;
 }
 
 /**
  * Resolves the audience and decides, per person, who gets a text: consent first (a number any
  * holder opted out of is never texted), then one text per phone number (the household head first).
  */
-async function plan(scope: Scope, churchId: string, body: string, input: AudienceInput, scheduleAt: Date | null | undefined, urgent: boolean): Promise<Plan> {
+async function plan(scope: Scope, args: SendMessageArgs): Promise<Plan> {
+  const { churchId, audience: input, scheduleAt } = args;
+  const urgent = args.urgent ?? false;
   const church = await getChurch({ scope, id: churchId, field: 'churchId' });
   requireChurchRole(scope.auth, church.id, 'staff');
   const p = new Problems();
+  if (args.templateId != null && args.body != null) p.add('templateId', 'give either body or templateId, not both');
+  if (args.templateId == null && args.body == null) p.add('body', 'is required (or templateId)');
+  p.throwIfAny();
+  // a saved template of this church (an archived or another church's one is NOT_FOUND)
+  const body = args.templateId != null ? (await templateForSend(scope, church.id, args.templateId)).body : args.body!;
   if (typeof body !== 'string' || body.trim().length === 0) p.add('body', 'cannot be blank');
   else if (v.unstorable(body)) p.add('body', v.unstorable(body)!);
   else if ([...body].length > BODY_MAX) p.add('body', `must be at most ${BODY_MAX} characters`);
@@ -61,6 +109,7 @@ async function plan(scope: Scope, churchId: string, body: string, input: Audienc
   }
   if (!church.smsFromNumber) p.add('churchId', 'this church has no SMS number yet (updateChurch smsFromNumber)');
   p.throwIfAny();
+  const template = validateTemplate(body, args.templateId != null ? 'templateId' : 'body');
   const groupIds = parseIds(input.groupIds ?? [], 'Group', 'audience.groupIds', MAX_GROUPS);
   const memberIds = parseIds(input.memberIds ?? [], 'Member', 'audience.memberIds', MAX_MEMBER_IDS);
   // ids of another church answer NOT_FOUND, exactly like ids that do not exist
@@ -103,24 +152,36 @@ async function plan(scope: Scope, churchId: string, body: string, input: Audienc
       return { memberId: m.id, phone: m.phone, status: 'skipped', reason: 'shared_phone' };
     }
     taken.add(m.phone);
-    return { memberId: m.id, phone: m.phone, status: 'queued', reason: null };
+    // each person's own words; a body without fields is stored once, on the message
+    const text = template.fields.length ? renderTemplate(template.parts, mergeValues(m, church.name)) : null;
+    return { memberId: m.id, phone: m.phone, status: 'queued', reason: null, body: text };
   });
-  const seg = segmentsOf(body);
   const eligible = taken.size;
+  const sent = recipients.filter((r) => r.status === 'queued').map((r) => r.body ?? body);
+  // nobody to text: the template as it reads with the church's name and no person's
+  const texts = rangeOf(sent) ?? rangeOf([renderTemplate(template.parts, mergeValues(null, church.name))])!;
+  if (!sent.length) texts.totalSegments = 0;
   const start = scheduleAt && scheduleAt.getTime() > scope.clock.now().getTime() ? scheduleAt : scope.clock.now();
   const window = parseWindow(scope.config.sms.window.start, scope.config.sms.window.end);
   const sendAt = urgent ? start : nextSendTime(start, church.timeZone, window);
-  const estimatedCost = Math.round(eligible * seg.segments * scope.config.sms.pricePerSegment * 10_000) / 10_000;
-  return { church, body, audience, recipients, eligible, skipped, seg, estimatedCost, sendAt };
+  const estimatedCost = Math.round(texts.totalSegments * scope.config.sms.pricePerSegment * 10_000) / 10_000;
+  return { church, body, audience, recipients, eligible, skipped, texts, estimatedCost, sendAt };
 }
 
 export async function previewMessage({ scope, args }: { scope: Scope; args: SendMessageArgs }) {
-  const pl = await plan(scope, args.churchId, args.body, args.audience, args.scheduleAt, args.urgent ?? false);
+  const pl = await plan(scope, args);
+  const longest = segmentsOf(pl.texts.longest);
   return {
-    encoding: pl.seg.encoding,
-    segments: pl.seg.segments,
-    characters: pl.seg.characters,
-    remainingInSegment: pl.seg.remainingInSegment,
+    body: pl.body,
+    encoding: pl.texts.encoding,
+    segments: pl.texts.maxSegments,
+    segmentRange: { min: pl.texts.minSegments, max: pl.texts.maxSegments },
+    longestText: pl.texts.longest,
+    shortestText: pl.texts.shortest,
+    ucs2Texts: pl.texts.ucs2Texts,
+    totalSegments: pl.texts.totalSegments,
+    characters: longest.characters,
+    remainingInSegment: longest.remainingInSegment,
     audienceCount: pl.recipients.length,
     recipientCount: pl.eligible,
     skipped: pl.skipped,
@@ -135,7 +196,7 @@ export async function previewMessage({ scope, args }: { scope: Scope; args: Send
  * timeout) and the worker's sweeper enqueues the queued rows later.
  */
 export async function sendMessage({ scope, args }: { scope: Scope; args: SendMessageArgs }) {
-  const pl = await plan(scope, args.churchId, args.body, args.audience, args.scheduleAt, args.urgent ?? false);
+  const pl = await plan(scope, args);
   if (pl.eligible === 0) throw new BadInputError({ field: 'audience', message: 'nobody in this audience can receive texts' });
   const viewer = requireViewer(scope.auth);
   const write = () => scope.db.transaction(async (tx) => {
@@ -148,8 +209,8 @@ export async function sendMessage({ scope, args }: { scope: Scope; args: SendMes
       urgent: args.urgent ?? false,
       scheduledAt: args.scheduleAt ?? null,
       sendAt: pl.sendAt,
-      encoding: pl.seg.encoding,
-      segments: pl.seg.segments,
+      encoding: pl.texts.encoding,
+      segments: pl.texts.maxSegments,
       recipientCount: pl.eligible,
       skippedCount: pl.recipients.length - pl.eligible,
       estimatedCost: String(pl.estimatedCost),
@@ -160,6 +221,8 @@ export async function sendMessage({ scope, args }: { scope: Scope; args: SendMes
       churchId: message.churchId, entity: 'Message', entityId: message.id, action: 'send',
       changes: { body: [null, message.body], audience: [null, message.audience], recipientCount: [null, message.recipientCount], sendAt: [null, message.sendAt.toISOString()] },
     }]);
+    // numbers with a conversation in the inbox see this text in their thread
+    await q.linkToConversations(tx, message.id);
     return { message, toSend: rows.filter((r) => r.status === 'queued') };
   });
   // no partition for this month yet (src/db/partitions.ts): made, and the message written again
@@ -227,4 +290,57 @@ export function audienceOf(m: q.MessageRow) {
       ? { eventId: a.lapsed.eventId, minAttendances: a.lapsed.minAttendances, previousFrom: new Date(a.lapsed.prevFrom), absentFrom: new Date(a.lapsed.absentFrom) }
       : null,
   };
+}
+
+/**
+ * One text to one number through the same outbox, queue and worker as a send (the inbox's reply):
+ * the message and its recipient row commit with whatever `alsoInTx` writes, then the job is
+ * enqueued (or left to the sweeper). Quiet hours apply unless urgent; a number that opted out is
+ * refused here, and the worker checks it again before sending. The body is sent as written.
+ */
+export async function sendOneText<T>(
+  scope: Scope,
+  t: { church: ChurchRow; phone: string; memberId: number | null; body: string; urgent: boolean; field: string },
+  alsoInTx: (tx: Parameters<Parameters<Scope['db']['transaction']>[0]>[0], message: q.MessageRow, recipientId: number) => Promise<T>,
+): Promise<{ message: q.MessageRow; result: T }> {
+  const viewer = requireViewer(scope.auth);
+  const p = new Problems();
+  if (typeof t.body !== 'string' || t.body.trim().length === 0) p.add(t.field, 'cannot be blank');
+  else if (v.unstorable(t.body)) p.add(t.field, v.unstorable(t.body)!);
+  else if ([...t.body].length > BODY_MAX) p.add(t.field, `must be at most ${BODY_MAX} characters`);
+  if (!t.church.smsFromNumber) p.add('id', 'this church has no SMS number yet (updateChurch smsFromNumber)');
+  p.throwIfAny();
+  if (await q.phoneOptedOut(scope.db, t.church.id, t.phone)) {
+    throw new BadInputError({ field: 'id', message: 'this number opted out of texts (STOP); only the person can opt back in (START)' });
+  }
+  const now = scope.clock.now();
+  const window = parseWindow(scope.config.sms.window.start, scope.config.sms.window.end);
+  const sendAt = t.urgent ? now : nextSendTime(now, t.church.timeZone, window);
+  const seg = segmentsOf(t.body);
+  const write = () =>
+    scope.db.transaction(async (tx) => {
+      const message = await q.insertMessage(tx, {
+        churchId: t.church.id,
+        authorId: viewer.userId,
+        body: t.body,
+        audience: { everyone: false, statuses: [], groupIds: [], memberIds: t.memberId ? [t.memberId] : [] } satisfies q.AudienceSpec,
+        status: sendAt.getTime() > now.getTime() + 1000 ? 'scheduled' : 'sending',
+        urgent: t.urgent,
+        scheduledAt: null,
+        sendAt,
+        encoding: seg.encoding,
+        segments: seg.segments,
+        recipientCount: 1,
+        skippedCount: 0,
+        estimatedCost: String(Math.round(seg.segments * scope.config.sms.pricePerSegment * 10_000) / 10_000),
+        fromNumber: t.church.smsFromNumber!,
+      });
+      const [row] = await q.insertRecipients(tx, message, [{ memberId: t.memberId, phone: t.phone, status: 'queued', reason: null }]);
+      return { message, recipientId: row!.id, result: await alsoInTx(tx, message, row!.id) };
+    });
+  const { message, recipientId, result } = await insertWithPartition((ddl) => scope.db.execute(sql.raw(ddl)), write);
+  await enqueueSms(scope.smsQueue, [{ recipientId, messageId: message.id, churchId: message.churchId, round: 0, sendAt }], scope.log);
+  scope.log.info({ messageId: message.id, sendAt }, 'reply queued');
+  await invalidateMessaging(scope.cache, message.churchId, [message.id]);
+  return { message, result };
 }

@@ -43,17 +43,29 @@ export class SkippedCounts {
   sharedPhone!: number;
 }
 
+@ObjectType({ simpleResolvers: true, description: 'Segments per text: the fewest and the most over the recipients.' })
+export class SegmentRange {
+  @Field(() => Int) min!: number;
+  @Field(() => Int) max!: number;
+}
+
 @ObjectType({ simpleResolvers: true })
 export class MessagePreview {
-  @Field(() => SmsEncoding) encoding!: SmsEncoding;
-  @Field(() => Int) segments!: number;
-  @Field(() => Int) characters!: number;
-  @Field(() => Int, { description: 'Characters (septets/code units) left before another segment starts.' })
+  @Field(() => String, { description: 'The body as written (the template), merge fields unfilled.' }) body!: string;
+  @Field(() => SmsEncoding, { description: 'UCS2 if any recipient\'s text needs it (a name outside GSM-7), else GSM7.' }) encoding!: SmsEncoding;
+  @Field(() => Int, { description: 'Segments of the longest text (segmentRange.max).' }) segments!: number;
+  @Field(() => SegmentRange, { description: 'Over the texts that would be sent, merge fields filled per recipient.' }) segmentRange!: SegmentRange;
+  @Field(() => String, { description: 'The longest text that would be sent (merge fields filled).' }) longestText!: string;
+  @Field(() => String, { description: 'The shortest text that would be sent.' }) shortestText!: string;
+  @Field(() => Int, { description: 'Texts that would go as UCS-2.' }) ucs2Texts!: number;
+  @Field(() => Int, { description: 'Segments of all the texts together (what is billed).' }) totalSegments!: number;
+  @Field(() => Int, { description: 'Characters of the longest text.' }) characters!: number;
+  @Field(() => Int, { description: 'Characters (septets/code units) left in the longest text before another segment starts.' })
   remainingInSegment!: number;
   @Field(() => Int, { description: 'People in the audience before skips.' }) audienceCount!: number;
   @Field(() => Int, { description: 'Texts that will be sent (one per phone number).' }) recipientCount!: number;
   @Field(() => SkippedCounts) skipped!: SkippedCounts;
-  @Field(() => Float, { description: 'recipientCount x segments x the configured price per segment.' }) estimatedCost!: number;
+  @Field(() => Float, { description: "The sum of each text's own segments x the configured price per segment." }) estimatedCost!: number;
   @Field(() => DateTime, { description: 'When sending would start (quiet hours applied unless urgent).' }) sendAt!: Date;
 }
 
@@ -62,14 +74,14 @@ export class Message {
   @Field(() => ID) id!: number;
   churchId!: number;
   authorId!: number | null;
-  @Field(() => String) body!: string;
+  @Field(() => String, { description: 'As written: merge fields unfilled (each recipient has its own text).' }) body!: string;
   @Field(() => MessageStatus) status!: MessageStatus;
   @Field(() => Boolean) urgent!: boolean;
   @Field(() => DateTime, { nullable: true, description: 'When the sender asked for it to go.' }) scheduledAt!: Date | null;
   @Field(() => DateTime, { description: 'When sending starts: scheduledAt or the send time, out of quiet hours unless urgent.' })
   sendAt!: Date;
   @Field(() => SmsEncoding) encoding!: SmsEncoding;
-  @Field(() => Int) segments!: number;
+  @Field(() => Int, { description: 'Segments of the longest text (merge fields filled).' }) segments!: number;
   @Field(() => Int, { description: 'Texts to send (eligible recipients).' }) recipientCount!: number;
   @Field(() => Int) skippedCount!: number;
   @Field(() => Float) estimatedCost!: number;
@@ -84,7 +96,8 @@ export const { Conn: MessageConnection } = connectionTypes('Message', Message);
 @ObjectType({ simpleResolvers: true, description: 'One person a message went (or did not go) to.' })
 export class MessageRecipient {
   @Field(() => ID) id!: number;
-  memberId!: number;
+  memberId!: number | null;
+  @Field(() => String, { nullable: true, description: 'The text this recipient got, merge fields filled; null: the message\'s body.' }) body!: string | null;
   @Field(() => String, { nullable: true, description: 'The number at send time.' }) phone!: string | null;
   @Field(() => RecipientStatus) status!: RecipientStatus;
   @Field(() => String, { nullable: true, description: 'Why skipped or cancelled: opted_out, no_phone, shared_phone, cancelled.' })

@@ -30,7 +30,8 @@ export interface ClaimedRecipient {
   id: number;
   messageId: number;
   churchId: number;
-  memberId: number;
+  /** null: a reply to a number no member holds */
+  memberId: number | null;
   phone: string;
   attempts: number;
   /** the status before this claim: 'sending' means an earlier attempt's outcome is unknown */
@@ -56,7 +57,7 @@ type ClaimRow = {
   id: number;
   message_id: number;
   church_id: number;
-  member_id: number;
+  member_id: number | null;
   /** never null here: a recipient without a phone is written skipped (message.service.ts), never queued */
   phone: string;
   attempts: number;
@@ -160,7 +161,7 @@ export async function claimRecipients(db: Queryable, ids: readonly number[], lea
     FROM prev, messages m, churches c
     WHERE r.id = prev.id ${monthOf(month)} AND m.id = r.message_id AND c.id = r.church_id
     RETURNING r.id, r.message_id, r.church_id, r.member_id, r.phone, r.attempts, prev.status AS previous_status, r.provider_check_since,
-              r.sending_at, (extract(epoch FROM r.sending_at) * 1000000)::bigint::text AS episode, m.body, m.from_number, m.urgent, c.time_zone,
+              r.sending_at, (extract(epoch FROM r.sending_at) * 1000000)::bigint::text AS episode, coalesce(r.body, m.body) AS body, m.from_number, m.urgent, c.time_zone,
               ${phoneOptedOutSql(sql.raw('r.church_id'), sql.raw('r.phone'))} AS opted_out`);
   for (const r of rows) {
     out.set(r.id, {
@@ -305,7 +306,7 @@ export interface StatusUpdate {
   id: number;
   messageId: number;
   churchId: number;
-  memberId: number;
+  memberId: number | null;
   status: RecipientStatus;
   attempts: number;
 }
@@ -362,7 +363,7 @@ export async function applyProviderStatuses(db: Queryable, reports: readonly Sta
   return out;
 }
 
-type UpdatedRow = { id: number; message_id: number; church_id: number; member_id: number; status: RecipientStatus; attempts: number };
+type UpdatedRow = { id: number; message_id: number; church_id: number; member_id: number | null; status: RecipientStatus; attempts: number };
 const toUpdate = (r: UpdatedRow): StatusUpdate => ({
   id: r.id,
   messageId: r.message_id,
