@@ -29,6 +29,7 @@ import { packageDir } from '../config/dotenv.js';
 import { webApp, WEB_APP_PATH } from './web-app.js';
 import path from 'node:path';
 import { twilioWebhooks } from './webhooks.js';
+import { emailLinks, emailWebhooks } from './email.js';
 import { QUEUE_BOARD_PATH, queueBoard } from './queue-board.js';
 import { requestErrors } from './request-errors.js';
 import { graphqlLane, laned } from './lane.js';
@@ -158,6 +159,9 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
   app.get('/metrics', publicMetrics(config.metrics));
 
   app.use('/webhooks/twilio', twilioWebhooks(deps));
+  // email: the one-click unsubscribe links, and bounces and complaints from the mail provider
+  app.use('/email', emailLinks(deps));
+  app.use('/webhooks/email', emailWebhooks(deps));
   // Bull Board for platform admins (queue-board.ts)
   app.use(QUEUE_BOARD_PATH, queueBoard(deps));
   // the reference single-page app (web/), built (development; WEB_APP)

@@ -6,3 +6,4 @@ export * from './auth.js';
 export * from './message.js';
 export * from './consent.js';
 export * from './attendance.js';
+export * from './email.js';

@@ -1,5 +1,5 @@
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
-import { MemberStatus, RecipientStatus } from '../../graphql/enums.js';
+import { MemberStatus, MessageChannel, RecipientStatus } from '../../graphql/enums.js';
 import { DateTime } from '../../graphql/scalars.js';
 import { LapsedInput } from '../event/event.input.js';
 
@@ -20,7 +20,9 @@ export class AudienceInput {
 @ArgsType()
 export class SendMessageArgs {
   @Field(() => ID) churchId!: string;
-  @Field(() => String, { description: '1-1,600 characters.' }) body!: string;
+  @Field(() => String, { description: 'A text: 1-1,600 characters. An email: 1-50,000 characters (plain text; links stay as written).' }) body!: string;
+  @Field(() => MessageChannel, { nullable: true, defaultValue: 'sms', description: 'SMS (the default) or EMAIL.' }) channel?: MessageChannel;
+  @Field(() => String, { nullable: true, description: 'EMAIL only, and required there: 1-200 characters on one line.' }) subject?: string | null;
   @Field(() => AudienceInput) audience!: AudienceInput;
   @Field(() => DateTime, {
     nullable: true,

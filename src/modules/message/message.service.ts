@@ -1,14 +1,14 @@
-import { lapsedSpec } from '../event/attendance.service.js';
 import type { Scope } from '../scope.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
-import { enqueueSms } from '../../jobs/enqueue.js';
-import { sendSmsJob } from '../../jobs/definitions/send-sms.js';
+import { enqueueSms, sendJobOf } from '../../jobs/enqueue.js';
+import { NO_EMAIL_SKIPS, previewEmail, sendEmail, smsOnly } from './email.service.js';
 import { BadInputError, NotFoundError, Problems } from '../../lib/errors.js';
-import { parseId, parseIds } from '../../lib/ids.js';
+import { parseId } from '../../lib/ids.js';
 import { requireChurchRole, requireViewer } from '../viewer.js';
 import type { ChurchRow } from '../church/church.queries.js';
 import { getChurch } from '../church/church.service.js';
-import { SCHEDULE_SKEW_MS, type AudienceInput, type RecipientsArgs, type SendMessageArgs } from './message.input.js';
+import type { AudienceInput, RecipientsArgs, SendMessageArgs } from './message.input.js';
+import { checkAudienceAndSchedule, resolveAudience } from './audience.js';
 import * as v from '../../lib/validate.js';
 import * as q from './message.queries.js';
 import { nextSendTime, parseWindow } from './quiet-hours.js';
@@ -19,9 +19,6 @@ import { insertWithPartition } from '../../db/partitions.js';
 import { sql } from 'drizzle-orm';
 
 export const BODY_MAX = 1600;
-const MAX_GROUPS = 100;
-const MAX_MEMBER_IDS = 5000;
-const MAX_SCHEDULE_AHEAD_MS = 366 * 86_400_000;
 
 interface Plan {
   church: ChurchRow;
@@ -46,31 +43,10 @@ async function plan(scope: Scope, churchId: string, body: string, input: Audienc
   if (typeof body !== 'string' || body.trim().length === 0) p.add('body', 'cannot be blank');
   else if (v.unstorable(body)) p.add('body', v.unstorable(body)!);
   else if ([...body].length > BODY_MAX) p.add('body', `must be at most ${BODY_MAX} characters`);
-  const statuses = [...new Set(input.statuses ?? [])];
-  const everyone = input.everyone ?? false;
-  if (!everyone && !statuses.length && !input.groupIds?.length && !input.memberIds?.length && !input.lapsed) {
-    p.add('audience', 'needs at least one of everyone, statuses, groupIds, memberIds or lapsed');
-  }
-  if (scheduleAt && scheduleAt.getTime() > scope.clock.now().getTime() + MAX_SCHEDULE_AHEAD_MS) p.add('scheduleAt', 'must be within a year');
-  // a time already past would send at once: refuse it, allowing for a client clock a little behind
-  if (scheduleAt && scheduleAt.getTime() < scope.clock.now().getTime() - SCHEDULE_SKEW_MS) {
-    p.add('scheduleAt', `is in the past (more than ${SCHEDULE_SKEW_MS / 1000} s ago); omit it to send now`);
-  }
+  checkAudienceAndSchedule(scope, p, input, scheduleAt);
   if (!church.smsFromNumber) p.add('churchId', 'this church has no SMS number yet (updateChurch smsFromNumber)');
   p.throwIfAny();
-  const groupIds = parseIds(input.groupIds ?? [], 'Group', 'audience.groupIds', MAX_GROUPS);
-  const memberIds = parseIds(input.memberIds ?? [], 'Member', 'audience.memberIds', MAX_MEMBER_IDS);
-  // ids of another church answer NOT_FOUND, exactly like ids that do not exist
-  for (const [table, ids, field] of [['groups', groupIds, 'audience.groupIds'], ['members', memberIds, 'audience.memberIds']] as const) {
-    const found = new Set(await q.idsInChurch(scope.db, church.id, table, ids));
-    const missing = ids.find((id) => !found.has(id));
-    if (missing !== undefined) throw new NotFoundError(table === 'groups' ? 'Group' : 'Member', missing, field);
-  }
-  const audience: q.AudienceSpec = { everyone, statuses: statuses as q.AudienceSpec['statuses'], groupIds, memberIds };
-  if (input.lapsed) {
-    const l = await lapsedSpec(scope.db, church.id, input.lapsed, scope.clock.now(), 'audience.lapsed.');
-    audience.lapsed = { eventId: l.eventId, minAttendances: l.minAttendances, prevFrom: l.prevFrom.toISOString(), absentFrom: l.absentFrom.toISOString() };
-  }
+  const audience = await resolveAudience(scope, church.id, input);
   const limit = scope.config.sms.maxRecipients;
   const people = await q.audienceMembers(scope.db, church.id, audience, limit + 1);
   if (people.length > limit) throw new BadInputError({ field: 'audience', message: `reaches more than ${limit} people; split the send` });
@@ -104,6 +80,8 @@ async function plan(scope: Scope, churchId: string, body: string, input: Audienc
 }
 
 export async function previewMessage({ scope, args }: { scope: Scope; args: SendMessageArgs }) {
+  if (args.channel === 'email') return previewEmail({ scope, args });
+  smsOnly(args);
   const pl = await plan(scope, args.churchId, args.body, args.audience, args.scheduleAt, args.urgent ?? false);
   return {
     encoding: pl.seg.encoding,
@@ -112,7 +90,8 @@ export async function previewMessage({ scope, args }: { scope: Scope; args: Send
     remainingInSegment: pl.seg.remainingInSegment,
     audienceCount: pl.recipients.length,
     recipientCount: pl.eligible,
-    skipped: pl.skipped,
+    skipped: { ...NO_EMAIL_SKIPS, ...pl.skipped },
+    channel: 'sms' as const,
     estimatedCost: pl.estimatedCost,
     sendAt: pl.sendAt,
   };
@@ -124,6 +103,8 @@ export async function previewMessage({ scope, args }: { scope: Scope; args: Send
  * timeout) and the worker's sweeper enqueues the queued rows later.
  */
 export async function sendMessage({ scope, args }: { scope: Scope; args: SendMessageArgs }) {
+  if (args.channel === 'email') return sendEmail({ scope, args });
+  smsOnly(args);
   const pl = await plan(scope, args.churchId, args.body, args.audience, args.scheduleAt, args.urgent ?? false);
   if (pl.eligible === 0) throw new BadInputError({ field: 'audience', message: 'nobody in this audience can receive texts' });
   const viewer = requireViewer(scope.auth);
@@ -173,7 +154,7 @@ export async function cancel({ scope, id }: { scope: Scope; id: string }) {
   const r = await q.cancelMessage(scope.db, m.id);
   if (!r) throw new BadInputError({ field: 'id', message: `a ${m.status} message cannot be cancelled` });
   // best effort: a job left behind finds its recipient cancelled and sends nothing
-  await Promise.allSettled(r.jobs.map((j) => scope.smsQueue.remove(sendSmsJob.jobId({ recipientId: j.id, messageId: m.id, churchId: m.churchId, round: j.attempts }))));
+  await Promise.allSettled(r.jobs.map((j) => scope.smsQueue.remove(sendJobOf(m.channel).jobId({ recipientId: j.id, messageId: m.id, churchId: m.churchId, round: j.attempts }))));
   scope.progress.touch(m.id);
   scope.loaders.message.clear(m.id);
   return getMessage({ scope, id });

@@ -1,6 +1,6 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { connectionTypes } from '../../graphql/connection.js';
-import { MemberStatus, MessageStatus, RecipientStatus, SmsEncoding } from '../../graphql/enums.js';
+import { MemberStatus, MessageChannel, MessageStatus, RecipientStatus, SmsEncoding } from '../../graphql/enums.js';
 import { DateTime } from '../../graphql/scalars.js';
 
 @ObjectType({ simpleResolvers: true, description: 'Recipients of a message by status.' })
@@ -40,39 +40,47 @@ export class SkippedCounts {
   @Field(() => Int) noPhone!: number;
   @Field(() => Int, { description: 'Shares a number with someone who gets the text: one text per number.' })
   sharedPhone!: number;
+  @Field(() => Int, { description: 'EMAIL: no email address.' }) noEmail!: number;
+  @Field(() => Int, { description: 'EMAIL: shares an address with someone who gets the email: one email per address.' }) sharedEmail!: number;
+  @Field(() => Int, { description: 'EMAIL: the address bounced for good (reported by the mail provider).' }) undeliverable!: number;
+  @Field(() => Int, { description: 'EMAIL: the address reported an email as spam.' }) complained!: number;
 }
 
 @ObjectType({ simpleResolvers: true })
 export class MessagePreview {
-  @Field(() => SmsEncoding) encoding!: SmsEncoding;
-  @Field(() => Int) segments!: number;
+  @Field(() => MessageChannel) channel!: MessageChannel;
+  @Field(() => SmsEncoding, { nullable: true, description: 'Texts only (null for EMAIL).' }) encoding!: SmsEncoding | null;
+  @Field(() => Int, { nullable: true, description: 'Texts only (null for EMAIL).' }) segments!: number | null;
   @Field(() => Int) characters!: number;
-  @Field(() => Int, { description: 'Characters (septets/code units) left before another segment starts.' })
-  remainingInSegment!: number;
+  @Field(() => Int, { nullable: true, description: 'Characters (septets/code units) left before another segment starts (texts only).' })
+  remainingInSegment!: number | null;
   @Field(() => Int, { description: 'People in the audience before skips.' }) audienceCount!: number;
-  @Field(() => Int, { description: 'Texts that will be sent (one per phone number).' }) recipientCount!: number;
+  @Field(() => Int, { description: 'Texts (one per phone number) or emails (one per address) that will be sent.' }) recipientCount!: number;
   @Field(() => SkippedCounts) skipped!: SkippedCounts;
   @Field(() => Float, { description: 'recipientCount x segments x the configured price per segment.' }) estimatedCost!: number;
   @Field(() => DateTime, { description: 'When sending would start (quiet hours applied unless urgent).' }) sendAt!: Date;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'A text sent (or scheduled) to an audience of a church.' })
+@ObjectType({ simpleResolvers: true, description: 'A text or an email sent (or scheduled) to an audience of a church.' })
 export class Message {
   @Field(() => ID) id!: number;
   churchId!: number;
   authorId!: number | null;
+  @Field(() => MessageChannel) channel!: MessageChannel;
+  @Field(() => String, { nullable: true, description: 'EMAIL: the subject line (null for texts).' }) subject!: string | null;
   @Field(() => String) body!: string;
   @Field(() => MessageStatus) status!: MessageStatus;
   @Field(() => Boolean) urgent!: boolean;
   @Field(() => DateTime, { nullable: true, description: 'When the sender asked for it to go.' }) scheduledAt!: Date | null;
   @Field(() => DateTime, { description: 'When sending starts: scheduledAt or the send time, out of quiet hours unless urgent.' })
   sendAt!: Date;
-  @Field(() => SmsEncoding) encoding!: SmsEncoding;
-  @Field(() => Int) segments!: number;
-  @Field(() => Int, { description: 'Texts to send (eligible recipients).' }) recipientCount!: number;
+  @Field(() => SmsEncoding, { nullable: true, description: 'Texts only.' }) encoding!: SmsEncoding | null;
+  @Field(() => Int, { nullable: true, description: 'Texts only.' }) segments!: number | null;
+  @Field(() => Int, { description: 'Texts or emails to send (eligible recipients).' }) recipientCount!: number;
   @Field(() => Int) skippedCount!: number;
   @Field(() => Float) estimatedCost!: number;
-  @Field(() => String) fromNumber!: string;
+  @Field(() => String, { nullable: true, description: 'Texts: the church number it went from (null for EMAIL).' }) fromNumber!: string | null;
+  @Field(() => String, { nullable: true, description: 'EMAIL: the From address (EMAIL_FROM; null for texts).' }) fromAddress!: string | null;
   @Field(() => DateTime) createdAt!: Date;
   @Field(() => DateTime, { nullable: true }) cancelledAt!: Date | null;
   @Field(() => DateTime, { nullable: true, description: 'When no recipient could still change (none queued, sending or sent).' }) completedAt!: Date | null;
@@ -84,9 +92,14 @@ export const { Conn: MessageConnection } = connectionTypes('Message', Message);
 export class MessageRecipient {
   @Field(() => ID) id!: number;
   memberId!: number;
+  @Field(() => MessageChannel) channel!: MessageChannel;
   @Field(() => String, { nullable: true, description: 'The number at send time.' }) phone!: string | null;
+  @Field(() => String, { nullable: true, description: 'EMAIL: the address at send time.' }) email!: string | null;
   @Field(() => RecipientStatus) status!: RecipientStatus;
-  @Field(() => String, { nullable: true, description: 'Why skipped or cancelled: opted_out, no_phone, shared_phone, cancelled.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why skipped or cancelled: opted_out, no_phone, shared_phone, cancelled; emails: no_email, shared_email, undeliverable, complained.',
+  })
   reason!: string | null;
   @Field(() => Int) attempts!: number;
   @Field(() => String, { nullable: true }) errorCode!: string | null;
@@ -107,9 +120,10 @@ export class MessageProgress {
   @Field(() => DateTime) at!: Date;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'A text one person received (or was meant to).' })
+@ObjectType({ simpleResolvers: true, description: 'A text or email one person received (or was meant to).' })
 export class MemberMessage {
   @Field(() => ID) messageId!: number;
+  @Field(() => MessageChannel) channel!: MessageChannel;
   @Field(() => String) body!: string;
   @Field(() => RecipientStatus) status!: RecipientStatus;
   @Field(() => DateTime, { nullable: true }) sentAt!: Date | null;
