@@ -200,6 +200,8 @@ describe('sendMessage(channel: EMAIL)', () => {
   });
 });
 
+type Hooked = { results: Array<{ email: string; suppressed: string | null; recipientId: number | null }> };
+
 describe('bounces and complaints', () => {
   const hook = (body: unknown, headers: Record<string, string> = { authorization: `Bearer ${SECRET}` }) =>
     fetch(`${s.url}/webhooks/email/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -218,14 +220,14 @@ describe('bounces and complaints', () => {
     expect((await s.database.sql`SELECT 1 FROM email_suppressions WHERE email = ${bad}`).length).toBe(0);
     const bad1 = await hook({ email: 'not an address', type: 'bounce' });
     expect(bad1.status).toBe(400);
-    expect((await bad1.json()).field).toBe('email');
+    expect(((await bad1.json()) as { field: string }).field).toBe('email');
     expect((await hook({ email: bad, type: 'delivered' })).status).toBe(400);
 
     const r = await hook({ email: bad.toUpperCase(), type: 'bounce', messageId: bounced.messageId, detail: '550 5.1.1 user unknown' });
     expect(r.status).toBe(200);
-    expect((await r.json()).results[0]).toMatchObject({ email: bad, suppressed: 'undeliverable' });
+    expect(((await r.json()) as Hooked).results[0]).toMatchObject({ email: bad, suppressed: 'undeliverable' });
     // the same report again changes nothing more
-    expect((await (await hook({ email: bad, type: 'bounce', messageId: bounced.messageId })).json()).results[0].recipientId).toBeNull();
+    expect(((await (await hook({ email: bad, type: 'bounce', messageId: bounced.messageId })).json()) as Hooked).results[0]!.recipientId).toBeNull();
     // a complaint, signed over the body instead of a bearer
     const body = JSON.stringify({ events: [{ email: spam, type: 'complaint' }] });
     const sig = createHmac('sha256', SECRET).update(body).digest('hex');

@@ -78,6 +78,8 @@ export async function startLocalSmtp(): Promise<LocalSmtp> {
   };
   const server = new SMTPServer({
     authOptional: true,
+    // close() waits this long for clients to leave (a killed worker's never say QUIT)
+    closeTimeout: 200,
     disabledCommands: ['STARTTLS'],
     logger: false,
     onRcptTo(address, _session, callback) {
