@@ -64,7 +64,13 @@ export async function startLocalSmtp(): Promise<LocalSmtp> {
       new Promise((resolve, reject) => {
         if (state.received.length >= n) return resolve();
         const t = setTimeout(() => reject(new Error(`the SMTP server got ${state.received.length} messages, not ${n}`)), ms);
-        waiters.push({ n, resolve: () => (clearTimeout(t), resolve()) });
+        waiters.push({
+          n,
+          resolve: () => {
+            clearTimeout(t);
+            resolve();
+          },
+        });
       }),
     rcptReached: () => new Promise((resolve) => rcptWaiters.push(resolve)),
     reset() {
@@ -108,7 +114,11 @@ export async function startLocalSmtp(): Promise<LocalSmtp> {
           session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
         );
         state.received.push(mail);
-        for (const w of [...waiters]) if (state.received.length >= w.n) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+        for (const w of [...waiters]) {
+          if (state.received.length < w.n) continue;
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
         const answer = () => callback(null, `OK queued as ${state.received.length}`);
         if (state.holdAfterData) void state.holdAfterData.then(answer);
         else answer();
