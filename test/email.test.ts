@@ -127,6 +127,11 @@ describe('sendMessage(channel: EMAIL)', () => {
       expect(mail.body.replace(/=\r\n/g, '').replace(/=3D/g, '=')).toContain(link);
       expect(mail.messageId).toMatch(/^<e\d+\.\d+@grace\.example>$/);
     }
+    // the dashboard counts emails beside texts, with the channel as a dimension
+    const an = await s.gql(`query($c: ID!) { analytics(churchId: $c, period: { preset: LAST_30_DAYS }) { messaging { messages delivered byChannel { channel messages recipients textsSent delivered segments estimatedCost } } } }`, { c: String(church.churchId) });
+    expect(an.errors).toBeUndefined();
+    expect(an.data.analytics.messaging.byChannel).toEqual([{ channel: 'EMAIL', messages: 1, recipients: 3, textsSent: 3, delivered: 3, segments: 0, estimatedCost: 0 }]);
+    expect(an.data.analytics.messaging).toMatchObject({ messages: 1, delivered: 3 });
     // the recipient rows keep the Message-ID (bounces name it)
     const sids = await s.database.sql<{ provider_sid: string }[]>`SELECT provider_sid FROM message_recipients WHERE message_id = ${Number(m.id)} AND status = 'delivered'`;
     expect(sids.map((r) => r.provider_sid).sort()).toEqual(smtp.received.map((x) => x.messageId).sort());
