@@ -254,7 +254,7 @@ describe('bounces and complaints', () => {
     expect(smtp.received.map(to)).toEqual([fine]);
   });
 
-  it('a mailbox the server refuses (550 at RCPT) fails at once, is not retried, and shows in failedSends as an email', async () => {
+  it('a mailbox the server refuses (550 at RCPT) fails at once, shows in failedSends and failedJobs as an email, and an operator retry sends it once', async () => {
     const gone = nextEmail('gone');
     smtp.rejectRcpt.set(gone, { code: 550, message: '5.1.1 mailbox unavailable' });
     const m = await sendEmail([await person(gone)]);
@@ -264,6 +264,25 @@ describe('bounces and complaints', () => {
     const f = await s.gql(`query($c: ID!) { failedSends(churchId: $c, first: 5) { nodes { messageId channel phone email errorCode } } }`, { c: String(church.churchId) });
     expect(f.errors).toBeUndefined();
     expect(f.data.failedSends.nodes[0]).toMatchObject({ messageId: m.id, channel: 'EMAIL', phone: null, email: 'g•••@example.org', errorCode: '550' });
+
+    // the operator's queue view and retry cover emails: the mailbox exists again, the retry sends it once
+    const jobs = await s.gql('{ failedJobs(limit: 50) { jobs { id channel messageId email phone error } } }');
+    expect(jobs.errors).toBeUndefined();
+    const job = jobs.data.failedJobs.jobs.find((j: { messageId: string }) => j.messageId === m.id);
+    expect(job).toMatchObject({ channel: 'EMAIL', email: 'g•••@example.org', phone: null });
+    expect(job.id).toMatch(/^email-\d+-0$/);
+    smtp.rejectRcpt.clear();
+    const retried = await s.gql('mutation($ids: [ID!]) { retryFailedJobs(ids: $ids) { retried skipped { id reason } } }', { ids: [job.id] });
+    expect(retried.data.retryFailedJobs).toEqual({ retried: 1, skipped: [] });
+    await smtp.waitForCount(1);
+    // (the message was COMPLETED already: wait for the row itself)
+    const again = await waitFor('the retried email delivered', async () => {
+      const r = await s.gql(MESSAGE, { id: m.id });
+      return r.data.message.counts.delivered === 1 ? r.data.message : null;
+    });
+    expect(again.counts).toMatchObject({ failed: 0, delivered: 1 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(smtp.received.map(to)).toEqual([gone]);
   });
 });
 
