@@ -10,7 +10,7 @@ export enum HealthStatus {
 }
 registerEnumType(HealthStatus, { name: 'HealthStatus' });
 
-@ObjectType({ simpleResolvers: true, description: 'The SMS queue right now.' })
+@ObjectType({ simpleResolvers: true, description: 'The send queue (texts and emails) right now.' })
 export class QueueMetrics {
   @Field(() => Int) waiting!: number;
   @Field(() => Int) active!: number;
@@ -20,7 +20,7 @@ export class QueueMetrics {
   @Field(() => Boolean) paused!: boolean;
   @Field(() => Int, { description: 'Worker processes serving the queue (not connections: one process may hold several).' }) workers!: number;
   @Field(() => Int, { nullable: true, description: 'Age of the oldest waiting job, in seconds.' }) oldestWaitingSeconds!: number | null;
-  @Field(() => Int, { description: 'Texts handed to the provider in the last minute (all processes).' }) sentLastMinute!: number;
+  @Field(() => Int, { description: 'Texts handed to the provider and emails accepted by the mail server in the last minute (all processes).' }) sentLastMinute!: number;
 }
 
 @ObjectType({ simpleResolvers: true })
