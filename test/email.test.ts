@@ -164,6 +164,12 @@ describe('sendMessage(channel: EMAIL)', () => {
     expect(await post.text()).toContain('will send no more email to you');
     const [c] = await s.database.sql<{ via: string; email: string }[]>`SELECT via, email FROM email_consents WHERE member_id = ${Number(headId)} AND opted_out_at IS NOT NULL`;
     expect(c).toEqual({ via: 'unsubscribe:one-click', email: head });
+    // staff see it on the person (and only the person: the spouse's own consent is untouched)
+    const seen = await s.gql('query($a: ID!, $b: ID!) { a: member(id: $a) { emailOptedOutAt smsOptOutVia } b: member(id: $b) { emailOptedOutAt } }', { a: headId, b: spouseId });
+    expect(seen.errors).toBeUndefined();
+    expect(seen.data.a.emailOptedOutAt).not.toBeNull();
+    expect(seen.data.a.smsOptOutVia).toBeNull();
+    expect(seen.data.b.emailOptedOutAt).toBeNull();
     // twice is once
     expect((await fetch(link, { method: 'POST' })).status).toBe(200);
 

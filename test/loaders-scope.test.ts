@@ -65,6 +65,7 @@ function probes(): Record<keyof Loaders, (l: Loaders) => Promise<unknown>> {
     message: (l) => l.message.load(messageA),
     recentMessages: (l) => l.recentMessages(5).load(a.memberIds[0]!),
     messageCounts: (l) => l.messageCounts.load(messageA),
+    emailOptOut: (l) => l.emailOptOut.load(a.memberIds[0]!),
     event: (l) => l.event.load(eventA),
     checkInCount: (l) => l.checkInCount.load({ eventId: eventA, start: START_A }),
     eventExceptions: (l) => l.eventExceptions({ from: START_A.getTime() - 86_400_000, to: START_A.getTime() + 86_400_000 }).load(eventA),
@@ -84,6 +85,7 @@ beforeAll(async () => {
   b = await seedChurch(s, { members: 4 });
   messageA = await seedMessage(a.churchId, a.memberIds);
   eventA = await seedEvent(a.churchId, a.memberIds[0]!);
+  await s.database.sql`INSERT INTO email_consents (church_id, member_id, email, opted_out_at, via) VALUES (${a.churchId}, ${a.memberIds[0]!}, 'person0@example.org', now(), 'unsubscribe:page')`;
 });
 afterAll(() => s.close());
 

@@ -12,6 +12,7 @@ import { ChurchMembersResolver, HouseholdMembersResolver, MemberResolver } from 
 import { MemberMessagesResolver, MessageRecipientResolver, MessageResolver } from '../modules/message/message.resolver.js';
 import { CheckInResolver, EventResolver, OccurrenceResolver } from '../modules/event/event.resolver.js';
 import { OpsResolver } from '../modules/ops/ops.resolver.js';
+import { MemberEmailResolver } from '../modules/message/email.resolver.js';
 
 export const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/schema.graphql');
 
@@ -34,6 +35,7 @@ export function getSchema(): Promise<GraphQLSchema> {
       ChurchGroupsResolver,
       MemberGroupsResolver,
       MessageResolver,
+      MemberEmailResolver,
       MessageRecipientResolver,
       MemberMessagesResolver,
       OpsResolver,
