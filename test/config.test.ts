@@ -41,3 +41,29 @@ describe('SEED_DEMO', () => {
     expect(() => loadConfig({ SEED_DEMO: 'maybe' })).toThrow(ConfigError);
   });
 });
+
+describe('email settings', () => {
+  it('defaults to the log transport; SMTP_URL must be smtp(s); production with SMTP needs its own unsubscribe secret', () => {
+    const dev = loadConfig({});
+    expect(dev.email).toMatchObject({ smtpUrl: undefined, from: 'no-reply@steeple.localhost', webhookSecret: undefined });
+    expect(dev.email.unsubscribeSecret.length).toBeGreaterThanOrEqual(16);
+    expect(loadConfig({ SMTP_URL: 'smtps://u:p@mail.example.org:465', EMAIL_FROM: 'office@grace.example' }).email).toMatchObject({
+      smtpUrl: 'smtps://u:p@mail.example.org:465',
+      from: 'office@grace.example',
+    });
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (e) {
+        return (e as ConfigError).problems;
+      }
+    };
+    expect(problems({ SMTP_URL: 'http://mail.example.org' })[0]).toContain('SMTP_URL');
+    expect(problems({ EMAIL_FROM: 'not an address' })[0]).toContain('EMAIL_FROM');
+    expect(problems({ EMAIL_WEBHOOK_SECRET: 'short' })[0]).toContain('EMAIL_WEBHOOK_SECRET');
+    const prod = { NODE_ENV: 'production', PUBLIC_URL: 'https://api.example.org', SMTP_URL: 'smtp://mail.example.org:587' };
+    expect(problems(prod)).toEqual(['EMAIL_UNSUBSCRIBE_SECRET: is required when SMTP_URL is set in production']);
+    expect(loadConfig({ ...prod, EMAIL_UNSUBSCRIBE_SECRET: 'a-long-production-secret' }).email.unsubscribeSecret).toBe('a-long-production-secret');
+  });
+});

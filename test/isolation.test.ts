@@ -1224,6 +1224,70 @@ describe('a check-in token (door tablet) of A', () => {
   });
 });
 
+describe('email beside SMS', () => {
+  const PREVIEW_EMAIL = `query($c: ID!, $m: [ID!]) { previewMessage(churchId: $c, channel: EMAIL, subject: "Iso", body: "Hello", audience: { memberIds: $m }) {
+    recipientCount audienceCount skipped { optedOut noEmail sharedEmail undeliverable complained } } }`;
+  const SEND_EMAIL = 'mutation($c: ID!, $m: [ID!]) { sendMessage(churchId: $c, channel: EMAIL, subject: "Iso", body: "Iso hello", audience: { memberIds: $m }) { id subject body } }';
+  const emailCases = (i: Ids) => [
+    { name: 'previewMessage(EMAIL)', query: PREVIEW_EMAIL, variables: { c: i.A, m: [i.zebulon] } },
+    { name: 'sendMessage(EMAIL)', query: SEND_EMAIL, variables: { c: i.A, m: [i.zebulon] } },
+  ];
+
+  it('previewMessage and sendMessage with channel EMAIL: UNAUTHENTICATED, NOT_FOUND for another church (as for ids that do not exist), FORBIDDEN for a VIEWER', async () => {
+    const cases = emailCases(ids);
+    const ghosts = emailCases(ghost);
+    // the check-in token's positive control (above) wrote to A: compare with A as it is now
+    const before = await checksum();
+    for (const [n, c] of cases.entries()) {
+      const anon = await raw(c, anonymous.headers);
+      expectCode(`${c.name} anonymous`, anon, 'UNAUTHENTICATED');
+      expectNoLeak(`${c.name} anonymous`, anon);
+      for (const caller of [staffB, adminB, tokenAdminB]) {
+        const r = await raw(c, caller.headers);
+        expectCode(`${c.name} as ${caller.name}`, r, 'NOT_FOUND');
+        expectNoLeak(`${c.name} as ${caller.name}`, r);
+        expect(shape(r), `${c.name} as ${caller.name}: a real id of A answers unlike a missing one`).toEqual(shape(await raw(ghosts[n]!, caller.headers)));
+      }
+      const v = await raw(c, viewerA.headers);
+      expectCode(`${c.name} as VIEWER of A`, v, 'FORBIDDEN');
+    }
+    expect(await checksum()).toBe(before);
+    // positive control: the preview counts A's marker person (who has an email)
+    const own = await raw(cases[0]!, s.adminHeaders);
+    expect(own.body.errors, own.text).toBeUndefined();
+    expect(own.body.data!.previewMessage.recipientCount).toBe(1);
+  });
+
+  it('an unsubscribe link names its church and person: altered, or signed for a person of another church, it records nothing', async () => {
+    const secret = s.config.email.unsubscribeSecret;
+    const { unsubscribeToken, unsubscribeUrl } = await import('../src/email/unsubscribe-token.js');
+    const post = (token: string) => fetch(unsubscribeUrl(s.url, token), { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    // A's person under church B's id: a token with the real secret, but no such person in B
+    const crossed = unsubscribeToken(secret, { churchId: b.churchId, memberId: Number(ids.zebulon), email: ZEBULON.email });
+    const r1 = await post(crossed);
+    expect(r1.status).toBe(400);
+    expect(leaks(await r1.text())).toEqual([]);
+    // A's own token with its church id swapped in the payload (the signature no longer matches)
+    const good = unsubscribeToken(secret, { churchId: a.churchId, memberId: Number(ids.zebulon), email: ZEBULON.email });
+    const [payload, sig] = good.split('.');
+    const swapped = Buffer.from(Buffer.from(payload!, 'base64url').toString().replace(`v1.${a.churchId}.`, `v1.${b.churchId}.`)).toString('base64url');
+    expect((await post(`${swapped}.${sig}`)).status).toBe(400);
+    expect((await fetch(unsubscribeUrl(s.url, `${swapped}.${sig}`))).status).toBe(400);
+    expect((await s.database.sql`SELECT 1 FROM email_consents WHERE member_id = ${Number(ids.zebulon)}`).length).toBe(0);
+    // positive control: A's own link shows A's page (and a GET changes nothing)
+    const page = await fetch(unsubscribeUrl(s.url, good));
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain(A_NAME);
+    expect((await s.database.sql`SELECT 1 FROM email_consents WHERE member_id = ${Number(ids.zebulon)}`).length).toBe(0);
+  });
+
+  it('the bounce webhook answers 404 while no EMAIL_WEBHOOK_SECRET is set, and marks nothing', async () => {
+    const r = await fetch(`${s.url}/webhooks/email/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: ZEBULON.email, type: 'complaint' }) });
+    expect(r.status).toBe(404);
+    expect((await s.database.sql`SELECT 1 FROM email_suppressions WHERE email = ${ZEBULON.email}`).length).toBe(0);
+  });
+});
+
 describe('positive controls for the mutation cases (last: they change A)', () => {
   it('every mutation case succeeds for the OWNER of A, and the checksum notices the writes', async () => {
     for (const k of caseKeys().filter(isMutation)) {

@@ -78,6 +78,7 @@ function probes(): Record<keyof Loaders, (l: Loaders) => Promise<unknown>> {
     message: (l) => l.message.load(messageA),
     recentMessages: (l) => l.recentMessages(5).load(a.memberIds[0]!),
     messageCounts: (l) => l.messageCounts.load(messageA),
+    emailOptOut: (l) => l.emailOptOut.load(a.memberIds[0]!),
     event: (l) => l.event.load(eventA),
     checkInCount: (l) => l.checkInCount.load({ eventId: eventA, start: START_A }),
     customField: (l) => l.customField.load(fieldA),
@@ -118,6 +119,7 @@ beforeAll(async () => {
   listA = sl.id;
   await s.database.sql`INSERT INTO member_field_values (church_id, member_id, field_id, value_text) VALUES (${a.churchId}, ${a.memberIds[0]!}, ${fieldA}, 'L')`;
   conversationA = await seedConversation(a.churchId, a.memberIds[0]!);
+  await s.database.sql`INSERT INTO email_consents (church_id, member_id, email, opted_out_at, via) VALUES (${a.churchId}, ${a.memberIds[0]!}, 'person0@example.org', now(), 'unsubscribe:page')`;
 });
 afterAll(() => s.close());
 

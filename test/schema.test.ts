@@ -21,7 +21,7 @@ describe('migrations', () => {
       const tables = await sql<{ table_name: string }[]>`
         SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`;
       const month = /^message_recipients_y\d{4}m\d{2}$/;
-      expect(tables.map((t) => t.table_name).filter((t) => !month.test(t))).toEqual(['api_tokens', 'audit_log', 'check_ins', 'church_roles', 'churches', 'conversation_messages', 'conversations', 'custom_fields', 'event_occurrences', 'events', 'group_memberships', 'groups', 'households', 'member_field_values', 'member_merges', 'member_tags', 'members', 'message_recipients', 'message_templates', 'messages', 'smart_lists', 'sms_consents', 'tags', 'users']);
+      expect(tables.map((t) => t.table_name).filter((t) => !month.test(t))).toEqual(['api_tokens', 'audit_log', 'check_ins', 'church_roles', 'churches', 'conversation_messages', 'conversations', 'custom_fields', 'email_consents', 'email_suppressions', 'event_occurrences', 'events', 'group_memberships', 'groups', 'households', 'member_field_values', 'member_merges', 'member_tags', 'members', 'message_recipients', 'message_templates', 'messages', 'smart_lists', 'sms_consents', 'tags', 'users']);
       // message_recipients' months: this one and three ahead (src/db/partitions.ts)
       expect(tables.filter((t) => month.test(t.table_name))).toHaveLength(4);
       const indexes = await sql<{ indexname: string }[]>`SELECT indexname FROM pg_indexes WHERE schemaname = 'public'`;

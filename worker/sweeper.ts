@@ -1,7 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Db } from '../src/db/client.js';
-import { sendSmsJob } from '../src/jobs/definitions/send-sms.js';
-import { enqueueSms } from '../src/jobs/enqueue.js';
+import { enqueueEmail, enqueueSms, sendJobOf } from '../src/jobs/enqueue.js';
 import type { Logger } from '../src/lib/logger.js';
 import { pendingRecipients } from '../src/modules/message/recipient.queries.js';
 
@@ -42,7 +41,7 @@ export async function sweep(db: Db, queue: Queue, log: Logger, olderThanS: numbe
   if (!pending.length) return 0;
   const candidates = pending.map((p) => ({
     p,
-    ids: [p.attempts, p.attempts - 1].filter((n) => n >= 0).map((round) => sendSmsJob.jobId({ ...p, recipientId: p.id, round })),
+    ids: [p.attempts, p.attempts - 1].filter((n) => n >= 0).map((round) => sendJobOf(p.channel).jobId({ ...p, recipientId: p.id, round })),
   }));
   const found = await presence(queue, candidates.flatMap((c) => c.ids));
   let at = 0;
@@ -52,10 +51,12 @@ export async function sweep(db: Db, queue: Queue, log: Logger, olderThanS: numbe
     if (states.some((s) => s.state === 'live')) continue;
     // a finished job under the id we are about to use would swallow the new one
     for (const s of states) if (s.state === 'finished') await queue.remove(s.id).catch(() => 0);
-    toAdd.push({ recipientId: p.id, messageId: p.messageId, churchId: p.churchId, round: p.attempts, sendAt: p.sendAt });
+    toAdd.push({ channel: p.channel, job: { recipientId: p.id, messageId: p.messageId, churchId: p.churchId, round: p.attempts, sendAt: p.sendAt } });
   }
   if (!toAdd.length) return 0;
-  const added = await enqueueSms(queue, toAdd, log);
-  log.info({ added, pending: pending.length }, 'sweeper re-enqueued texts');
+  const texts = toAdd.filter((t) => t.channel === 'sms').map((t) => t.job);
+  const emails = toAdd.filter((t) => t.channel === 'email').map((t) => t.job);
+  const added = (texts.length ? await enqueueSms(queue, texts, log) : 0) + (emails.length ? await enqueueEmail(queue, emails, log) : 0);
+  log.info({ added, pending: pending.length }, 'sweeper re-enqueued texts and emails');
   return added;
 }

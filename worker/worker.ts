@@ -13,6 +13,9 @@ import { channelPrefix } from '../src/realtime/topics.js';
 import { invalidateMessagingEvents, invalidatePeople } from '../src/cache/invalidate.js';
 import { RedisTagStore } from '../src/cache/tag-store.js';
 import { createSendSmsHandler } from './handlers/send-sms.handler.js';
+import { createSendEmailHandler } from './handlers/send-email.handler.js';
+import { sendEmailJob } from '../src/jobs/definitions/send-email.js';
+import { createEmailTransport } from './email/index.js';
 import { buildRegistry } from './registry.js';
 import { createLogProvider, logDeliveryRecorder } from './sms/log.js';
 import type { SmsProvider } from './sms/provider.js';
@@ -38,7 +41,7 @@ export interface RunningWorker {
 }
 
 /**
- * The SMS worker: drains the BullMQ queue (concurrency and a rate limit from config) and sweeps
+ * The SMS (and email) worker: drains the BullMQ queue (concurrency and a rate limit from config) and sweeps
  * the outbox for texts the queue lost. Used by worker/main.ts and by tests.
  */
 export async function startWorker(
@@ -75,7 +78,17 @@ export async function startWorker(
     provider = createLogProvider(log, (sid, tag) => void report(sid, tag));
   }
 
+  const emailTransport = createEmailTransport(config, log);
   const registry = buildRegistry(JOB_DEFINITIONS, {
+    [sendEmailJob.name]: createSendEmailHandler({
+      db: database.db,
+      transport: emailTransport,
+      progress,
+      log,
+      leaseS: config.sms.leaseS,
+      publicUrl: config.publicUrl,
+      unsubscribeSecret: config.email.unsubscribeSecret,
+    }),
     [sendSmsJob.name]: createSendSmsHandler({
       db: database.db,
       provider,
@@ -142,7 +155,7 @@ export async function startWorker(
   maintain();
   const maintenanceTimer = setInterval(maintain, config.db.partitions.intervalS * 1000);
   // last: everything it announces is running (worker/main.ts handles signals from before the start)
-  log.info({ name, queues: registry.queues, provider: provider.name, concurrency: config.sms.concurrency }, 'SMS worker ready');
+  log.info({ name, queues: registry.queues, provider: provider.name, email: emailTransport.name, concurrency: config.sms.concurrency }, 'SMS worker ready');
 
   return {
     workers,
@@ -163,6 +176,7 @@ export async function startWorker(
       await reconciling?.catch(() => undefined);
       await partitions.idle();
       await progress.close();
+      await emailTransport.close();
       await queue.close();
       connection.disconnect();
       publisher.disconnect();

@@ -132,6 +132,11 @@ const schema = z.object({
   SMS_RECONCILE_RATE_PER_S: int(10, 1, 1000),
   SMS_RECONCILE_MAX_BACKOFF_S: int(6 * 3600, 1, 7 * 86_400),
   WORKER: bool(true),
+  // email (src/modules/message/email.service.ts, worker/email): unset SMTP_URL: the log transport
+  SMTP_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^smtps?$/ }).optional()),
+  EMAIL_FROM: z.preprocess(emptyToUndefined, z.email().optional().default('no-reply@steeple.localhost')),
+  EMAIL_UNSUBSCRIBE_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  EMAIL_WEBHOOK_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
 
   CACHE_ENABLED: bool(true),
   REDIS_CACHE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
@@ -152,6 +157,10 @@ const schema = z.object({
   }
   if (e.SMS_UNCONFIRMED_AFTER_S <= e.SMS_RECONCILE_AFTER_S) {
     ctx.addIssue({ code: 'custom', path: ['SMS_UNCONFIRMED_AFTER_S'], message: 'must be more than SMS_RECONCILE_AFTER_S' });
+  }
+  // production links must not be forgeable with the development secret anyone can read
+  if (e.NODE_ENV === 'production' && e.SMTP_URL && !e.EMAIL_UNSUBSCRIBE_SECRET) {
+    ctx.addIssue({ code: 'custom', path: ['EMAIL_UNSUBSCRIBE_SECRET'], message: 'is required when SMTP_URL is set in production' });
   }
   // the lease must outlast one provider call, or a slow send could be taken over and sent twice
   if (e.SMS_LEASE_S * 1000 <= e.SMS_SEND_TIMEOUT_MS * 2) {
@@ -236,6 +245,16 @@ export interface Config {
     sweepIntervalS: number;
     reconcile: { afterS: number; unconfirmedAfterS: number; intervalS: number; batch: number; ratePerS: number; maxBackoffS: number };
   };
+  email: {
+    /** nodemailer's SMTP transport URL (smtp[s]://user:pass@host:port?pool=true…); undefined: the log transport */
+    smtpUrl: string | undefined;
+    /** the From address (the church's name is its display name) */
+    from: string;
+    /** HMAC key of the unsubscribe links (src/email/unsubscribe-token.ts) */
+    unsubscribeSecret: string;
+    /** bearer secret of POST /webhooks/email/events; undefined: the webhook answers 404 */
+    webhookSecret: string | undefined;
+  };
   /** npm start also runs the SMS worker process */
   runWorker: boolean;
   /** API processes npm start runs (API_WORKERS); undefined: one per core */
@@ -254,6 +273,9 @@ export interface PartitionSettings {
   /** audit_log rows older than this many days are pruned in the same pass (0: kept forever) */
   auditRetentionDays?: number;
 }
+
+/** EMAIL_UNSUBSCRIBE_SECRET when unset (refused in production with SMTP_URL): development only. */
+export const DEV_UNSUBSCRIBE_SECRET = 'steeple-development-unsubscribe-secret';
 
 /** The reference app's Vite dev server (web/vite.config.ts): CORS_ORIGINS' default in development. */
 export const DEV_APP_ORIGIN = 'http://localhost:5173';
@@ -369,6 +391,13 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
         ratePerS: e.SMS_RECONCILE_RATE_PER_S,
         maxBackoffS: e.SMS_RECONCILE_MAX_BACKOFF_S,
       },
+    },
+    email: {
+      smtpUrl: e.SMTP_URL,
+      from: e.EMAIL_FROM,
+      // outside production a fixed secret, so npm start's API processes and worker agree without setup
+      unsubscribeSecret: e.EMAIL_UNSUBSCRIBE_SECRET ?? DEV_UNSUBSCRIBE_SECRET,
+      webhookSecret: e.EMAIL_WEBHOOK_SECRET,
     },
     runWorker: e.WORKER,
     apiWorkers: e.API_WORKERS,

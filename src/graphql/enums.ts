@@ -10,6 +10,7 @@ import {
   GroupRole,
   HouseholdRole,
   MemberStatus,
+  MessageChannel,
   MessageStatus,
   RecipientStatus,
   SmsEncoding,
@@ -19,7 +20,7 @@ import { MemberOrderBy } from '../modules/member/member.order.js';
 
 // The enums' one source is their values (src/db/schema/enums.ts, member.order.ts): here they get
 // their GraphQL names and descriptions.
-export { ApiTokenKind, CheckInVia, ChurchRole, ConversationDirection, ConversationState, CustomFieldType, TemplateChannel, GroupKind, GroupRole, HouseholdRole, MemberOrderBy, MemberStatus, MessageStatus, RecipientStatus, SmsEncoding };
+export { ApiTokenKind, CheckInVia, ChurchRole, ConversationDirection, ConversationState, CustomFieldType, TemplateChannel, GroupKind, GroupRole, HouseholdRole, MemberOrderBy, MemberStatus, MessageChannel, MessageStatus, RecipientStatus, SmsEncoding };
 
 registerEnumType(MemberStatus, {
   name: 'MemberStatus',
@@ -44,11 +45,13 @@ registerEnumType(ChurchRole, {
 
 registerEnumType(SmsEncoding, { name: 'SmsEncoding', description: 'GSM7: 160 characters a segment (153 in long texts). UCS2: 70 (67).' });
 registerEnumType(MessageStatus, { name: 'MessageStatus' });
+registerEnumType(MessageChannel, { name: 'MessageChannel', description: 'SMS: a text to each phone number. EMAIL: an email to each address.' });
 registerEnumType(RecipientStatus, {
   name: 'RecipientStatus',
   description:
     'QUEUED → SENDING → SENT (the provider accepted it) → DELIVERED | UNDELIVERED | FAILED; or SKIPPED / CANCELLED. ' +
-    'UNCONFIRMED: the provider never said what became of a SENT text by the reconcile horizon (final).',
+    'UNCONFIRMED: the provider never said what became of a SENT text by the reconcile horizon (final). ' +
+    'Emails: SENDING → DELIVERED (the mail server accepted it) → UNDELIVERED (a bounce reported later); UNCONFIRMED: handed to the mail server, no answer (never resent).',
 });
 registerEnumType(CheckInVia, { name: 'CheckInVia', description: 'STAFF: a signed-in user; KIOSK: a check-in token; BULK: recordAttendance.' });
 registerEnumType(ApiTokenKind, {

@@ -19,6 +19,7 @@ import { MergeResolver } from '../modules/merge/merge.resolver.js';
 import { MessageTemplateResolver } from '../modules/message/template.resolver.js';
 import { ConversationMessageResolver, ConversationResolver } from '../modules/conversation/conversation.resolver.js';
 import { OpsResolver } from '../modules/ops/ops.resolver.js';
+import { MemberEmailResolver } from '../modules/message/email.resolver.js';
 
 export const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/schema.graphql');
 
@@ -41,6 +42,7 @@ export function getSchema(): Promise<GraphQLSchema> {
       ChurchGroupsResolver,
       MemberGroupsResolver,
       MessageResolver,
+      MemberEmailResolver,
       MessageRecipientResolver,
       MemberMessagesResolver,
       MessageTemplateResolver,

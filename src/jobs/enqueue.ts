@@ -1,5 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from '../lib/logger.js';
+import type { JobDefinition } from './definition.js';
+import { sendEmailJob } from './definitions/send-email.js';
 import { sendSmsJob, type SendSmsPayload } from './definitions/send-sms.js';
 
 // one addBulk is one pipeline, and the time limit below is per chunk: 1,000 jobs took up to 2.5 s on
@@ -17,13 +19,25 @@ export interface SmsJobSpec extends SendSmsPayload {
  * down this fails within `timeoutMs` and the sweeper enqueues them later. Nothing is lost either way.
  */
 export async function enqueueSms(queue: Queue, jobs: SmsJobSpec[], log: Logger, timeoutMs = 3000): Promise<number> {
+  return enqueueSends(sendSmsJob, queue, jobs, log, timeoutMs);
+}
+
+/** Adds send-email jobs in bulk, as enqueueSms does texts (same queue, same contract). */
+export async function enqueueEmail(queue: Queue, jobs: SmsJobSpec[], log: Logger, timeoutMs = 3000): Promise<number> {
+  return enqueueSends(sendEmailJob, queue, jobs, log, timeoutMs);
+}
+
+/** The job of a recipient of either channel (the sweeper, ops). */
+export const sendJobOf = (channel: 'sms' | 'email') => (channel === 'email' ? sendEmailJob : sendSmsJob);
+
+async function enqueueSends(def: JobDefinition<SendSmsPayload>, queue: Queue, jobs: SmsJobSpec[], log: Logger, timeoutMs: number): Promise<number> {
   let added = 0;
   for (let i = 0; i < jobs.length; i += CHUNK) {
     const now = Date.now();
     const chunk = jobs.slice(i, i + CHUNK).map(({ sendAt, ...p }) => ({
-      name: sendSmsJob.name,
-      data: sendSmsJob.payload.parse(p),
-      opts: { ...sendSmsJob.options, jobId: sendSmsJob.jobId(p), delay: Math.max(0, sendAt.getTime() - now) },
+      name: def.name,
+      data: def.payload.parse(p),
+      opts: { ...def.options, jobId: def.jobId(p), delay: Math.max(0, sendAt.getTime() - now) },
     }));
     let timer: NodeJS.Timeout | undefined;
     try {

@@ -1,10 +1,11 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { JobDefinition } from './definition.js';
+import { sendEmailJob } from './definitions/send-email.js';
 import { sendSmsJob } from './definitions/send-sms.js';
 
 /** Every job definition: the worker refuses to start unless each has a handler. */
-export const JOB_DEFINITIONS: ReadonlyArray<JobDefinition<any>> = [sendSmsJob];
+export const JOB_DEFINITIONS: ReadonlyArray<JobDefinition<any>> = [sendSmsJob, sendEmailJob];
 
 /** BullMQ keys live under the app's Redis prefix (BullMQ's own prefix option, not ioredis keyPrefix). */
 export function bullPrefix(keyPrefix: string): string {

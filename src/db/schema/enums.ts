@@ -16,6 +16,10 @@ export const messageStatus = pgEnum('message_status', ['scheduled', 'sending', '
 // the values and which of them are final: src/delivery/status.ts
 export const recipientStatus = pgEnum('recipient_status', RECIPIENT_STATUSES);
 export const smsEncoding = pgEnum('sms_encoding', ['gsm7', 'ucs2']);
+/** how a message goes out: a text (SMS) or an email */
+export const messageChannel = pgEnum('message_channel', ['sms', 'email']);
+/** why an address is no longer emailed: a permanent bounce, or a spam complaint (src/db/schema/email.ts) */
+export const emailSuppressionReason = pgEnum('email_suppression_reason', ['undeliverable', 'complained']);
 export const checkInVia = pgEnum('check_in_via', ['staff', 'kiosk', 'bulk']);
 /** full: acts as its user; check_in: a door tablet of one church that can only find people and check them in */
 export const apiTokenKind = pgEnum('api_token_kind', ['full', 'check_in']);
@@ -42,6 +46,10 @@ export const RecipientStatus = enumObject(recipientStatus.enumValues);
 export type RecipientStatus = (typeof recipientStatus.enumValues)[number];
 export const SmsEncoding = enumObject(smsEncoding.enumValues);
 export type SmsEncoding = (typeof smsEncoding.enumValues)[number];
+export const MessageChannel = enumObject(messageChannel.enumValues);
+export type MessageChannel = (typeof messageChannel.enumValues)[number];
+export const EmailSuppressionReason = enumObject(emailSuppressionReason.enumValues);
+export type EmailSuppressionReason = (typeof emailSuppressionReason.enumValues)[number];
 export const CheckInVia = enumObject(checkInVia.enumValues);
 export type CheckInVia = (typeof checkInVia.enumValues)[number];
 export const ApiTokenKind = enumObject(apiTokenKind.enumValues);

@@ -10,3 +10,4 @@ export * from './field.js';
 export * from './tag.js';
 export * from './audit.js';
 export * from './conversation.js';
+export * from './email.js';

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   boolean,
+  check,
   foreignKey,
   index,
   integer,
@@ -16,7 +17,7 @@ import {
 import { FAILED_STATUSES, NEVER_HANDED_OVER_STATUSES, statusList } from '../../delivery/status.js';
 import { users } from './auth.js';
 import { churches } from './church.js';
-import { messageStatus, recipientStatus, smsEncoding } from './enums.js';
+import { messageChannel, messageStatus, recipientStatus, smsEncoding } from './enums.js';
 import { members } from './member.js';
 
 export const messages = pgTable(
@@ -28,6 +29,12 @@ export const messages = pgTable(
       .references(() => churches.id, { onDelete: 'cascade' }),
     authorId: integer().references(() => users.id, { onDelete: 'set null' }),
     body: text().notNull(),
+    /** sms (the default) or email: which columns below apply (the check at the end) */
+    channel: messageChannel().notNull().default('sms'),
+    /** email only: the subject line */
+    subject: text(),
+    /** email only: the From address it went out with (EMAIL_FROM at send time) */
+    fromAddress: text(),
     /** the audience as asked: { everyone, statuses, groupIds, memberIds } */
     audience: jsonb().notNull(),
     status: messageStatus().notNull(),
@@ -36,13 +43,16 @@ export const messages = pgTable(
     scheduledAt: timestamp({ withTimezone: true }),
     /** when sending may start: scheduledAt or now, moved out of quiet hours unless urgent */
     sendAt: timestamp({ withTimezone: true }).notNull(),
-    encoding: smsEncoding().notNull(),
-    segments: integer().notNull(),
+    /** SMS only (null for email) */
+    encoding: smsEncoding(),
+    /** SMS only (null for email) */
+    segments: integer(),
     recipientCount: integer().notNull(),
     skippedCount: integer().notNull(),
     /** eligible recipients x segments x price per segment, at send time */
     estimatedCost: numeric({ precision: 12, scale: 4 }).notNull(),
-    fromNumber: text().notNull(),
+    /** SMS only (null for email) */
+    fromNumber: text(),
     cancelledAt: timestamp({ withTimezone: true }),
     completedAt: timestamp({ withTimezone: true }),
     /**
@@ -61,6 +71,11 @@ export const messages = pgTable(
     index('messages_church_created_idx').on(t.churchId, t.id.desc()),
     // analytics: texts sent in a period
     index('messages_church_send_at_idx').on(t.churchId, t.sendAt),
+    // a text has its number and segments, an email its subject and sender
+    check(
+      'messages_channel_fields',
+      sql`(channel = 'sms' AND from_number IS NOT NULL AND encoding IS NOT NULL AND segments IS NOT NULL) OR (channel = 'email' AND subject IS NOT NULL AND from_address IS NOT NULL)`,
+    ),
   ],
 );
 
@@ -81,8 +96,12 @@ export const messageRecipients = pgTable(
     memberId: integer(),
     /** what was sent when it differs from the message's body (merge fields rendered); null: the message's body */
     body: text(),
-    /** E.164 at send time (the member's number may change later); null when skipped for no phone */
+    /** the message's channel, kept on the row: failedSends and the sweeper tell texts from emails without the message */
+    channel: messageChannel().notNull().default('sms'),
+    /** E.164 at send time (the member's number may change later); null when skipped for no phone, and for emails */
     phone: text(),
+    /** email only: the address at send time, lower-cased; null when skipped for no email */
+    email: text(),
     status: recipientStatus().notNull(),
     /** why a recipient was skipped or cancelled: opted_out, no_phone, shared_phone, cancelled */
     reason: text(),

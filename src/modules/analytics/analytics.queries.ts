@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import type { MessageChannel } from '../../db/schema/index.js';
 import type { Queryable } from '../../db/client.js';
 import { FAILED_STATUSES, NEVER_HANDED_OVER_STATUSES, statusList } from '../../delivery/status.js';
 
@@ -117,9 +118,15 @@ export type MessagingTotals = {
  * the provider in message_recipients_sent_idx. A message cancelled before any text reached the
  * provider is left out entirely.
  */
-export async function messagingTotals(db: Queryable, churchId: number, r: DateRange, timeZone: string): Promise<MessagingTotals> {
-  const [row] = await db.execute<MessagingTotals>(sql`
-    SELECT count(*)::int AS "messages",
+export async function messagingTotals(
+  db: Queryable,
+  churchId: number,
+  r: DateRange,
+  timeZone: string,
+): Promise<MessagingTotals & { byChannel: Array<MessagingTotals & { channel: MessageChannel }> }> {
+  // one row per channel (texts, emails) of the same scan; the totals are their sums
+  const rows = await db.execute<MessagingTotals & { channel: MessageChannel }>(sql`
+    SELECT m.channel, count(*)::int AS "messages",
            coalesce(sum(x.recipients + z.recipients), 0)::int AS "recipients",
            coalesce(sum(y.texts_sent + z.texts_sent), 0)::int AS "textsSent",
            coalesce(sum(x.delivered + z.delivered), 0)::int AS "delivered",
@@ -157,6 +164,15 @@ export async function messagingTotals(db: Queryable, churchId: number, r: DateRa
     WHERE m.church_id = ${churchId}
       AND m.send_at >= (${r.from}::date::timestamp AT TIME ZONE ${timeZone}::text)
       AND m.send_at < ((${r.to}::date + 1)::timestamp AT TIME ZONE ${timeZone}::text)
-      AND (m.cancelled_at IS NULL OR y.texts_sent + z.texts_sent > 0)`);
-  return row!;
+      AND (m.cancelled_at IS NULL OR y.texts_sent + z.texts_sent > 0)
+    GROUP BY m.channel
+    ORDER BY m.channel`);
+  const total: MessagingTotals = { messages: 0, recipients: 0, textsSent: 0, delivered: 0, failed: 0, unconfirmed: 0, segments: 0, estimatedCost: '0' };
+  let cost = 0;
+  for (const x of rows) {
+    for (const k of ['messages', 'recipients', 'textsSent', 'delivered', 'failed', 'unconfirmed', 'segments'] as const) total[k] += x[k];
+    cost += Number(x.estimatedCost);
+  }
+  total.estimatedCost = String(cost);
+  return { ...total, byChannel: [...rows] };
 }

@@ -119,19 +119,22 @@ export async function getAnalytics({
     };
   }
   if (months) out.monthly = months.map((m) => ({ ...m, netGrowth: m.joined - m.inactivated }));
-  if (texts) {
-    const outcomes = texts.delivered + texts.failed;
-    out.messaging = {
-      messages: texts.messages,
-      recipients: texts.recipients,
-      textsSent: texts.textsSent,
-      delivered: texts.delivered,
-      failed: texts.failed,
-      unconfirmed: texts.unconfirmed,
-      deliveryRate: outcomes ? texts.delivered / outcomes : null,
-      segments: texts.segments,
-      estimatedCost: Math.round(Number(texts.estimatedCost) * 10_000) / 10_000,
-    };
-  }
+  if (texts) out.messaging = { ...messagingStats(texts), byChannel: texts.byChannel.map((c) => ({ channel: c.channel, ...messagingStats(c) })) };
   return out;
+}
+
+/** The figures as the API gives them: the delivery rate of known outcomes, the cost rounded. */
+function messagingStats(t: q.MessagingTotals) {
+  const outcomes = t.delivered + t.failed;
+  return {
+    messages: t.messages,
+    recipients: t.recipients,
+    textsSent: t.textsSent,
+    delivered: t.delivered,
+    failed: t.failed,
+    unconfirmed: t.unconfirmed,
+    deliveryRate: outcomes ? t.delivered / outcomes : null,
+    segments: t.segments,
+    estimatedCost: Math.round(Number(t.estimatedCost) * 10_000) / 10_000,
+  };
 }

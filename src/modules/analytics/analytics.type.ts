@@ -1,6 +1,21 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { MessageChannel } from '../../graphql/enums.js';
 import { LocalDate } from '../../graphql/scalars.js';
 import { AnalyticsPreset } from './analytics.input.js';
+
+@ObjectType({ simpleResolvers: true, description: 'Messaging figures of one channel (emails: "texts sent" are emails the mail server accepted; no segments, no cost).' })
+export class ChannelMessagingStats {
+  @Field(() => MessageChannel) channel!: MessageChannel;
+  @Field(() => Int) messages!: number;
+  @Field(() => Int) recipients!: number;
+  @Field(() => Int, { description: 'Handed to the provider (texts) or accepted by the mail server (emails).' }) textsSent!: number;
+  @Field(() => Int) delivered!: number;
+  @Field(() => Int) failed!: number;
+  @Field(() => Int) unconfirmed!: number;
+  @Field(() => Float, { nullable: true }) deliveryRate!: number | null;
+  @Field(() => Int) segments!: number;
+  @Field(() => Float) estimatedCost!: number;
+}
 
 @ObjectType({ simpleResolvers: true, description: "Calendar dates in the church's time zone, both included." })
 export class AnalyticsPeriod {
@@ -40,7 +55,7 @@ export class MessagingStats {
   @Field(() => Int, { description: 'Messages, leaving out those cancelled before any text went to the provider.' })
   messages!: number;
   @Field(() => Int, { description: 'Eligible recipients of those messages (not skipped).' }) recipients!: number;
-  @Field(() => Int, { description: 'Texts handed to the provider (they have a provider id).' }) textsSent!: number;
+  @Field(() => Int, { description: 'Texts handed to the provider (they have a provider id), and emails the mail server accepted.' }) textsSent!: number;
   @Field(() => Int) delivered!: number;
   @Field(() => Int, { description: 'Undelivered or failed.' }) failed!: number;
   @Field(() => Int, { description: 'Sent, but the provider never confirmed an outcome by the reconcile horizon.' }) unconfirmed!: number;
@@ -49,8 +64,10 @@ export class MessagingStats {
     description: 'delivered / (delivered + failed): known outcomes only (not SENT, not UNCONFIRMED); null before any outcome.',
   })
   deliveryRate!: number | null;
-  @Field(() => Int, { description: 'Segments of the texts sent (a long text is billed per segment).' }) segments!: number;
+  @Field(() => Int, { description: 'Segments of the texts sent (a long text is billed per segment; emails have none).' }) segments!: number;
   @Field(() => Float, { description: 'Sum of the messages’ cost estimates at send time.' }) estimatedCost!: number;
+  @Field(() => [ChannelMessagingStats], { description: 'The same figures for texts and for emails (a channel without messages in the period is left out).' })
+  byChannel!: ChannelMessagingStats[];
 }
 
 @ObjectType({ simpleResolvers: true, description: 'Dashboard numbers of one church over a period. Archived people count nowhere.' })

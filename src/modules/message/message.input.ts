@@ -1,5 +1,5 @@
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
-import { MemberStatus, RecipientStatus } from '../../graphql/enums.js';
+import { MemberStatus, MessageChannel, RecipientStatus } from '../../graphql/enums.js';
 import { DateTime } from '../../graphql/scalars.js';
 import { LapsedInput } from '../event/event.input.js';
 
@@ -23,10 +23,14 @@ export class SendMessageArgs {
   @Field(() => ID) churchId!: string;
   @Field(() => String, {
     nullable: true,
-    description: '1-1,600 characters; may hold merge fields {firstName} {lastName} {fullName} {churchName}. Or templateId.',
+    description:
+      'A text: 1-1,600 characters. An email: 1-50,000 characters (plain text; links stay as written). ' +
+      'May hold merge fields {firstName} {lastName} {fullName} {churchName}. Or templateId.',
   })
   body?: string | null;
-  @Field(() => ID, { nullable: true, description: "A saved template's body instead of body (not archived)." }) templateId?: string | null;
+  @Field(() => ID, { nullable: true, description: "A saved template's body instead of body (not archived; of the same channel)." }) templateId?: string | null;
+  @Field(() => MessageChannel, { nullable: true, defaultValue: 'sms', description: 'SMS (the default) or EMAIL.' }) channel?: MessageChannel;
+  @Field(() => String, { nullable: true, description: 'EMAIL only, and required there: 1-200 characters on one line.' }) subject?: string | null;
   @Field(() => AudienceInput) audience!: AudienceInput;
   @Field(() => DateTime, {
     nullable: true,

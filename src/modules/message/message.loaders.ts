@@ -3,6 +3,7 @@ import type { Queryable } from '../../db/client.js';
 import { byId, family, grouped, type LoaderScope } from '../../lib/loader-kit.js';
 import { messagesByIds, recentForMember, type MessageRow, type RecentTextRow } from './message.queries.js';
 import { countsByMessageInChurches, type DeliveryCounts } from './recipient.queries.js';
+import { emailOptOutsByMember } from './email.queries.js';
 
 /** Messages and their delivery, only in the churches whose people the viewer may see (scope.data). */
 export function messageLoaders(db: Queryable, scope: LoaderScope) {
@@ -24,6 +25,11 @@ export function messageLoaders(db: Queryable, scope: LoaderScope) {
     /** Message.counts: null for a message outside the scope (not zeros: the message is not there) */
     messageCounts: new DataLoader<number, DeliveryCounts | null>(async (ids) => {
       const map = await countsByMessageInChurches(db, ids, data);
+      return ids.map((id) => map.get(id) ?? null);
+    }),
+    /** Member.emailOptedOutAt: when each person unsubscribed from email (null: they did not, or out of scope) */
+    emailOptOut: new DataLoader<number, Date | null>(async (ids) => {
+      const map = await emailOptOutsByMember(db, ids, data);
       return ids.map((id) => map.get(id) ?? null);
     }),
   };

@@ -34,6 +34,18 @@ export interface AudienceMember {
  * the household head comes first (they get the one text for that number).
  */
 export async function audienceMembers(db: Queryable, churchId: number, a: AudienceSpec, limit: number, lists: SQL[] = []): Promise<AudienceMember[]> {
+  const rows = await db.execute<{ id: number; first_name: string; last_name: string; phone: string | null; opted_out: boolean }>(sql`
+    SELECT m.id, m.first_name, m.last_name, m.phone,
+           (m.sms_opted_out_at IS NOT NULL OR (m.phone IS NOT NULL AND ${phoneOptedOutSql(sql`m.church_id`, sql`m.phone`)})) AS opted_out
+    FROM members m
+    WHERE ${audienceWhereSql(churchId, a, lists)}
+    ORDER BY m.phone NULLS LAST, (m.household_role = 'head') DESC NULLS LAST, m.id
+    LIMIT ${limit}`);
+  return rows.map((r) => ({ id: r.id, firstName: r.first_name, lastName: r.last_name, phone: r.phone, optedOut: r.opted_out }));
+}
+
+/** Who an audience is, as a WHERE over members m (one church, non-archived): texts and emails alike; smart lists' rules as compiled. */
+export function audienceWhereSql(churchId: number, a: AudienceSpec, lists: SQL[] = []): SQL {
   const statuses = a.statuses.length ? sql`m.status = ANY(string_to_array(${a.statuses.join(',')}, ',')::member_status[])` : sql`FALSE`;
   const groups = a.groupIds.length
     ? sql`EXISTS (SELECT 1 FROM group_memberships gm WHERE gm.member_id = m.id AND gm.group_id = ANY(${intArray(a.groupIds)}))`
@@ -48,15 +60,8 @@ export async function audienceMembers(db: Queryable, churchId: number, a: Audien
         absentFrom: new Date(a.lapsed.absentFrom),
       })}) l))`
     : sql`FALSE`;
-  const rows = await db.execute<{ id: number; first_name: string; last_name: string; phone: string | null; opted_out: boolean }>(sql`
-    SELECT m.id, m.first_name, m.last_name, m.phone,
-           (m.sms_opted_out_at IS NOT NULL OR (m.phone IS NOT NULL AND ${phoneOptedOutSql(sql`m.church_id`, sql`m.phone`)})) AS opted_out
-    FROM members m
-    WHERE m.church_id = ${churchId} AND m.archived_at IS NULL
-      AND ((${a.everyone} AND m.status <> 'inactive') OR ${statuses} OR ${groups} OR ${ids} OR ${lapsed}${sql.join(lists.map((l) => sql` OR (${l})`))})
-    ORDER BY m.phone NULLS LAST, (m.household_role = 'head') DESC NULLS LAST, m.id
-    LIMIT ${limit}`);
-  return rows.map((r) => ({ id: r.id, firstName: r.first_name, lastName: r.last_name, phone: r.phone, optedOut: r.opted_out }));
+  return sql`m.church_id = ${churchId} AND m.archived_at IS NULL
+      AND ((${a.everyone} AND m.status <> 'inactive') OR ${statuses} OR ${groups} OR ${ids} OR ${lapsed}${sql.join(lists.map((l) => sql` OR (${l})`))})`;
 }
 
 /** Groups and members named in an audience that belong to the church (others are NOT_FOUND). */
@@ -75,6 +80,9 @@ export async function insertMessage(db: Queryable, row: NewMessageRow): Promise<
 export interface NewRecipient {
   memberId: number | null;
   phone: string | null;
+  /** emails only (email.service.ts): the address and the channel */
+  email?: string | null;
+  channel?: 'sms' | 'email';
   status: RecipientStatus;
   reason: string | null;
   /** the text with its merge fields filled (merge-fields.ts); null or absent: the message's body */
@@ -192,6 +200,7 @@ export type RecentTextRow = {
   delivered_at: string | null;
   message_id: number;
   body: string;
+  channel: 'sms' | 'email';
   created_at: string;
   rn: string;
 };
@@ -200,7 +209,7 @@ export async function recentForMember(db: Queryable, memberIds: readonly number[
   if (!scope.length) return [];
   const rows = await db.execute<RecentTextRow>(sql`
     SELECT x.* FROM (
-      SELECT r.member_id, r.id AS recipient_id, r.status, r.sent_at, r.delivered_at, m.id AS message_id, coalesce(r.body, m.body) AS body, m.created_at,
+      SELECT r.member_id, r.id AS recipient_id, r.status, r.sent_at, r.delivered_at, m.id AS message_id, coalesce(r.body, m.body) AS body, m.channel, m.created_at,
              row_number() OVER (PARTITION BY r.member_id ORDER BY r.id DESC) AS rn
       FROM message_recipients r JOIN messages m ON m.id = r.message_id AND m.created_at = r.created_at
       WHERE r.member_id = ANY(${intArray(memberIds)}) AND r.church_id = ANY(${intArray(scope)})

@@ -32,7 +32,7 @@ export class MessageResolver {
     return previewMessage({ scope: ctx, args });
   }
 
-  @Mutation(() => Message, { description: 'Texts an audience (STAFF). Outside quiet hours unless urgent; scheduleAt sends later.' })
+  @Mutation(() => Message, { description: 'Texts (or, with channel EMAIL, emails) an audience (STAFF). Texts: outside quiet hours unless urgent; scheduleAt sends later.' })
   sendMessage(@Ctx() ctx: Context, @Args(() => SendMessageArgs) args: SendMessageArgs) {
     return sendMessage({ scope: ctx, args });
   }
@@ -114,12 +114,13 @@ export class MessageRecipientResolver {
 /** A person's latest texts (the message module's, resolved on Member). */
 @Resolver(() => Member)
 export class MemberMessagesResolver {
-  @FieldResolver(() => [MemberMessage], { description: 'The latest texts to this person, newest first (at most 20).' })
+  @FieldResolver(() => [MemberMessage], { description: 'The latest texts and emails to this person, newest first (at most 20).' })
   async recentMessages(@Ctx() ctx: Context, @Root() m: MemberRow, @Arg('first', () => Int, { nullable: true, defaultValue: 5 }) first: number) {
     if (!Number.isInteger(first) || first < 0 || first > 20) throw new BadInputError({ field: 'first', message: 'must be 0-20' });
     const rows = first ? await ctx.loaders.recentMessages(first).load(m.id) : [];
     return rows.map((r) => ({
       messageId: r.message_id,
+      channel: r.channel,
       body: r.body,
       status: r.status,
       sentAt: r.sent_at ? new Date(r.sent_at) : null,

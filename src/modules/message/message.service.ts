@@ -1,15 +1,14 @@
-import { lapsedSpec } from '../event/attendance.service.js';
-import { getSmartList, smartListWhere } from '../smartlist/smartlist.service.js';
 import type { Scope } from '../scope.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
-import { enqueueSms } from '../../jobs/enqueue.js';
-import { sendSmsJob } from '../../jobs/definitions/send-sms.js';
+import { enqueueSms, sendJobOf } from '../../jobs/enqueue.js';
+import { NO_EMAIL_SKIPS, previewEmail, sendEmail, smsOnly } from './email.service.js';
 import { BadInputError, NotFoundError, Problems } from '../../lib/errors.js';
-import { parseId, parseIds } from '../../lib/ids.js';
+import { parseId } from '../../lib/ids.js';
 import { requireChurchRole, requireViewer } from '../viewer.js';
 import type { ChurchRow } from '../church/church.queries.js';
 import { getChurch } from '../church/church.service.js';
-import { SCHEDULE_SKEW_MS, type RecipientsArgs, type SendMessageArgs } from './message.input.js';
+import type { RecipientsArgs, SendMessageArgs } from './message.input.js';
+import { checkAudienceAndSchedule, resolveAudience } from './audience.js';
 import * as v from '../../lib/validate.js';
 import * as q from './message.queries.js';
 import { nextSendTime, parseWindow } from './quiet-hours.js';
@@ -23,10 +22,6 @@ import { sql } from 'drizzle-orm';
 import { actorOf, audit } from '../audit/audit.service.js';
 
 export const BODY_MAX = 1600;
-const MAX_GROUPS = 100;
-const MAX_MEMBER_IDS = 5000;
-const MAX_LISTS = 10;
-const MAX_SCHEDULE_AHEAD_MS = 366 * 86_400_000;
 
 interface Plan {
   church: ChurchRow;
@@ -97,40 +92,11 @@ async function plan(scope: Scope, args: SendMessageArgs): Promise<Plan> {
   if (typeof body !== 'string' || body.trim().length === 0) p.add('body', 'cannot be blank');
   else if (v.unstorable(body)) p.add('body', v.unstorable(body)!);
   else if ([...body].length > BODY_MAX) p.add('body', `must be at most ${BODY_MAX} characters`);
-  const statuses = [...new Set(input.statuses ?? [])];
-  const everyone = input.everyone ?? false;
-  if (!everyone && !statuses.length && !input.groupIds?.length && !input.memberIds?.length && !input.lapsed && !input.smartListIds?.length) {
-    p.add('audience', 'needs at least one of everyone, statuses, groupIds, memberIds, lapsed or smartListIds');
-  }
-  if (scheduleAt && scheduleAt.getTime() > scope.clock.now().getTime() + MAX_SCHEDULE_AHEAD_MS) p.add('scheduleAt', 'must be within a year');
-  // a time already past would send at once: refuse it, allowing for a client clock a little behind
-  if (scheduleAt && scheduleAt.getTime() < scope.clock.now().getTime() - SCHEDULE_SKEW_MS) {
-    p.add('scheduleAt', `is in the past (more than ${SCHEDULE_SKEW_MS / 1000} s ago); omit it to send now`);
-  }
+  checkAudienceAndSchedule(scope, p, input, scheduleAt);
   if (!church.smsFromNumber) p.add('churchId', 'this church has no SMS number yet (updateChurch smsFromNumber)');
   p.throwIfAny();
   const template = validateTemplate(body, args.templateId != null ? 'templateId' : 'body');
-  const groupIds = parseIds(input.groupIds ?? [], 'Group', 'audience.groupIds', MAX_GROUPS);
-  const memberIds = parseIds(input.memberIds ?? [], 'Member', 'audience.memberIds', MAX_MEMBER_IDS);
-  // ids of another church answer NOT_FOUND, exactly like ids that do not exist
-  for (const [table, ids, field] of [['groups', groupIds, 'audience.groupIds'], ['members', memberIds, 'audience.memberIds']] as const) {
-    const found = new Set(await q.idsInChurch(scope.db, church.id, table, ids));
-    const missing = ids.find((id) => !found.has(id));
-    if (missing !== undefined) throw new NotFoundError(table === 'groups' ? 'Group' : 'Member', missing, field);
-  }
-  const audience: q.AudienceSpec = { everyone, statuses: statuses as q.AudienceSpec['statuses'], groupIds, memberIds };
-  if (input.lapsed) {
-    const l = await lapsedSpec(scope.db, church.id, input.lapsed, scope.clock.now(), 'audience.lapsed.');
-    audience.lapsed = { eventId: l.eventId, minAttendances: l.minAttendances, prevFrom: l.prevFrom.toISOString(), absentFrom: l.absentFrom.toISOString() };
-  }
-  const listIds = parseIds(input.smartListIds ?? [], 'SmartList', 'audience.smartListIds', MAX_LISTS);
-  const lists = [];
-  for (const id of listIds) {
-    const list = await getSmartList({ scope, id, field: 'audience.smartListIds' });
-    if (list.churchId !== church.id) throw new NotFoundError('SmartList', id, 'audience.smartListIds');
-    lists.push((await smartListWhere(scope, list)).sql);
-  }
-  if (listIds.length) audience.smartListIds = listIds;
+  const { spec: audience, lists } = await resolveAudience(scope, church.id, input);
   const limit = scope.config.sms.maxRecipients;
   const people = await q.audienceMembers(scope.db, church.id, audience, limit + 1, lists);
   if (people.length > limit) throw new BadInputError({ field: 'audience', message: `reaches more than ${limit} people; split the send` });
@@ -169,6 +135,8 @@ async function plan(scope: Scope, args: SendMessageArgs): Promise<Plan> {
 }
 
 export async function previewMessage({ scope, args }: { scope: Scope; args: SendMessageArgs }) {
+  if (args.channel === 'email') return previewEmail({ scope, args });
+  smsOnly(args);
   const pl = await plan(scope, args);
   const longest = segmentsOf(pl.texts.longest);
   return {
@@ -184,7 +152,8 @@ export async function previewMessage({ scope, args }: { scope: Scope; args: Send
     remainingInSegment: longest.remainingInSegment,
     audienceCount: pl.recipients.length,
     recipientCount: pl.eligible,
-    skipped: pl.skipped,
+    skipped: { ...NO_EMAIL_SKIPS, ...pl.skipped },
+    channel: 'sms' as const,
     estimatedCost: pl.estimatedCost,
     sendAt: pl.sendAt,
   };
@@ -196,6 +165,8 @@ export async function previewMessage({ scope, args }: { scope: Scope; args: Send
  * timeout) and the worker's sweeper enqueues the queued rows later.
  */
 export async function sendMessage({ scope, args }: { scope: Scope; args: SendMessageArgs }) {
+  if (args.channel === 'email') return sendEmail({ scope, args });
+  smsOnly(args);
   const pl = await plan(scope, args);
   if (pl.eligible === 0) throw new BadInputError({ field: 'audience', message: 'nobody in this audience can receive texts' });
   const viewer = requireViewer(scope.auth);
@@ -251,7 +222,7 @@ export async function cancel({ scope, id }: { scope: Scope; id: string }) {
   const r = await q.cancelMessage(scope.db, m.id);
   if (!r) throw new BadInputError({ field: 'id', message: `a ${m.status} message cannot be cancelled` });
   // best effort: a job left behind finds its recipient cancelled and sends nothing
-  await Promise.allSettled(r.jobs.map((j) => scope.smsQueue.remove(sendSmsJob.jobId({ recipientId: j.id, messageId: m.id, churchId: m.churchId, round: j.attempts }))));
+  await Promise.allSettled(r.jobs.map((j) => scope.smsQueue.remove(sendJobOf(m.channel).jobId({ recipientId: j.id, messageId: m.id, churchId: m.churchId, round: j.attempts }))));
   scope.progress.touch(m.id);
   scope.loaders.message.clear(m.id);
   return getMessage({ scope, id });

@@ -109,7 +109,7 @@ export async function messageMonth(db: Queryable, messageId: number): Promise<Da
  * partitions before it runs the statement (before it even opens them). Without a month, every
  * month's index is probed for the ids.
  */
-function monthOf(month: Date | undefined) {
+export function monthOf(month: Date | undefined) {
   if (!month) return sql``;
   return sql`AND r.created_at >= ${month.toISOString()}::timestamptz AND r.created_at < ${monthStart(month, 1).toISOString()}::timestamptz`;
 }
@@ -453,6 +453,7 @@ export async function requeueForRetry(db: Queryable, id: number): Promise<number
 
 export interface PendingRecipient {
   id: number;
+  channel: 'sms' | 'email';
   messageId: number;
   churchId: number;
   attempts: number;
@@ -466,8 +467,8 @@ export interface PendingRecipient {
 export async function pendingRecipients(db: Queryable, olderThanS: number, limit: number): Promise<PendingRecipient[]> {
   // raw, not the query builder: the status list must stay literal text for PostgreSQL to match the
   // partial index's predicate (a parameter would not, once the statement has a generic plan)
-  const rows = await db.execute<{ id: number; message_id: number; church_id: number; attempts: number; send_at: string }>(sql`
-    SELECT r.id, r.message_id, r.church_id, r.attempts, m.send_at
+  const rows = await db.execute<{ id: number; channel: 'sms' | 'email'; message_id: number; church_id: number; attempts: number; send_at: string }>(sql`
+    SELECT r.id, r.channel, r.message_id, r.church_id, r.attempts, m.send_at
     FROM message_recipients r JOIN messages m ON m.id = r.message_id
     WHERE r.status IN ('queued', 'sending')
       AND r.updated_at < now() - make_interval(secs => ${olderThanS})
@@ -477,6 +478,7 @@ export async function pendingRecipients(db: Queryable, olderThanS: number, limit
     LIMIT ${limit}`);
   return rows.map((r) => ({
     id: r.id,
+    channel: r.channel,
     messageId: r.message_id,
     churchId: r.church_id,
     attempts: r.attempts,

@@ -7,7 +7,7 @@ import { CacheMetrics, FailedJobPage, FailedSendConnection, Health, QueueMetrics
 /** Operating the service: platform admins only (church admins see their own failed sends). */
 @Resolver()
 export class OpsResolver {
-  @Query(() => QueueMetrics, { description: 'Platform admin: the SMS queue right now.' })
+  @Query(() => QueueMetrics, { description: 'Platform admin: the send queue (texts and emails) right now.' })
   queueMetrics(@Ctx() ctx: Context) {
     return ops.queueMetrics({ scope: ctx });
   }
@@ -26,7 +26,7 @@ export class OpsResolver {
     return ops.failedJobs({ scope: ctx, limit, offset });
   }
 
-  @Mutation(() => RetryResult, { description: 'Platform admin: send failed texts again (ids, or all: true), up to limit.' })
+  @Mutation(() => RetryResult, { description: 'Platform admin: send failed texts and emails again (ids, or all: true), up to limit.' })
   retryFailedJobs(
     @Ctx() ctx: Context,
     @Arg('ids', () => [ID], { nullable: true }) ids: string[] | null,
@@ -75,7 +75,7 @@ export class OpsResolver {
     return ops.invalidateCache({ scope: ctx, churchId, typename });
   }
 
-  @Query(() => FailedSendConnection, { description: "A church's failed texts (its ADMIN or OWNER), newest first." })
+  @Query(() => FailedSendConnection, { description: "A church's failed texts and emails (its ADMIN or OWNER), newest first." })
   failedSends(
     @Ctx() ctx: Context,
     @Arg('churchId', () => ID) churchId: string,

@@ -6,6 +6,7 @@ import { churches, messageRecipients } from '../../db/schema/index.js';
 import type { Scope } from '../scope.js';
 import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
 import { sendSmsJob } from '../../jobs/definitions/send-sms.js';
+import { sendEmailJob } from '../../jobs/definitions/send-email.js';
 import { AppError, BadInputError } from '../../lib/errors.js';
 import { requeueFailed } from '../message/recipient.queries.js';
 import { getChurch } from '../church/church.service.js';
@@ -20,6 +21,8 @@ export const RETRY_MAX = 1000;
 const STALE_WAITING_S = 300;
 
 export const maskPhone = (phone: string | null | undefined) => (phone ? `•••${phone.slice(-4)}` : null);
+/** An address shown to operators: its first letter and its domain. */
+export const maskEmail = (email: string | null | undefined) => (email ? `${email.slice(0, 1)}•••${email.slice(email.lastIndexOf('@'))}` : null);
 /** Provider messages quote the number ("The 'To' number +1312… is not valid"): keep its last digits only. */
 export const maskPhonesIn = (text: string) => text.replace(/\+?\d[\d\s().-]{5,}\d/g, (m) => `•••${m.replace(/\D/g, '').slice(-4)}`);
 
@@ -81,11 +84,15 @@ async function describeJobs(scope: Scope, jobs: Job[]) {
   const churchIds = [...new Set(payloads.flatMap((p) => (p.success ? [p.data.churchId] : [])))];
   const [recipients, names] = await Promise.all([
     recipientIds.length
-      ? scope.db.select({ id: messageRecipients.id, phone: messageRecipients.phone }).from(messageRecipients).where(inArray(messageRecipients.id, recipientIds))
+      ? scope.db
+          .select({ id: messageRecipients.id, phone: messageRecipients.phone, email: messageRecipients.email })
+          .from(messageRecipients)
+          .where(inArray(messageRecipients.id, recipientIds))
       : [],
     churchIds.length ? scope.db.select({ id: churches.id, name: churches.name }).from(churches).where(inArray(churches.id, churchIds)) : [],
   ]);
   const phone = new Map(recipients.map((r) => [r.id, r.phone]));
+  const email = new Map(recipients.map((r) => [r.id, r.email]));
   const name = new Map(names.map((c) => [c.id, c.name]));
   return jobs.map((j, i) => {
     const p = payloads[i]!;
@@ -96,7 +103,9 @@ async function describeJobs(scope: Scope, jobs: Job[]) {
       messageId: data.messageId,
       churchId: data.churchId,
       churchName: name.get(data.churchId) ?? null,
+      channel: j.name === sendEmailJob.name ? ('email' as const) : ('sms' as const),
       phone: maskPhone(phone.get(data.recipientId)),
+      email: maskEmail(email.get(data.recipientId)),
       error: maskPhonesIn(j.failedReason ?? 'unknown'),
       attempts: j.attemptsMade,
       failedAt: j.finishedOn ? new Date(j.finishedOn) : null,
@@ -152,7 +161,7 @@ export async function retryFailedJobs({ scope, ids, all, limit }: { scope: Scope
       await job.retry('failed', { resetAttemptsMade: true });
       retried++;
     }
-    scope.log.info({ retried, skipped: skipped.length }, 'operator retried failed texts');
+    scope.log.info({ retried, skipped: skipped.length }, 'operator retried failed sends');
     return { retried, skipped };
   } catch (e) {
     if (e instanceof AppError) throw e;
@@ -239,7 +248,7 @@ export async function invalidateCache({ scope, churchId, typename }: { scope: Sc
   return cache.invalidateTags([entityTag(typename!)]);
 }
 
-/** A church's failed texts, for its ADMINs and OWNERs (newest first). */
+/** A church's failed texts and emails, for its ADMINs and OWNERs (newest first; channel on each). */
 export async function failedSends({ scope, churchId, first: f, after: a }: { scope: Scope; churchId: string; first?: number; after?: string }) {
   const church = await getChurch({ scope, id: churchId, field: 'churchId' });
   requireChurchRole(scope.auth, church.id, 'admin');
@@ -260,7 +269,7 @@ export async function failedSends({ scope, churchId, first: f, after: a }: { sco
         .orderBy(desc(messageRecipients.id))
         .limit(first + 1);
   return toConnection(
-    rows.map((r) => ({ ...r, phone: maskPhone(r.phone), errorMessage: r.errorMessage && maskPhonesIn(r.errorMessage) })),
+    rows.map((r) => ({ ...r, phone: maskPhone(r.phone), email: maskEmail(r.email), errorMessage: r.errorMessage && maskPhonesIn(r.errorMessage) })),
     first,
     after !== undefined,
     cursorEdge('FAILED', (r: { id: number }) => [r.id]),

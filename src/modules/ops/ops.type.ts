@@ -1,6 +1,6 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { connectionTypes } from '../../graphql/connection.js';
-import { RecipientStatus } from '../../graphql/enums.js';
+import { MessageChannel, RecipientStatus } from '../../graphql/enums.js';
 import { DateTime } from '../../graphql/scalars.js';
 
 export enum HealthStatus {
@@ -10,7 +10,7 @@ export enum HealthStatus {
 }
 registerEnumType(HealthStatus, { name: 'HealthStatus' });
 
-@ObjectType({ simpleResolvers: true, description: 'The SMS queue right now.' })
+@ObjectType({ simpleResolvers: true, description: 'The send queue (texts and emails) right now.' })
 export class QueueMetrics {
   @Field(() => Int) waiting!: number;
   @Field(() => Int) active!: number;
@@ -20,7 +20,7 @@ export class QueueMetrics {
   @Field(() => Boolean) paused!: boolean;
   @Field(() => Int, { description: 'Worker processes serving the queue (not connections: one process may hold several).' }) workers!: number;
   @Field(() => Int, { nullable: true, description: 'Age of the oldest waiting job, in seconds.' }) oldestWaitingSeconds!: number | null;
-  @Field(() => Int, { description: 'Texts handed to the provider in the last minute (all processes).' }) sentLastMinute!: number;
+  @Field(() => Int, { description: 'Texts handed to the provider and emails accepted by the mail server in the last minute (all processes).' }) sentLastMinute!: number;
 }
 
 @ObjectType({ simpleResolvers: true })
@@ -37,7 +37,9 @@ export class FailedJob {
   @Field(() => ID) messageId!: number;
   @Field(() => ID) churchId!: number;
   @Field(() => String, { nullable: true }) churchName!: string | null;
+  @Field(() => MessageChannel, { description: 'A text (send-sms job) or an email (send-email job).' }) channel!: MessageChannel;
   @Field(() => String, { nullable: true, description: 'Only the last digits: •••4567.' }) phone!: string | null;
+  @Field(() => String, { nullable: true, description: 'EMAIL: the address masked: m•••@example.org.' }) email!: string | null;
   @Field(() => String) error!: string;
   @Field(() => Int) attempts!: number;
   @Field(() => DateTime, { nullable: true }) failedAt!: Date | null;
@@ -82,11 +84,13 @@ export class CacheMetrics {
   @Field(() => Float, { nullable: true, description: 'used_memory of the cache Redis, bytes.' }) memoryBytes!: number | null;
 }
 
-@ObjectType({ simpleResolvers: true, description: "A church's text that failed: for its admins." })
+@ObjectType({ simpleResolvers: true, description: "A church's text or email that failed: for its admins." })
 export class FailedSend {
   @Field(() => ID) id!: number;
   @Field(() => ID) messageId!: number;
+  @Field(() => MessageChannel) channel!: MessageChannel;
   @Field(() => String, { nullable: true }) phone!: string | null;
+  @Field(() => String, { nullable: true, description: 'EMAIL: the address masked: m•••@example.org.' }) email!: string | null;
   @Field(() => RecipientStatus) status!: RecipientStatus;
   @Field(() => String, { nullable: true }) errorCode!: string | null;
   @Field(() => String, { nullable: true }) errorMessage!: string | null;

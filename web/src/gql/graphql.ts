@@ -108,7 +108,7 @@ export type MessageStatus =
   | 'SCHEDULED'
   | 'SENDING';
 
-/** QUEUED → SENDING → SENT (the provider accepted it) → DELIVERED | UNDELIVERED | FAILED; or SKIPPED / CANCELLED. UNCONFIRMED: the provider never said what became of a SENT text by the reconcile horizon (final). */
+/** QUEUED → SENDING → SENT (the provider accepted it) → DELIVERED | UNDELIVERED | FAILED; or SKIPPED / CANCELLED. UNCONFIRMED: the provider never said what became of a SENT text by the reconcile horizon (final). Emails: SENDING → DELIVERED (the mail server accepted it) → UNDELIVERED (a bounce reported later); UNCONFIRMED: handed to the mail server, no answer (never resent). */
 export type RecipientStatus =
   | 'CANCELLED'
   | 'DELIVERED'
@@ -177,7 +177,7 @@ export type PreviewTextQueryVariables = Exact<{
 }>;
 
 
-export type PreviewTextQuery = { previewMessage: { audienceCount: number, recipientCount: number, segments: number, characters: number, encoding: SmsEncoding, remainingInSegment: number, estimatedCost: number, sendAt: string, skipped: { noPhone: number, optedOut: number, sharedPhone: number } } };
+export type PreviewTextQuery = { previewMessage: { audienceCount: number, recipientCount: number, segments: number | null, characters: number, encoding: SmsEncoding | null, remainingInSegment: number | null, estimatedCost: number, sendAt: string, skipped: { noPhone: number, optedOut: number, sharedPhone: number } } };
 
 export type SendTextMutationVariables = Exact<{
   churchId: string | number;
@@ -194,7 +194,7 @@ export type MessageStatusQueryVariables = Exact<{
 }>;
 
 
-export type MessageStatusQuery = { message: { id: string, body: string, status: MessageStatus, recipientCount: number, segments: number, estimatedCost: number, sendAt: string, completedAt: string | null, cancelledAt: string | null, counts: { total: number, queued: number, sending: number, sent: number, delivered: number, failed: number, undelivered: number, unconfirmed: number, skipped: number, cancelled: number } } };
+export type MessageStatusQuery = { message: { id: string, body: string, status: MessageStatus, recipientCount: number, segments: number | null, estimatedCost: number, sendAt: string, completedAt: string | null, cancelledAt: string | null, counts: { total: number, queued: number, sending: number, sent: number, delivered: number, failed: number, undelivered: number, unconfirmed: number, skipped: number, cancelled: number } } };
 
 export type ProgressSubscriptionVariables = Exact<{
   id: string | number;
