@@ -173,9 +173,15 @@ describe('duplicates and merge', () => {
       { churchId: a.churchId, eventId: ev!.id, occurrenceStart: new Date('2026-01-11T15:00:00Z'), memberId: remove, via: 'staff' },
     ] as never);
 
+    // the removed record had unsubscribed from email: the kept person stays unsubscribed
+    await s.database.sql`INSERT INTO email_consents (church_id, member_id, email, opted_out_at, via) VALUES (${a.churchId}, ${remove}, 'removed@example.org', now(), 'unsubscribe:page')`;
+
     const r: any = await s.gql(MERGE, { keep: String(keep), remove: String(remove) }, staff);
     expect(r.errors).toBeUndefined();
     expect(r.data.mergeMembers.member.email).toBe('removed@example.org');
+    const consent = await s.database.sql`SELECT email, opted_out_at IS NOT NULL AS out FROM email_consents WHERE member_id = ${keep}`;
+    expect(consent).toEqual([{ email: 'removed@example.org', out: true }]);
+    expect(r.data.mergeMembers.merge.moved.emailConsents).toBe(1);
     expect(r.data.mergeMembers.merge.removedSnapshot.id).toBe(remove);
     expect(r.data.mergeMembers.merge.moved).toMatchObject({ groupMembershipsCombined: 1, groupMemberships: 1, messageRecipients: 1, messageRecipientsDuplicate: 1, checkIns: 1, checkInsDuplicate: 1 });
 

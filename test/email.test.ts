@@ -135,6 +135,13 @@ describe('sendMessage(channel: EMAIL)', () => {
     // the recipient rows keep the Message-ID (bounces name it)
     const sids = await s.database.sql<{ provider_sid: string }[]>`SELECT provider_sid FROM message_recipients WHERE message_id = ${Number(m.id)} AND status = 'delivered'`;
     expect(sids.map((r) => r.provider_sid).sort()).toEqual(smtp.received.map((x) => x.messageId).sort());
+    // and the send is in the audit log, with its channel and subject
+    const logged = await s.database.sql<{ action: string; changes: Record<string, unknown[]> }[]>`
+      SELECT action, changes FROM audit_log WHERE entity = 'Message' AND entity_id = ${Number(m.id)}`;
+    expect(logged).toHaveLength(1);
+    expect(logged[0]!.action).toBe('send');
+    expect(logged[0]!.changes.channel).toEqual([null, 'email']);
+    expect(logged[0]!.changes.subject).toEqual([null, m.subject]);
   });
 
   it('the unsubscribe link: GET shows a page and changes nothing; one-click POST opts out; the next send skips the person and their address', async () => {

@@ -41,6 +41,8 @@ export async function duplicatePairs(db: Queryable, churchId: number, limit: num
 }
 
 export interface MovedCounts {
+  /** email consent rows moved, or an unsubscribe carried over to the kept person */
+  emailConsents: number;
   groupMemberships: number;
   groupMembershipsCombined: number;
   messageRecipients: number;
@@ -115,7 +117,23 @@ export async function moveReferences(tx: Queryable, churchId: number, keep: numb
     WITH u AS (UPDATE member_tags SET member_id = ${keep} WHERE church_id = ${churchId} AND member_id = ${remove} RETURNING 1)
     SELECT count(*)::int AS n FROM u`));
 
+  // email consent (one row per person): an unsubscribe under either record holds for the kept
+  // person, as a text opt-out does (fill() in merge.service.ts)
+  const emailConsents = n(await tx.execute<{ n: number }>(sql`
+    WITH r AS (SELECT * FROM email_consents WHERE church_id = ${churchId} AND member_id = ${remove}),
+    upd AS (
+      UPDATE email_consents k SET opted_out_at = r.opted_out_at, via = r.via, updated_at = now()
+      FROM r WHERE k.church_id = ${churchId} AND k.member_id = ${keep} AND k.opted_out_at IS NULL AND r.opted_out_at IS NOT NULL
+      RETURNING 1
+    ), mv AS (
+      UPDATE email_consents x SET member_id = ${keep}, updated_at = now()
+      WHERE x.church_id = ${churchId} AND x.member_id = ${remove}
+        AND NOT EXISTS (SELECT 1 FROM email_consents k WHERE k.church_id = ${churchId} AND k.member_id = ${keep})
+      RETURNING 1
+    ) SELECT ((SELECT count(*) FROM upd) + (SELECT count(*) FROM mv))::int AS n`));
+
   return {
+    emailConsents,
     groupMemberships: memberships,
     groupMembershipsCombined: combined,
     messageRecipients: texts,

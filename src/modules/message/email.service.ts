@@ -14,6 +14,7 @@ import type { ChurchRow } from '../church/church.queries.js';
 import { getChurch } from '../church/church.service.js';
 import type { Scope } from '../scope.js';
 import { requireChurchRole, requireViewer } from '../viewer.js';
+import { actorOf, audit } from '../audit/audit.service.js';
 import { checkAudienceAndSchedule, resolveAudience } from './audience.js';
 import * as e from './email.queries.js';
 import type { SendMessageArgs } from './message.input.js';
@@ -149,6 +150,11 @@ export async function sendEmail({ scope, args }: { scope: Scope; args: SendMessa
       fromAddress: scope.config.email.from,
     });
     const rows = await q.insertRecipients(tx, message, pl.recipients.map((r) => ({ ...r, channel: 'email' as const })));
+    // every send is in the audit log, emails as texts (message.service.ts)
+    await audit(tx, actorOf(scope.auth), [{
+      churchId: message.churchId, entity: 'Message', entityId: message.id, action: 'send',
+      changes: { channel: [null, 'email'], subject: [null, message.subject], body: [null, message.body], audience: [null, message.audience], recipientCount: [null, message.recipientCount], sendAt: [null, message.sendAt.toISOString()] },
+    }]);
     return { message, toSend: rows.filter((r) => r.status === 'queued') };
   });
   const { message, toSend } = await insertWithPartition((ddl) => scope.db.execute(sql.raw(ddl)), write);
