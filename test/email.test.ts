@@ -144,6 +144,25 @@ describe('sendMessage(channel: EMAIL)', () => {
     expect(logged[0]!.changes.subject).toEqual([null, m.subject]);
   });
 
+  it('fills merge fields per recipient in the subject and the body', async () => {
+    const a = nextEmail('merge');
+    const b = nextEmail('merge');
+    const ids = [await person(a, { firstName: 'Maria', lastName: 'Lopez' }), await person(b, { firstName: 'José', lastName: 'Núñez' })];
+    const m = await sendEmail(ids, 'News for {firstName}', 'Dear {fullName},\n\nSee you at {churchName}.');
+    // the message keeps the template; each person gets their own words
+    expect(m.subject).toBe('News for {firstName}');
+    await smtp.waitForCount(2);
+    await settled(m.id);
+    const byTo = new Map(smtp.received.map((x) => [to(x), x]));
+    const plain = (x: ReceivedMail) => x.body.replace(/=\r\n/g, '').replace(/=3D/g, '=');
+    expect(byTo.get(a)!.headers.get('subject')).toBe('News for Maria');
+    expect(plain(byTo.get(a)!)).toContain('Dear Maria Lopez,');
+    expect(plain(byTo.get(a)!)).toContain('See you at Grace Chapel.');
+    // a name outside ASCII goes as an RFC 2047 encoded word
+    expect(byTo.get(b)!.headers.get('subject')).toBe('=?UTF-8?Q?News_for_Jos=C3=A9?=');
+    expect(plain(byTo.get(a)!)).not.toContain('{');
+  });
+
   it('the unsubscribe link: GET shows a page and changes nothing; one-click POST opts out; the next send skips the person and their address', async () => {
     const head = nextEmail('head');
     const other = nextEmail();
@@ -311,6 +330,11 @@ describe('bad input', () => {
     expect(field(await send({ subject: 'Hi\r\nBcc: everyone@example.org' }))).toEqual(['BAD_USER_INPUT', 'subject']);
     expect(field(await send({ body: 'x'.repeat(50_001) }))).toEqual(['BAD_USER_INPUT', 'body']);
     expect(field(await send({ channel: 'SMS' }))).toEqual(['BAD_USER_INPUT', 'subject']);
+    // merge fields are checked before anything is stored, naming the part and the position
+    const unknown = await send({ body: 'Hello {nickname}' });
+    expect(field(unknown)).toEqual(['BAD_USER_INPUT', 'body']);
+    expect(unknown.errors?.[0]?.message).toContain('nickname');
+    expect(field(await send({ subject: 'Hi {firstName' }))).toEqual(['BAD_USER_INPUT', 'subject']);
     const badChannel = await send({ channel: 'FAX' });
     expect(badChannel.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(badChannel.errors?.[0]?.message).toContain('channel');

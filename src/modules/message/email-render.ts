@@ -2,8 +2,10 @@
  * The per-recipient render step of an email, run by the worker for each recipient at send time
  * (worker/handlers/send-email.handler.ts): the stored subject and body are templates, and what the
  * person gets is rendered with their own values. Pure (no I/O), so the merge-field renderer of
- * texts can be plugged in here as it is. Today the identity: no field is substituted.
+ * texts is plugged in here as it is.
  */
+import { mergeValues, parseTemplate, renderTemplate } from './merge-fields.js';
+
 export interface EmailRenderContext {
   firstName: string;
   lastName: string;
@@ -12,8 +14,17 @@ export interface EmailRenderContext {
 
 export type TemplateRenderer = (template: string, ctx: EmailRenderContext) => string;
 
-const identity: TemplateRenderer = (template) => template;
+/**
+ * The texts' merge fields ({firstName} {lastName} {fullName} {churchName}, merge-fields.ts), filled
+ * with the recipient's values. sendMessage checks the fields before anything is stored; a stored
+ * subject or body that does not parse (written before emails took merge fields) goes as written.
+ */
+export const mergeFieldRenderer: TemplateRenderer = (template, ctx) => {
+  const parsed = parseTemplate(template);
+  if ('problem' in parsed) return template;
+  return parsed.fields.length ? renderTemplate(parsed.parts, mergeValues(ctx, ctx.churchName)) : template;
+};
 
-export function renderEmail(m: { subject: string; body: string }, ctx: EmailRenderContext, render: TemplateRenderer = identity): { subject: string; body: string } {
+export function renderEmail(m: { subject: string; body: string }, ctx: EmailRenderContext, render: TemplateRenderer = mergeFieldRenderer): { subject: string; body: string } {
   return { subject: render(m.subject, ctx), body: render(m.body, ctx) };
 }

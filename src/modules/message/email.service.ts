@@ -16,6 +16,7 @@ import type { Scope } from '../scope.js';
 import { requireChurchRole, requireViewer } from '../viewer.js';
 import { actorOf, audit } from '../audit/audit.service.js';
 import { checkAudienceAndSchedule, resolveAudience } from './audience.js';
+import { parseTemplate } from './merge-fields.js';
 import * as e from './email.queries.js';
 import type { SendMessageArgs } from './message.input.js';
 import * as q from './message.queries.js';
@@ -61,6 +62,13 @@ async function planEmail(scope: Scope, args: SendMessageArgs): Promise<EmailPlan
   else if (v.unstorable(body)) p.add('body', v.unstorable(body)!);
   else if ([...body].length > EMAIL_BODY_MAX) p.add('body', `must be at most ${EMAIL_BODY_MAX} characters for an email`);
   if (args.urgent) p.add('urgent', 'is for texts only: email keeps no quiet hours');
+  // merge fields ({firstName} …) are filled per recipient by the worker: checked here, naming the field
+  for (const [field, value] of [['subject', subject], ['body', body]] as const) {
+    if (typeof value === 'string' && value.trim()) {
+      const parsed = parseTemplate(value);
+      if ('problem' in parsed) p.add(field, parsed.problem.message);
+    }
+  }
   checkAudienceAndSchedule(scope, p, args.audience, args.scheduleAt);
   p.throwIfAny();
   const { spec: audience, lists } = await resolveAudience(scope, church.id, args.audience);
@@ -105,7 +113,7 @@ export async function previewEmail({ scope, args }: { scope: Scope; args: SendMe
     encoding: null,
     segments: null,
     segmentRange: null,
-    // every email's body is the one written (merge fields are for texts)
+    // as written: the worker fills merge fields per recipient
     longestText: args.body!,
     shortestText: args.body!,
     ucs2Texts: null,
