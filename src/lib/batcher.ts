@@ -127,3 +127,14 @@ export function rowLevelSqlError(err: unknown): boolean {
   const code = (err as { code?: unknown; cause?: { code?: unknown } } | null)?.code ?? (err as { cause?: { code?: unknown } } | null)?.cause?.code;
   return typeof code === 'string' && /^2[23]/.test(code);
 }
+
+/** A batch split by message: each message's statements name its month (message_recipients is partitioned). */
+export function byMessage<T extends { messageId: number }>(items: readonly T[]): Map<number, T[]> {
+  const out = new Map<number, T[]>();
+  for (const it of items) {
+    const list = out.get(it.messageId);
+    if (list) list.push(it);
+    else out.set(it.messageId, [it]);
+  }
+  return out;
+}

@@ -2,7 +2,7 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Db } from '../../src/db/client.js';
 import { unsubscribeToken, unsubscribeUrl } from '../../src/email/unsubscribe-token.js';
 import { sendEmailJob } from '../../src/jobs/definitions/send-email.js';
-import { Batcher, rowLevelSqlError } from '../../src/lib/batcher.js';
+import { Batcher, byMessage, rowLevelSqlError } from '../../src/lib/batcher.js';
 import type { Logger } from '../../src/lib/logger.js';
 import * as e from '../../src/modules/message/email.queries.js';
 import { renderEmail, type TemplateRenderer } from '../../src/modules/message/email-render.js';
@@ -114,7 +114,7 @@ export function emailWrites(db: Db, leaseS: number) {
       async (keys) => {
         const claimed = new Map<number, e.ClaimedEmail>();
         await Promise.all(
-          [...groupByMessage(keys)].map(async ([messageId, ks]) => {
+          [...byMessage(keys)].map(async ([messageId, ks]) => {
             for (const [id, c] of await e.claimEmailRecipients(db, ks.map((k) => k.id), leaseS, messageId)) claimed.set(id, c);
           }),
         );
@@ -125,7 +125,7 @@ export function emailWrites(db: Db, leaseS: number) {
     accepted: new Batcher<e.AcceptedEmail, boolean>(
       async (records) => {
         const recorded = new Set<number>();
-        await Promise.all([...groupByMessage(records)].map(async ([, rs]) => (await e.markEmailsAccepted(db, rs)).forEach((id) => recorded.add(id))));
+        await Promise.all([...byMessage(records)].map(async ([, rs]) => (await e.markEmailsAccepted(db, rs)).forEach((id) => recorded.add(id))));
         return records.map((r) => recorded.has(r.id));
       },
       { keys: (r) => [r.id, r.sid], retryAlone: rowLevelSqlError },
@@ -133,12 +133,3 @@ export function emailWrites(db: Db, leaseS: number) {
   };
 }
 
-function groupByMessage<T extends { messageId: number }>(items: readonly T[]): Map<number, T[]> {
-  const out = new Map<number, T[]>();
-  for (const it of items) {
-    const list = out.get(it.messageId);
-    if (list) list.push(it);
-    else out.set(it.messageId, [it]);
-  }
-  return out;
-}

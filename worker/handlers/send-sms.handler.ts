@@ -2,7 +2,7 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Db } from '../../src/db/client.js';
 import { providerOutcome } from '../../src/delivery/status.js';
 import { sendSmsJob } from '../../src/jobs/definitions/send-sms.js';
-import { Batcher, rowLevelSqlError } from '../../src/lib/batcher.js';
+import { Batcher, byMessage, rowLevelSqlError } from '../../src/lib/batcher.js';
 import type { Logger } from '../../src/lib/logger.js';
 import { isInsideWindow, nextSendTime, type SendWindow } from '../../src/modules/message/quiet-hours.js';
 import * as r from '../../src/modules/message/recipient.queries.js';
@@ -182,12 +182,3 @@ export function recipientWrites(db: Db, leaseS: number) {
   };
 }
 
-function byMessage<T extends { messageId: number }>(items: readonly T[]): Map<number, T[]> {
-  const out = new Map<number, T[]>();
-  for (const it of items) {
-    const list = out.get(it.messageId);
-    if (list) list.push(it);
-    else out.set(it.messageId, [it]);
-  }
-  return out;
-}
