@@ -138,6 +138,12 @@ const schema = z.object({
   EMAIL_UNSUBSCRIBE_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
   EMAIL_WEBHOOK_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
 
+  // POST /import/members.csv (src/http/import.ts): the largest file, most data rows, and the
+  // statement timeout of its one transaction (the default DB_STATEMENT_TIMEOUT_MS is for requests)
+  IMPORT_MAX_BYTES: int(32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  IMPORT_MAX_ROWS: int(50_000, 1, 1_000_000),
+  IMPORT_STATEMENT_TIMEOUT_MS: int(120_000, 1000, 3_600_000),
+
   CACHE_ENABLED: bool(true),
   REDIS_CACHE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
   CACHE_TIMEOUT_MS: int(150, 5, 10_000),
@@ -260,6 +266,8 @@ export interface Config {
   /** API processes npm start runs (API_WORKERS); undefined: one per core */
   apiWorkers: number | undefined;
   cache: { enabled: boolean; url: string | undefined; timeoutMs: number; l1MaxBytes: number };
+  /** the CSV import (POST /import/members.csv) */
+  import: { maxBytes: number; maxRows: number; statementTimeoutMs: number };
   /** persisted documents (src/graphql/trusted-documents.ts); manifest: a path from the project root */
   trustedDocuments: { mode: 'apq' | 'only' | 'off'; manifest: string };
 }
@@ -403,6 +411,7 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
     apiWorkers: e.API_WORKERS,
     cache: { enabled: e.CACHE_ENABLED, url: e.REDIS_CACHE_URL, timeoutMs: e.CACHE_TIMEOUT_MS, l1MaxBytes: e.CACHE_L1_MAX_BYTES },
     trustedDocuments: { mode: e.TRUSTED_DOCUMENTS, manifest: e.TRUSTED_DOCUMENTS_MANIFEST },
+    import: { maxBytes: e.IMPORT_MAX_BYTES, maxRows: e.IMPORT_MAX_ROWS, statementTimeoutMs: e.IMPORT_STATEMENT_TIMEOUT_MS },
     graphql: {
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,

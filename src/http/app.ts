@@ -30,6 +30,7 @@ import { webApp, WEB_APP_PATH } from './web-app.js';
 import path from 'node:path';
 import { twilioWebhooks } from './webhooks.js';
 import { EXPORT_PATH, exportRoutes } from './export.js';
+import { IMPORT_PATH, importRoutes } from './import.js';
 import { emailLinks, emailWebhooks } from './email.js';
 import { QUEUE_BOARD_PATH, queueBoard } from './queue-board.js';
 import { requestErrors } from './request-errors.js';
@@ -162,6 +163,8 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
   app.use('/webhooks/twilio', twilioWebhooks(deps));
   // CSV downloads of the directory (export.ts)
   app.use(EXPORT_PATH, exportRoutes(deps));
+  // CSV uploads into the directory (import.ts): the body is streamed, never parsed by Express
+  app.use(IMPORT_PATH, importRoutes(deps));
   // email: the one-click unsubscribe links, and bounces and complaints from the mail provider
   app.use('/email', emailLinks(deps));
   app.use('/webhooks/email', emailWebhooks(deps));

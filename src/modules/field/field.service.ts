@@ -260,6 +260,58 @@ function parseValue(p: Problems, path: string, f: FieldRow, input: FieldValueInp
   }
 }
 
+const YES = new Set(['yes', 'y', 'true', '1']);
+const NO = new Set(['no', 'n', 'false', '0']);
+
+/**
+ * One spreadsheet cell as a value of a field (the CSV import): the text read as the field's type,
+ * then checked as the API checks it. A blank cell is null (no value); a number may have thousands
+ * separators ("1,250.5"); yes/no is yes, no, y, n, true, false, 1 or 0; multiple choices are
+ * separated by ";" (as the export writes them). Problems are recorded under `path`.
+ */
+export function valueFromCell(p: Problems, path: string, f: FieldRow, raw: string): StoredValue | null | undefined {
+  const t = raw.trim();
+  if (t === '') return null;
+  const input: FieldValueInput = { fieldId: String(f.id) };
+  switch (f.type) {
+    case 'number': {
+      const n = /^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$|^[+-]?\.\d+$/.test(t) ? Number(t.replace(/,/g, '')) : NaN;
+      if (!Number.isFinite(n)) {
+        p.add(path, 'must be a number');
+        return undefined;
+      }
+      input.number = n;
+      break;
+    }
+    case 'yes_no': {
+      const k = t.toLowerCase();
+      if (!YES.has(k) && !NO.has(k)) {
+        p.add(path, 'must be yes or no');
+        return undefined;
+      }
+      input.yesNo = YES.has(k);
+      break;
+    }
+    case 'multiple_choice':
+      input.choices = t.split(';').map((c) => c.trim()).filter(Boolean);
+      break;
+    case 'single_choice':
+      input.choice = t;
+      break;
+    case 'date':
+      input.date = t;
+      break;
+    case 'text':
+      input.text = raw;
+      break;
+  }
+  // the API's own checks, with the problems under this cell's path
+  const q = new Problems();
+  const out = parseValue(q, path, f, input);
+  for (const pr of q.list) p.add(path, pr.message);
+  return out;
+}
+
 /**
  * A member's custom values from createMember / updateMember input, checked against the church's
  * fields: each field once, not archived, the slot of its type, choices among the field's. Required
