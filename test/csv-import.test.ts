@@ -34,7 +34,6 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => s?.close());
 
-const base = () => s.url.replace(/\/graphql$/, '');
 
 interface Sent {
   status: number;
@@ -42,9 +41,9 @@ interface Sent {
 }
 
 /** POSTs a CSV body (a string, or a generator of chunks streamed with backpressure). */
-function post(q: Record<string, string>, body: string | (() => Iterable<string | Buffer>), headers: Record<string, string> = staff, contentType = 'text/csv'): Promise<Sent> {
+function post(q: Record<string, string>, body: string | (() => Iterable<string | Buffer>), headers: Record<string, string> = staff, contentType = 'text/csv', server = s): Promise<Sent> {
   return new Promise((resolve, reject) => {
-    const url = new URL(`${base()}/import/members.csv?${new URLSearchParams(q)}`);
+    const url = new URL(`${server.url.replace(/\/graphql$/, '')}/import/members.csv?${new URLSearchParams(q)}`);
     const req = http.request(url, { method: 'POST', headers: { 'content-type': contentType, ...headers } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
@@ -314,10 +313,97 @@ describe('CSV import: access', () => {
   });
 });
 
-describe('CSV import', () => {
-  it('smoke', async () => {
-    const r = await post({ churchId: String(a.churchId), dryRun: 'false' }, '\uFEFFFirst Name,last_name,E-mail,Tags\nAda,Lovelace,ada@example.org,Choir;Math\n');
-    expect(r.body).toMatchObject({ applied: true, created: 1 });
-    expect(await count(a.churchId, `email = 'ada@example.org'`)).toBe(1);
+describe('CSV import: 50,000 rows', () => {
+  const N = 50_000;
+  const header = 'First Name,Last Name,Email,Phone,Status,Household,Household Role,Tags,T-shirt size,Volunteer hours\r\n';
+  function* file(badLast: boolean): Iterable<string> {
+    yield header;
+    let chunk = '';
+    for (let i = 0; i < N; i++) {
+      const email = badLast && i === N - 1 ? 'not-an-email' : `bulk${i}@fifty.example`;
+      const phone = `(312) ${200 + Math.floor(i / 10_000)}-${String(i % 10_000).padStart(4, '0')}`;
+      chunk += `Bulk${i},Fifty,${email},${phone},${['visitor', 'regular', 'member', 'inactive'][i % 4]},Fifty Home ${i >> 1},${i % 2 ? 'spouse' : 'head'},${i % 10 === 0 ? 'Fifty;Choir' : ''},${['S', 'M', 'L', 'XL'][i % 4]},${i % 7}\r\n`;
+      if (i % 500 === 499) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    if (chunk) yield chunk;
+  }
+
+  /** Samples the heap while `run` goes: the most it grew over the start (the server runs in this process). */
+  async function heapGrowth<T>(run: () => Promise<T>): Promise<{ result: T; grewMb: number }> {
+    const start = process.memoryUsage().heapUsed;
+    let peak = start;
+    const t = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 10);
+    try {
+      const result = await run();
+      return { result, grewMb: (Math.max(peak, process.memoryUsage().heapUsed) - start) / 2 ** 20 };
+    } finally {
+      clearInterval(t);
+    }
+  }
+
+  it('is all or nothing: one bad row at the end writes none; fixed, all 50,000 go in, in bounded memory and a bounded number of statements', async () => {
+    const before = await count(a.churchId);
+    const refused = await post({ churchId: A(), dryRun: 'false' }, () => file(true));
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ rows: N, validRows: N - 1, invalidRows: 1, errorCount: 1, created: 0, applied: false });
+    expect(refused.body.errors).toEqual([{ row: N + 1, column: 'Email', field: 'email', message: 'is not a valid email address' }]);
+    expect(await count(a.churchId)).toBe(before);
+    expect(await count(a.churchId, `last_name = 'Fifty'`)).toBe(0);
+
+    s.database.statements.reset();
+    const { result: ok, grewMb } = await heapGrowth(() => post({ churchId: A(), dryRun: 'false' }, () => file(false)));
+    const statements = s.database.statements.count;
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ rows: N, validRows: N, created: N, householdsCreated: N / 2, errorCount: 0, duplicateCount: 0, applied: true, tagsCreated: ['Fifty'] });
+    expect(await count(a.churchId)).toBe(before + N);
+    const [v] = await s.database.sql<{ values: number; tagged: number; audited: number }[]>`
+      SELECT (SELECT count(*)::int FROM member_field_values f JOIN members m ON m.id = f.member_id WHERE m.last_name = 'Fifty') AS values,
+        (SELECT count(*)::int FROM member_tags t JOIN members m ON m.id = t.member_id WHERE m.last_name = 'Fifty') AS tagged,
+        (SELECT count(*)::int FROM audit_log WHERE church_id = ${a.churchId} AND entity = 'Member' AND action = 'import') AS audited`;
+    expect(v!.values).toBe(2 * N);
+    expect(v!.tagged).toBe(2 * (N / 10));
+    expect(v!.audited).toBeGreaterThanOrEqual(N);
+    // Measured here: ~10-12 MB (csv-parse's and the COPY stream's buffers, and garbage not yet
+    // collected). The file's 50,000 rows merely held as csv-parse's string arrays take 21 MB after
+    // a full GC (and every row as a validated object more), so holding them would pass this bound.
+    console.log(`50,000-row import: heap grew ${grewMb.toFixed(1)} MB, ${statements} statements`);
+    expect(grewMb).toBeLessThan(32);
+    // one COPY and set-based steps: the count does not grow with the rows
+    expect(statements).toBeLessThan(40);
+  }, 60_000);
+});
+
+describe('CSV import: limits', () => {
+  let small: TestServer;
+  let smallStaff: Record<string, string>;
+  let smallChurch: SeededChurch;
+  beforeAll(async () => {
+    small = await startTestServer('csv_import_small', { IMPORT_MAX_BYTES: '2048', IMPORT_MAX_ROWS: '3' });
+    smallChurch = await seedChurch(small, { members: 1 });
+    smallStaff = (await small.userWith('staff-small@steeple.test', [[smallChurch.churchId, 'staff']])).headers;
+  }, 60_000);
+  afterAll(() => small?.close());
+
+  const to = (q: Record<string, string>, body: string | (() => Iterable<string>)) => post(q, body, smallStaff, 'text/csv', small);
+
+  it('answers 413 beyond IMPORT_MAX_BYTES (announced or streamed) and IMPORT_MAX_ROWS, writing nothing', async () => {
+    const c = String(smallChurch.churchId);
+    const big = 'First,Last\r\n' + 'Someone,Quite-Long-Surname-Here\r\n'.repeat(80);
+    const announced = await to({ churchId: c, dryRun: 'false' }, big);
+    expect(announced.status).toBe(413);
+    expect(announced.body.errors[0].extensions).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', limit: 'bytes', max: 2048 });
+    const streamed = await to({ churchId: c, dryRun: 'false' }, () => [big.slice(0, 1500), big.slice(1500)]);
+    expect(streamed.status).toBe(413);
+    expect(streamed.body.errors[0].extensions).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', limit: 'bytes' });
+    const rows = await to({ churchId: c, dryRun: 'false' }, lines('First,Last', 'A,One', 'B,Two', 'C,Three', 'D,Four'));
+    expect(rows.status).toBe(413);
+    expect(rows.body.errors[0].extensions).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', limit: 'rows', max: 3 });
+    const ok = await to({ churchId: c, dryRun: 'false' }, lines('First,Last', 'A,One', 'B,Two', '', 'C,Three'));
+    expect(ok.body).toMatchObject({ applied: true, created: 3, blankRows: 1 });
+    const [n] = await small.database.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM members WHERE church_id = ${smallChurch.churchId}`;
+    expect(n!.n).toBe(1 + 3);
   });
 });

@@ -115,9 +115,16 @@ class Utf8Limit extends Transform {
 const notUtf8 = () => new BadInputError({ field: 'file', message: 'is not UTF-8 text: save it as "CSV UTF-8" (Excel) or CSV with UTF-8 encoding' });
 
 async function write(out: WriteStream, s: string): Promise<void> {
-  if (!out.write(s)) await new Promise<void>((resolve, reject) => {
-    out.once('drain', resolve);
-    out.once('error', reject);
+  if (out.write(s)) return;
+  await new Promise<void>((resolve, reject) => {
+    const done = (e?: Error) => {
+      out.off('drain', done);
+      out.off('error', done);
+      if (e) reject(e);
+      else resolve();
+    };
+    out.on('drain', done);
+    out.on('error', done);
   });
 }
 
@@ -221,7 +228,6 @@ export async function importMembersCsv(scope: Scope, req: ImportRequest): Promis
     const cols: Column[] = columns;
     report.columns = cols.map((c) => ({ column: c.index + 1, header: c.header, field: c.target ? targetName(c.target) : null, ...(c.ignored ? { ignored: c.ignored } : {}) }));
     report.ignoredColumns = cols.filter((c) => !c.target).map((c) => c.header);
-
     const actor = actorOf(scope.auth);
     const written = await scope.db.transaction(async (tx) => {
       await q.stage(tx, limits.statementTimeoutMs, createReadStream(staged));
