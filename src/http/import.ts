@@ -5,6 +5,7 @@ import { createScope } from '../modules/scope.js';
 import { importMembersCsv, ImportTooLargeError } from '../modules/csv/import.service.js';
 import { AppError, findAppError } from '../lib/errors.js';
 import { allowedOrigins, originAllowed } from './origin.js';
+import { noteWrite } from './cache-door.js';
 
 export const IMPORT_PATH = '/import';
 
@@ -70,6 +71,8 @@ export function importRoutes(deps: AppDeps): express.Router {
         mapping: param(req, 'mapping') ?? (typeof header === 'string' ? header : undefined),
         body: req,
       });
+      // the viewer's next reads go to the primary for a while (read-your-writes), as after a mutation
+      if (report.applied && auth.viewer) await noteWrite(deps, auth.viewer.userId, String(req.headers['x-request-id'] ?? ''));
       const refused = !report.dryRun && !report.applied;
       res.status(refused ? 422 : 200).json(report);
     } catch (e) {
