@@ -26,6 +26,15 @@ const param = (req: Request, name: string): string | undefined => {
   return typeof v === 'string' && v.length <= 16_384 ? v : undefined;
 };
 
+/** X-Import-Mapping carries the JSON URL-encoded (header values are ASCII; CSV headers may not be). */
+function decodeHeader(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}
+
 function fail(res: Response, status: number, code: string, message: string, extensions: Record<string, unknown> = {}): void {
   // the client may still be sending a body nobody will read: end the connection with the answer
   res.setHeader('connection', 'close');
@@ -38,7 +47,7 @@ function fail(res: Response, status: number, code: string, message: string, exte
  * (the session cookie, or `Authorization: Bearer stp_…`), STAFF and up, as importMembers. CSRF: the
  * body must be `Content-Type: text/csv` (415 otherwise), which no cross-site form or simple request
  * can send, and a browser Origin must be one the API allows (403 otherwise). The mapping may also
- * come as the `X-Import-Mapping` header (long mappings). Answers the report as JSON: 200 for a dry
+ * come as the `X-Import-Mapping` header, URL-encoded (long mappings). Answers the report as JSON: 200 for a dry
  * run or an import, 422 when an import was refused (invalid rows, or duplicates with
  * onDuplicate=error) and nothing was written; errors before the report are GraphQL-shaped JSON.
  */
@@ -68,7 +77,7 @@ export function importRoutes(deps: AppDeps): express.Router {
         churchId: param(req, 'churchId'),
         dryRun: param(req, 'dryRun'),
         onDuplicate: param(req, 'onDuplicate'),
-        mapping: param(req, 'mapping') ?? (typeof header === 'string' ? header : undefined),
+        mapping: param(req, 'mapping') ?? (typeof header === 'string' ? decodeHeader(header) : undefined),
         body: req,
       });
       // the viewer's next reads go to the primary for a while (read-your-writes), as after a mutation
@@ -77,6 +86,13 @@ export function importRoutes(deps: AppDeps): express.Router {
       res.status(refused ? 422 : 200).json(report);
     } catch (e) {
       const app = findAppError(e) ?? (e instanceof AppError ? e : null);
+      // the client went away mid-upload: nobody to answer, nothing written
+      const code = (e as { code?: string }).code;
+      if (!app && (res.destroyed || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET')) {
+        deps.log.info({ err: e }, 'csv import abandoned by the client');
+        res.destroy();
+        return;
+      }
       if (app instanceof ImportTooLargeError) return fail(res, 413, 'PAYLOAD_TOO_LARGE', app.message, app.extensions);
       if (!app) deps.log.error({ err: e }, 'csv import failed');
       fail(res, app ? (STATUS[app.code] ?? 400) : 500, app?.code ?? 'INTERNAL_SERVER_ERROR', app ? app.message : 'Internal server error', app?.extensions ?? {});

@@ -61,6 +61,8 @@ export interface CsvImportReport {
   dryRun: boolean;
   /** true when people were written (never in a dry run) */
   applied: boolean;
+  /** no invalid row, and no duplicate under onDuplicate=error: an apply writes (or wrote) the rows */
+  ok: boolean;
   onDuplicate: OnDuplicate;
   /** data rows read (blank rows aside) */
   rows: number;
@@ -167,6 +169,7 @@ export async function importMembersCsv(scope: Scope, req: ImportRequest): Promis
     importId: null,
     dryRun: dryRun === 'true' || dryRun === '1',
     applied: false,
+    ok: false,
     onDuplicate,
     rows: 0,
     blankRows: 0,
@@ -239,6 +242,7 @@ export async function importMembersCsv(scope: Scope, req: ImportRequest): Promis
       const planned = await q.plan(tx);
       report.skippedDuplicates = onDuplicate === 'skip' ? report.validRows - planned.people : 0;
       const refused = report.errorCount > 0 || (onDuplicate === 'error' && dups.count > 0);
+      report.ok = !refused;
       if (report.dryRun || refused) {
         report.created = refused ? 0 : planned.people;
         report.householdsCreated = refused ? 0 : planned.households;
