@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
+import { Readable } from 'node:stream';
+import { sql } from 'drizzle-orm';
+import { duplicatesSql, stage } from '../src/modules/csv/import.queries.js';
 import { customFields, tags } from '../src/db/schema/index.js';
 import { seedChurch, type SeededChurch } from './helpers/factories.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -414,5 +417,32 @@ describe('CSV import: limits', () => {
     expect(ok.body).toMatchObject({ applied: true, created: 3, blankRows: 1 });
     const [n] = await small.database.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM members WHERE church_id = ${smallChurch.churchId}`;
     expect(n!.n).toBe(1 + 3);
+  });
+});
+
+describe('CSV import: access paths', () => {
+  it('finds duplicates against the church’s people on the merge module’s indexes (staged by COPY)', async () => {
+    let plan = '';
+    const rollback = new Error('rollback');
+    await s.database.db
+      .transaction(async (tx) => {
+        // a church of 20,000 (rolled back): the plans of a real directory, not of a handful of rows
+        await tx.execute(sql`
+          INSERT INTO members (church_id, first_name, last_name, email, phone, birth_date)
+          SELECT ${a.churchId}::int, 'P' || g, 'Plan' || g, 'plan' || g || '@example.org', '+1312' || (2000000 + g)::text,
+            date '1950-01-01' + (g % 20000)
+          FROM generate_series(1, 20000) g`);
+        await tx.execute(sql`ANALYZE members`);
+        const row = ['1', 'Ann', 'Probe', 'ann.probe@example.org', '+13125550100', 'visitor', '\\N', '\\N', '\\N', '1990-01-01', '\\N', '\\N', 'f', '\\N', '\\N'];
+        await stage(tx, 5000, Readable.from([row.join('\t') + '\n']));
+        const rows = await tx.execute<{ 'QUERY PLAN': string }>(sql`EXPLAIN ${duplicatesSql(a.churchId)}`);
+        plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+        throw rollback;
+      })
+      .catch((e: unknown) => {
+        if (e !== rollback) throw e;
+      });
+    for (const index of ['members_church_email_idx', 'members_church_phone_idx', 'members_church_name_birth_idx']) expect(plan, plan).toContain(index);
+    expect(plan).not.toContain('Seq Scan on members');
   });
 });

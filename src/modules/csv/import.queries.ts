@@ -55,8 +55,12 @@ export type DuplicateReason = 'EMAIL' | 'PHONE' | 'NAME_AND_BIRTH_DATE';
  * (a row repeating an earlier row's key). Kept in import_dups for the report and the skip.
  */
 export async function findDuplicates(tx: Queryable, churchId: number): Promise<void> {
-  await tx.execute(sql`
-    CREATE TEMP TABLE import_dups ON COMMIT DROP AS
+  await tx.execute(sql`CREATE TEMP TABLE import_dups ON COMMIT DROP AS ${duplicatesSql(churchId)}`);
+}
+
+/** The staged rows' duplicates: (rn, reason, member_id | dup_of). test/csv-import.test.ts EXPLAINs it. */
+export function duplicatesSql(churchId: number): SQL {
+  return sql`
     SELECT s.rn, 'EMAIL' AS reason, m.id AS member_id, NULL::int AS dup_of
     FROM import_rows s CROSS JOIN LATERAL (
       SELECT id FROM members m WHERE m.church_id = ${churchId} AND lower(m.email) = s.email AND m.email IS NOT NULL AND m.archived_at IS NULL
@@ -65,7 +69,7 @@ export async function findDuplicates(tx: Queryable, churchId: number): Promise<v
     UNION ALL
     SELECT s.rn, 'PHONE', m.id, NULL
     FROM import_rows s CROSS JOIN LATERAL (
-      SELECT id FROM members m WHERE m.church_id = ${churchId} AND m.phone = s.phone AND m.archived_at IS NULL
+      SELECT id FROM members m WHERE m.church_id = ${churchId} AND m.phone = s.phone AND m.phone IS NOT NULL AND m.archived_at IS NULL
       ORDER BY m.id LIMIT 1) m
     WHERE s.phone IS NOT NULL
     UNION ALL
@@ -84,7 +88,7 @@ export async function findDuplicates(tx: Queryable, churchId: number): Promise<v
     UNION ALL
     SELECT rn, 'NAME_AND_BIRTH_DATE', NULL, first FROM (
       SELECT rn, min(rn) OVER (PARTITION BY lower(last_name), lower(first_name), birth_date) AS first
-      FROM import_rows WHERE birth_date IS NOT NULL) x WHERE rn <> first`);
+      FROM import_rows WHERE birth_date IS NOT NULL) x WHERE rn <> first`;
 }
 
 export interface DuplicateRow {
