@@ -7,19 +7,16 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import type { Scope } from '../scope.js';
-import { AppError, BadInputError, Problems } from '../../lib/errors.js';
+import { AppError, BadInputError } from '../../lib/errors.js';
 import * as v from '../../lib/validate.js';
-import { HouseholdRole, MemberStatus } from '../../db/schema/enums.js';
-import { copyText } from '../../db/copy.js';
 import { getChurch } from '../church/church.service.js';
 import { requireChurchRole } from '../viewer.js';
-import { fieldsByChurch, type StoredValue } from '../field/field.queries.js';
-import { valueFromCell } from '../field/field.service.js';
-import { tagsByChurch, TAGS_CAP } from '../tag/tag.queries.js';
-import { TAG_NAME_MAX } from '../tag/tag.service.js';
+import { fieldsByChurch } from '../field/field.queries.js';
+import { tagsByChurch } from '../tag/tag.queries.js';
 import { actorOf, audit } from '../audit/audit.service.js';
 import { invalidatePeople } from '../../cache/invalidate.js';
 import { matchColumns, parseMapping, targetName, type Column } from './import.columns.js';
+import { rowChecker } from './import.rows.js';
 import * as q from './import.queries.js';
 
 /** Most row errors and duplicates listed in a report (the counts are exact). */
@@ -82,11 +79,6 @@ export interface CsvImportReport {
   duplicateCount: number;
   duplicates: Array<{ row: number; reasons: q.DuplicateReason[]; memberId: string | null; duplicateOfRow: number | null }>;
 }
-
-const STATUSES = new Map(Object.entries(MemberStatus));
-const ROLES = new Map(Object.entries(HouseholdRole));
-const YES = new Set(['yes', 'y', 'true', '1']);
-const NO = new Set(['no', 'n', 'false', '0']);
 
 /** Counts bytes (over the cap: ImportTooLargeError) and decodes UTF-8, refusing what is not UTF-8; drops a BOM. */
 class Utf8Limit extends Transform {
@@ -162,8 +154,6 @@ export async function importMembersCsv(scope: Scope, req: ImportRequest): Promis
 
   const fields = (await fieldsByChurch(scope.db, [church.id])).get(church.id) ?? [];
   const tags = (await tagsByChurch(scope.db, [church.id])).get(church.id) ?? [];
-  const tagByName = new Map(tags.map((t) => [t.name.toLowerCase(), t]));
-  const newTags = new Set<string>();
 
   const report: CsvImportReport = {
     importId: null,
@@ -190,6 +180,8 @@ export async function importMembersCsv(scope: Scope, req: ImportRequest): Promis
     report.errorCount++;
     if (report.errors.length < REPORT_LIST_MAX) report.errors.push({ row, column, field, message });
   };
+
+  const { checkRow, newTags } = rowChecker({ tags, region, today, problem });
 
   const dir = await mkdtemp(path.join(tmpdir(), 'steeple-import-'));
   const staged = path.join(dir, 'rows.copy');
@@ -278,77 +270,5 @@ export async function importMembersCsv(scope: Scope, req: ImportRequest): Promis
     return report;
   } finally {
     await rm(dir, { recursive: true, force: true });
-  }
-
-  /** One row checked; its COPY line, or null after recording its problems. */
-  function checkRow(row: number, cells: string[], columns: Column[]): string | null {
-    const p = new Problems();
-    const headerOf = new Map<string, string>();
-    const cell = new Map<string, string>();
-    const values: Record<string, StoredValue> = {};
-    for (const c of columns) {
-      if (!c.target) continue;
-      const name = targetName(c.target);
-      headerOf.set(name, c.header);
-      const raw = cells[c.index] ?? '';
-      if (c.target.kind === 'member') cell.set(c.target.key, raw);
-      else {
-        const f = c.target.field;
-        const value = valueFromCell(p, f.name, f, raw);
-        if (value === null && f.required) p.add(f.name, `"${f.name}" is required`);
-        if (value) values[f.id] = value;
-      }
-    }
-    const extra = cells.slice(columns.length).filter((c) => c.trim() !== '').length;
-    const blankToNull = (key: string) => {
-      const x = cell.get(key);
-      return x === undefined || x.trim() === '' ? null : x;
-    };
-    const firstName = v.text(p, 'firstName', cell.get('firstName') ?? '', { max: v.LIMITS.personName, required: true });
-    const lastName = v.text(p, 'lastName', cell.get('lastName') ?? '', { max: v.LIMITS.personName, required: true });
-    const email = v.email(p, 'email', blankToNull('email'));
-    const phone = v.phone(p, 'phone', blankToNull('phone'), region);
-    const statusRaw = blankToNull('status');
-    const status = statusRaw === null ? MemberStatus.VISITOR : STATUSES.get(statusRaw.trim().toUpperCase());
-    if (!status) p.add('status', 'must be VISITOR, REGULAR, MEMBER or INACTIVE');
-    let firstVisitOn = v.isoDate(p, 'firstVisitOn', blankToNull('firstVisitOn'));
-    let joinedOn = v.isoDate(p, 'joinedOn', blankToNull('joinedOn'));
-    const birthDate = v.isoDate(p, 'birthDate', blankToNull('birthDate'));
-    const household = v.text(p, 'householdName', blankToNull('householdName'), { max: v.LIMITS.name });
-    const roleRaw = blankToNull('householdRole');
-    const role = roleRaw === null ? null : ROLES.get(roleRaw.trim().toUpperCase());
-    if (role === undefined) p.add('householdRole', 'must be HEAD, SPOUSE, CHILD or OTHER');
-    if (role && !household) p.add('householdRole', 'needs a householdName');
-    const optRaw = blankToNull('smsOptedOut')?.trim().toLowerCase() ?? null;
-    if (optRaw !== null && !YES.has(optRaw) && !NO.has(optRaw)) p.add('smsOptedOut', 'must be yes or no');
-    const rowTags: string[] = [];
-    for (const raw of (blankToNull('tags') ?? '').split(';')) {
-      if (raw.trim() === '') continue;
-      const name = v.text(p, 'tags', raw, { max: TAG_NAME_MAX, required: true });
-      if (!name) continue;
-      const key = name.toLowerCase();
-      if (rowTags.some((t) => t.toLowerCase() === key)) continue;
-      const known = tagByName.get(key);
-      if (known?.archivedAt) p.add('tags', `the tag "${known.name}" is archived`);
-      else if (known) rowTags.push(known.name);
-      else if (!newTags.has(key) && tags.length + newTags.size >= TAGS_CAP) p.add('tags', `"${name}" would be a new tag, and a church can have at most ${TAGS_CAP}`);
-      else {
-        newTags.add(key);
-        rowTags.push(name);
-      }
-    }
-    for (const pr of p.list) problem(row, headerOf.get(pr.field) ?? null, pr.field, pr.message);
-    if (extra > 0) problem(row, null, 'row', `has ${cells.length} cells; the header has ${columns.length}`);
-    if (!p.empty || extra > 0) return null;
-    // the dates a status stamps when not given, as createMember and importMembers do
-    if (status === MemberStatus.VISITOR && !firstVisitOn) firstVisitOn = today;
-    if (status === MemberStatus.MEMBER && !joinedOn) joinedOn = today;
-    const inactivatedOn = status === MemberStatus.INACTIVE ? today : null;
-    const fieldsJson = Object.keys(values).length ? JSON.stringify(values) : null;
-    return [
-      row, firstName, lastName, email ?? null, phone ?? null, status, firstVisitOn ?? null, joinedOn ?? null, inactivatedOn,
-      birthDate ?? null, household ?? null, role ?? null, optRaw !== null && YES.has(optRaw) ? 't' : 'f',
-      rowTags.length ? JSON.stringify(rowTags) : null, fieldsJson,
-    ].map((x) => copyText(x)).join('\t') + '\n';
   }
 }
