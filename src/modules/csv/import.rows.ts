@@ -30,10 +30,11 @@ export interface RowContext {
  * (import.queries.ts STAGING_COLUMNS). Tags the church lacks are collected (newTags), up to the
  * church's cap, so memory stays bounded whatever the file names.
  */
-export function rowChecker(ctx: RowContext): { checkRow: (row: number, cells: string[], columns: Column[]) => string | null; newTags: Set<string> } {
+export function rowChecker(ctx: RowContext): { checkRow: (row: number, cells: string[], columns: Column[]) => string | null; newTags: Map<string, string> } {
   const { tags, region, today, problem } = ctx;
   const tagByName = new Map(tags.map((t) => [t.name.toLowerCase(), t]));
-  const newTags = new Set<string>();
+  /** lower-cased name → the name as the file first spells it */
+  const newTags = new Map<string, string>();
   return { checkRow, newTags };
 
   /** One row checked; its COPY line, or null after recording its problems. */
@@ -89,7 +90,7 @@ export function rowChecker(ctx: RowContext): { checkRow: (row: number, cells: st
       else if (known) rowTags.push(known.name);
       else if (!newTags.has(key) && tags.length + newTags.size >= TAGS_CAP) p.add('tags', `"${name}" would be a new tag, and a church can have at most ${TAGS_CAP}`);
       else {
-        newTags.add(key);
+        newTags.set(key, name);
         rowTags.push(name);
       }
     }

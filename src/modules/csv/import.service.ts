@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import type { Scope } from '../scope.js';
@@ -190,8 +190,17 @@ export async function importMembersCsv(scope: Scope, req: ImportRequest): Promis
     let columns: Column[] | null = null;
     let rowNumber = 0;
     const parser = parse({ bom: true, relax_column_count: true, max_record_size: MAX_ROW_CHARS, skip_empty_lines: false });
+    // piped through a PassThrough so that a refusal (too large, not UTF-8, a bad header) stops
+    // reading without destroying the request: its socket must still carry the answer
+    const body = new PassThrough();
+    req.body.on('error', (e) => body.destroy(e));
+    // a client gone mid-upload (not every Node version reports an error for it): stop, do not hang
+    req.body.on('close', () => {
+      if (!req.body.readableEnded) body.destroy(Object.assign(new Error('the client closed the upload'), { code: 'ECONNRESET' }));
+    });
+    req.body.pipe(body);
     try {
-      await pipeline(req.body, new Utf8Limit(limits.maxBytes), parser, async (records: AsyncIterable<string[]>) => {
+      await pipeline(body, new Utf8Limit(limits.maxBytes), parser, async (records: AsyncIterable<string[]>) => {
         for await (const cells of records) {
           rowNumber++;
           if (columns === null) {
@@ -238,7 +247,7 @@ export async function importMembersCsv(scope: Scope, req: ImportRequest): Promis
       if (report.dryRun || refused) {
         report.created = refused ? 0 : planned.people;
         report.householdsCreated = refused ? 0 : planned.households;
-        report.tagsCreated = refused ? [] : [...newTags].sort();
+        report.tagsCreated = refused ? [] : [...newTags.values()].sort();
         return false;
       }
       const done = await q.applyStaged(tx, church.id, actor);
