@@ -260,6 +260,8 @@ describe('CSV import: apply', () => {
     s.database.statements.reset();
     await s.gql(page, { c: A() }, staff);
     expect(s.database.statements.count, 'the page is cached').toBe(0);
+    // this number replied STOP: whoever is imported with it stays opted out, whatever the file says
+    await s.database.sql`INSERT INTO sms_consents (church_id, phone, opted_out_at, via) VALUES (${a.churchId}, '+13125550142', now(), 'keyword:STOP')`;
     const csv = lines(
       'First Name,Last Name,Email,Phone,Status,Household,Household Role,Tags,SMS opted out,Baptism date,Volunteer hours,Background check,Gifts,Notes',
       '"=HYPERLINK(""http://evil.example"",""click"")",Formula,formula@example.org,+1 312 555 0142,member,The Formulas,head,Choir; Ushers,no,2010-03-04,"1,200",yes,Teaching;music,+SUM(A1)',
@@ -277,7 +279,7 @@ describe('CSV import: apply', () => {
     expect(ms[0].joined_on).not.toBeNull();
     expect(ms[0].household_id).toBe(ms[1].household_id);
     expect([ms[0].household_role, ms[1].household_role]).toEqual(['head', 'spouse']);
-    expect([ms[0].sms_opt_out_via, ms[1].sms_opt_out_via]).toEqual([null, 'import']);
+    expect([ms[0].sms_opt_out_via, ms[1].sms_opt_out_via]).toEqual(['keyword:STOP', 'import']);
     const values = await s.database.sql<any[]>`
       SELECT member_id, field_id, value_text, value_number::text AS n, value_date::text AS d, value_bool, value_choices::text AS value_choices
       FROM member_field_values WHERE member_id IN ${s.database.sql(ms.map((m) => m.id))} ORDER BY member_id, field_id`;
