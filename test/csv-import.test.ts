@@ -139,6 +139,8 @@ describe('CSV import: header mapping', () => {
     const noNames = await post({ churchId: A() }, lines('Email', 'a@x.org'));
     expect(noNames.status).toBe(400);
     expect(noNames.body.errors[0].message).toContain('no column for firstName');
+    const semicolons = await post({ churchId: A() }, lines('First Name;Last Name', 'A;B'));
+    expect(semicolons.body.errors[0].message).toContain('separated by ";" or tabs');
     const badJson = await post({ churchId: A(), mapping: '{oops' }, lines('First,Last', 'A,B'));
     expect(badJson.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'mapping' });
   });

@@ -142,8 +142,10 @@ export function matchColumns(header: readonly string[], mapping: Map<string, str
     if (before) p.add('header', `columns "${before.header}" and "${c.header}" both fill ${targetName(c.target)}: map one of them to null in mapping`);
     else seen.set(key, c);
   }
+  // a spreadsheet saved with ; or tabs between cells (some locales' "CSV") reads as one column
+  const separated = headers.length === 1 && /[;\t]/.test(headers[0]!) ? ': the file seems separated by ";" or tabs; save it comma-separated' : '';
   for (const key of ['firstName', 'lastName'] as const) {
-    if (!seen.has(key)) p.add('header', `no column for ${key} (a header such as "${key === 'firstName' ? 'First Name' : 'Last Name'}", or name it in mapping)`);
+    if (!seen.has(key)) p.add('header', `no column for ${key} (a header such as "${key === 'firstName' ? 'First Name' : 'Last Name'}", or name it in mapping)${separated}`);
   }
   for (const f of fields) {
     if (f.required && !f.archivedAt && !seen.has(`customField:${f.id}`)) p.add('header', `no column for the required custom field "${f.name}"`);
