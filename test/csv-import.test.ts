@@ -255,6 +255,15 @@ describe('CSV import: duplicates', () => {
   });
 });
 
+describe('CSV import: concurrency', () => {
+  it('two imports of one file at once create its people once (the second sees the first’s as duplicates)', async () => {
+    const csv = lines('First,Last,Email', ...Array.from({ length: 200 }, (_, i) => `Twice${i},Concurrent,twice${i}@example.org`));
+    const [x, y] = await Promise.all([post({ churchId: A(), dryRun: 'false' }, csv), post({ churchId: A(), dryRun: 'false' }, csv)]);
+    expect([x.body.created, y.body.created].sort()).toEqual([0, 200]);
+    expect(await count(a.churchId, `last_name = 'Concurrent'`)).toBe(200);
+  });
+});
+
 describe('CSV import: apply', () => {
   it('writes people with custom values, tags (new ones created), households and opt-outs; formula-looking cells as given; audited; the cached directory follows', async () => {
     const page = `query($c: ID!) { members(churchId: $c, first: 10) { totalCount nodes { id } } }`;
@@ -469,7 +478,7 @@ describe('CSV import: access paths', () => {
           FROM generate_series(1, 20000) g`);
         await tx.execute(sql`ANALYZE members`);
         const row = ['1', 'Ann', 'Probe', 'ann.probe@example.org', '+13125550100', 'visitor', '\\N', '\\N', '\\N', '1990-01-01', '\\N', '\\N', 'f', '\\N', '\\N'];
-        await stage(tx, 5000, Readable.from([row.join('\t') + '\n']));
+        await stage(tx, a.churchId, 5000, Readable.from([row.join('\t') + '\n']));
         const rows = await tx.execute<{ 'QUERY PLAN': string }>(sql`EXPLAIN ${duplicatesSql(a.churchId)}`);
         plan = rows.map((r) => r['QUERY PLAN']).join('\n');
         throw rollback;

@@ -16,9 +16,15 @@ export const STAGING_COLUMNS = [
   'birth_date', 'household_name', 'household_role', 'sms_opted_out', 'tags', 'fields',
 ] as const;
 
-export async function stage(tx: Queryable, statementTimeoutMs: number, rows: Readable): Promise<void> {
+/** The advisory lock's first key: one import of a church at a time (the second is the church id). */
+const IMPORT_LOCK = 0x1c5f;
+
+export async function stage(tx: Queryable, churchId: number, statementTimeoutMs: number, rows: Readable): Promise<void> {
   // one transaction for the whole import: its statements may take longer than a request's
   await tx.execute(sql.raw(`SET LOCAL statement_timeout = ${Math.trunc(statementTimeoutMs)}`));
+  // two imports of one church at once would each miss the other's people as duplicates: the
+  // second waits for the first to commit (within the statement timeout)
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(${IMPORT_LOCK}::int, ${churchId}::int)`);
   await tx.execute(sql`
     CREATE TEMP TABLE import_rows (
       rn int PRIMARY KEY,

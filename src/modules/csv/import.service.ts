@@ -234,7 +234,7 @@ export async function importMembersCsv(scope: Scope, req: ImportRequest): Promis
     report.ignoredColumns = cols.filter((c) => !c.target).map((c) => c.header);
     const actor = actorOf(scope.auth);
     const written = await scope.db.transaction(async (tx) => {
-      await q.stage(tx, limits.statementTimeoutMs, createReadStream(staged));
+      await q.stage(tx, church.id, limits.statementTimeoutMs, createReadStream(staged));
       await q.findDuplicates(tx, church.id);
       const dups = await q.duplicateReport(tx, REPORT_LIST_MAX);
       report.duplicateCount = dups.count;
