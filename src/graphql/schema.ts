@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSchema } from 'type-graphql';
+import { directFieldResolvers } from './direct-resolvers.js';
 import { AnalyticsResolver } from '../modules/analytics/analytics.resolver.js';
 import { AuthResolver } from '../modules/auth/auth.resolver.js';
 import { ChurchResolver } from '../modules/church/church.resolver.js';
@@ -75,6 +76,9 @@ export function getSchema(): Promise<GraphQLSchema> {
         throw new Error('subscribe through the context pubsub');
       },
     },
+  }).then((schema) => {
+    directFieldResolvers(schema);
+    return schema;
   });
   return built;
 }
