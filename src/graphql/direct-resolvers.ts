@@ -21,7 +21,7 @@ export const DIRECT = Symbol.for('steeple.directResolver');
 
 export function directFieldResolvers(schema: GraphQLSchema): number {
   const storage = getMetadataStorage();
-  const instances = new Map<Function, Record<string, (...a: unknown[]) => unknown>>();
+  const instances = new Map<object, Record<string, (...a: unknown[]) => unknown>>();
   let made = 0;
   for (const fr of storage.fieldResolvers) {
     if (fr.kind !== 'external' || fr.middlewares?.length || fr.roles !== undefined || !fr.getObjectType) continue;
