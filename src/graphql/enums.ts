@@ -65,4 +65,4 @@ registerEnumType(CustomFieldType, {
 
 registerEnumType(ConversationState, { name: 'ConversationState', description: 'OPEN until staff close it; a new text from the number opens it again.' });
 registerEnumType(ConversationDirection, { name: 'ConversationDirection', description: 'INBOUND: the person wrote; OUTBOUND: the church texted (a reply or a bulk text).' });
-registerEnumType(TemplateChannel, { name: 'TemplateChannel', description: 'What a saved template is for: SMS (EMAIL joins with the email channel).' });
+registerEnumType(TemplateChannel, { name: 'TemplateChannel', description: 'What a saved template is for: SMS, or EMAIL (which carries a subject).' });

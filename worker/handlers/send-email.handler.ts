@@ -62,7 +62,7 @@ export function createSendEmailHandler(d: SendEmailDeps) {
         d.log.warn({ recipientId: claim.id }, 'email handed over without an answer: unconfirmed, not sent again');
         return 'unconfirmed';
       }
-      const { subject, body } = renderEmail(claim, { firstName: claim.firstName, lastName: claim.lastName, churchName: claim.churchName }, d.render);
+      const { subject, body } = renderEmail(claim, { firstName: claim.firstName, lastName: claim.lastName, churchName: claim.churchName, custom: claim.custom }, d.render);
       const link = unsubscribeUrl(d.publicUrl, unsubscribeToken(d.unsubscribeSecret, { churchId: claim.churchId, memberId: claim.memberId, email: claim.email }));
       const messageId = `<e${claim.id}.${claim.episode}@${domainOf(claim.fromAddress)}>`;
       try {
