@@ -19,6 +19,7 @@ let worker: RunningWorker;
 let church: SeededChurch;
 let other: SeededChurch;
 const FROM = '+13125550730';
+const HOOK_SECRET = 'email-webhook-secret-of-the-tpl-test';
 const fields: Record<string, string> = {};
 
 const CREATE_TPL = `mutation($i: CreateTemplateInput!) { createMessageTemplate(input: $i) { id name channel subject body } }`;
@@ -68,6 +69,7 @@ beforeAll(async () => {
   s = await startTestServer('email-tpl-fields', {
     SMTP_URL: smtp.url,
     EMAIL_FROM: 'office@grace.example',
+    EMAIL_WEBHOOK_SECRET: HOOK_SECRET,
     SMS_SEND_TIMEOUT_MS: '500',
     SMS_LEASE_S: '2',
     SMS_SWEEP_INTERVAL_S: '1',
@@ -279,5 +281,70 @@ describe('custom fields as merge fields', () => {
     const ids = Array.from({ length: VALUES_CHUNK * 2 + 1 }, (_, i) => i + 1);
     await customValues(counting, church.churchId, ids, new Map([['baptism_date', date]]));
     expect(statements).toBe(3);
+  });
+});
+
+describe('lifting an email suppression', () => {
+  const LIST = `query($c: ID!, $first: Int, $after: String) { emailSuppressions(churchId: $c, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } nodes { email reason detail reports members { id } } } }`;
+  const CLEAR = `mutation($c: ID!, $e: String!) { clearEmailSuppression(churchId: $c, email: $e) { email reason } }`;
+  const hook = (body: unknown) =>
+    fetch(`${s.url}/webhooks/email/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${HOOK_SECRET}` }, body: JSON.stringify(body) });
+
+  it('lists the church\'s suppressed addresses (paged, capped), and an ADMIN lifts one (audited): the next email reaches it', async () => {
+    const c = String(church.churchId);
+    const bounced = nextEmail('sup-a');
+    const spam = nextEmail('sup-b');
+    const theirs = nextEmail('sup-c');
+    const p1 = await person({ email: bounced });
+    const p2 = await person({ email: spam.toUpperCase() });
+    const r = await s.gql('mutation($i: CreateMemberInput!) { createMember(input: $i) { id } }', { i: { churchId: String(other.churchId), firstName: 'O', lastName: 'T', email: theirs, status: 'MEMBER' } });
+    expect(r.errors).toBeUndefined();
+    expect((await hook({ events: [{ email: bounced, type: 'bounce', detail: '550 5.1.1 user unknown' }, { email: spam, type: 'complaint' }, { email: theirs, type: 'bounce' }] })).status).toBe(200);
+
+    // only this church's addresses, by address, a page at a time
+    const page1 = await s.gql(LIST, { c, first: 1 });
+    expect(page1.errors).toBeUndefined();
+    const mine = [bounced, spam].sort();
+    expect(page1.data.emailSuppressions).toMatchObject({ totalCount: 2, pageInfo: { hasNextPage: true }, nodes: [{ email: mine[0] }] });
+    const page2 = await s.gql(LIST, { c, first: 5, after: page1.data.emailSuppressions.pageInfo.endCursor });
+    expect(page2.data.emailSuppressions.nodes.map((n: { email: string }) => n.email)).toEqual([mine[1]]);
+    const all = await s.gql(LIST, { c, first: 100 });
+    const byEmail = new Map(all.data.emailSuppressions.nodes.map((n: { email: string }) => [n.email, n]));
+    expect(byEmail.get(bounced)).toMatchObject({ reason: 'UNDELIVERABLE', detail: '550 5.1.1 user unknown', members: [{ id: p1 }] });
+    expect(byEmail.get(spam)).toMatchObject({ reason: 'COMPLAINED', members: [{ id: p2 }] });
+    expect(problem(await s.gql(LIST, { c, first: 101 }))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+
+    // roles: STAFF lists but does not lift; another church's address is NOT_FOUND, a bad one BAD_USER_INPUT
+    const staff = await s.userWith('sup-staff@fixture.test', [[church.churchId, 'staff']]);
+    const viewer = await s.userWith('sup-viewer@fixture.test', [[church.churchId, 'viewer']]);
+    expect((await s.gql(LIST, { c }, staff.headers)).errors).toBeUndefined();
+    expect(problem(await s.gql(LIST, { c }, viewer.headers)).code).toBe('FORBIDDEN');
+    expect(problem(await s.gql(CLEAR, { c, e: bounced }, staff.headers)).code).toBe('FORBIDDEN');
+    expect(problem(await s.gql(CLEAR, { c, e: theirs }))).toMatchObject({ code: 'NOT_FOUND', field: 'email' });
+    expect(problem(await s.gql(CLEAR, { c, e: 'not an address' }))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
+    expect((await s.database.sql`SELECT 1 FROM email_suppressions WHERE email = ${theirs}`).length).toBe(1);
+
+    // before: the send skips it; lifted (any case) and audited; after: the server gets the email
+    const pv = await s.gql(PREVIEW, { c, channel: 'EMAIL', subject: 'x', body: 'y', a: { memberIds: [p1] } });
+    expect(pv.data.previewMessage.recipientCount).toBe(0);
+    const admin = await s.userWith('sup-admin@fixture.test', [[church.churchId, 'admin']]);
+    const cleared = await s.gql(CLEAR, { c, e: bounced.toUpperCase() }, admin.headers);
+    expect(cleared.errors).toBeUndefined();
+    expect(cleared.data.clearEmailSuppression).toEqual({ email: bounced, reason: 'UNDELIVERABLE' });
+    expect(problem(await s.gql(CLEAR, { c, e: bounced }, admin.headers))).toMatchObject({ code: 'NOT_FOUND', field: 'email' });
+    const logged = await s.database.sql<{ action: string; actor_user_id: number; changes: Record<string, unknown[]> }[]>`
+      SELECT action, actor_user_id, changes FROM audit_log WHERE entity = 'EmailSuppression' AND entity_id = ${bounced}`;
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ action: 'clear', actor_user_id: admin.id });
+    expect(logged[0]!.changes.reason).toEqual(['undeliverable', null]);
+    expect((await s.gql(LIST, { c })).data.emailSuppressions.totalCount).toBe(1);
+
+    const sent = await s.gql(SEND, { c, channel: 'EMAIL', subject: 'Back again', body: 'Hello', a: { memberIds: [p1, p2] } });
+    expect(sent.errors).toBeUndefined();
+    await smtp.waitForCount(1);
+    await settled(sent.data.sendMessage.id);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(smtp.received.map((x) => x.to.join(','))).toEqual([bounced]);
   });
 });
