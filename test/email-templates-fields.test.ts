@@ -348,3 +348,40 @@ describe('lifting an email suppression', () => {
     expect(smtp.received.map((x) => x.to.join(','))).toEqual([bounced]);
   });
 });
+
+describe("the church's From name and Reply-To", () => {
+  const UPDATE = `mutation($id: ID!, $i: UpdateChurchInput!) { updateChurch(id: $id, input: $i) { emailFromName emailReplyTo } }`;
+
+  it('are validated, set by an ADMIN, and used by the worker; cleared, the From is the church\'s name again and no Reply-To', async () => {
+    const id = String(church.churchId);
+    expect(problem(await s.gql(UPDATE, { id, i: { emailReplyTo: 'not an address' } }))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.emailReplyTo' });
+    expect(problem(await s.gql(UPDATE, { id, i: { emailFromName: 'Grace\r\nBcc: all@example.org' } }))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.emailFromName' });
+    expect(problem(await s.gql(UPDATE, { id, i: { emailFromName: 'x'.repeat(101) } }))).toMatchObject({ field: 'input.emailFromName' });
+    const staff = await s.userWith('from-staff@fixture.test', [[church.churchId, 'staff']]);
+    expect(problem(await s.gql(UPDATE, { id, i: { emailFromName: 'Staff name' } }, staff.headers)).code).toBe('FORBIDDEN');
+    const set = await s.gql(UPDATE, { id, i: { emailFromName: 'Grace Chapel Office', emailReplyTo: 'Pastor@Grace.example' } });
+    expect(set.errors).toBeUndefined();
+    expect(set.data.updateChurch).toEqual({ emailFromName: 'Grace Chapel Office', emailReplyTo: 'pastor@grace.example' });
+
+    const addr = nextEmail('from');
+    const p = await person({ email: addr });
+    const sent = await s.gql(SEND, { c: id, channel: 'EMAIL', subject: 'From the office', body: 'Hello', a: { memberIds: [p] } });
+    expect(sent.errors).toBeUndefined();
+    await smtp.waitForCount(1);
+    await settled(sent.data.sendMessage.id);
+    const mail = smtp.received[0]!;
+    expect(mail.headers.get('from')).toBe('Grace Chapel Office <office@grace.example>');
+    expect(mail.headers.get('reply-to')).toBe('pastor@grace.example');
+    // the envelope sender stays the service's address (SPF/DKIM are its domain's)
+    expect(mail.from).toBe('office@grace.example');
+
+    smtp.reset();
+    const cleared = await s.gql(UPDATE, { id, i: { emailFromName: null, emailReplyTo: null } });
+    expect(cleared.data.updateChurch).toEqual({ emailFromName: null, emailReplyTo: null });
+    const again = await s.gql(SEND, { c: id, channel: 'EMAIL', subject: 'From the church', body: 'Hello', a: { memberIds: [p] } });
+    await smtp.waitForCount(1);
+    await settled(again.data.sendMessage.id);
+    expect(smtp.received[0]!.headers.get('from')).toBe('Grace Chapel <office@grace.example>');
+    expect(smtp.received[0]!.headers.has('reply-to')).toBe(false);
+  });
+});

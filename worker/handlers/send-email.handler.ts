@@ -68,8 +68,9 @@ export function createSendEmailHandler(d: SendEmailDeps) {
       try {
         const sent = await d.transport.send(
           {
-            from: { name: claim.churchName, address: claim.fromAddress },
+            from: { name: claim.fromName, address: claim.fromAddress },
             to: claim.email,
+            replyTo: claim.replyTo,
             subject,
             text: textBody(body, claim.churchName, link),
             html: htmlBody(body, claim.churchName, link),

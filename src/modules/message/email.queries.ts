@@ -70,6 +70,10 @@ export interface ClaimedEmail {
   body: string;
   fromAddress: string;
   churchName: string;
+  /** the church's From name (updateChurch emailFromName), else its name; read at send time */
+  fromName: string;
+  /** the church's Reply-To, if it set one */
+  replyTo: string | null;
   firstName: string;
   lastName: string;
   /** custom values by key and by id, formatted (custom-merge.ts); empty when the message names none */
@@ -89,6 +93,8 @@ type ClaimRow = {
   body: string;
   from_address: string;
   church_name: string;
+  email_from_name: string | null;
+  email_reply_to: string | null;
   first_name: string | null;
   last_name: string | null;
   field_values: CustomValueTuple[] | null;
@@ -122,7 +128,7 @@ export async function claimEmailRecipients(db: Queryable, ids: readonly number[]
     FROM prev, messages m, churches c
     WHERE r.id = prev.id ${monthOf(month)} AND m.id = r.message_id AND c.id = r.church_id
     RETURNING r.id, r.message_id, r.church_id, r.member_id, r.email, r.attempts, r.provider_check_since,
-              (extract(epoch FROM r.sending_at) * 1000000)::bigint::text AS episode, m.subject, m.body, m.from_address, c.name AS church_name,
+              (extract(epoch FROM r.sending_at) * 1000000)::bigint::text AS episode, m.subject, m.body, m.from_address, c.name AS church_name, c.email_from_name, c.email_reply_to,
               (SELECT p.first_name FROM members p WHERE p.church_id = r.church_id AND p.id = r.member_id) AS first_name,
               (SELECT p.last_name FROM members p WHERE p.church_id = r.church_id AND p.id = r.member_id) AS last_name,
               -- the person's custom values ({field.<key>}), only for a message that names one: probes of
@@ -148,6 +154,8 @@ export async function claimEmailRecipients(db: Queryable, ids: readonly number[]
       body: r.body,
       fromAddress: r.from_address,
       churchName: r.church_name,
+      fromName: r.email_from_name ?? r.church_name,
+      replyTo: r.email_reply_to,
       firstName: r.first_name ?? '',
       lastName: r.last_name ?? '',
       custom: customValuesOfClaim(r.field_values),
