@@ -3,7 +3,7 @@ import type { Scope } from '../scope.js';
 import { AppError, Problems } from '../../lib/errors.js';
 import * as v from '../../lib/validate.js';
 import { getChurch } from '../church/church.service.js';
-import { requireChurchRole } from '../viewer.js';
+import { requireChurchRole, requireViewer } from '../viewer.js';
 import { inboxPublisher, receiveInbound } from './conversation.service.js';
 import * as q from './conversation.queries.js';
 
@@ -29,6 +29,7 @@ export interface SimulatedText {
  * deployment that texts real people never takes texts nobody sent.
  */
 export async function simulateInbound({ scope, churchId, from, body, messageSid }: { scope: Scope; churchId: string; from: string; body: string; messageSid?: string | null }): Promise<SimulatedText> {
+  requireViewer(scope.auth);
   if (!scope.config.sms.simulateInbound) {
     throw new AppError('FORBIDDEN', 'simulateInboundText is a development tool: it needs SMS_PROVIDER=log outside production', { field: 'simulateInboundText' });
   }
