@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Queryable } from '../src/db/client.js';
 import { createLogger } from '../src/lib/logger.js';
-import { customValues, fieldKey, formatFieldValue, VALUES_CHUNK } from '../src/modules/message/custom-merge.js';
+import { customValues, fieldKey, formatFieldValue, resolveCustomFields, VALUES_CHUNK } from '../src/modules/message/custom-merge.js';
+import type { FieldRow } from '../src/modules/field/field.queries.js';
 import { fieldsByChurch } from '../src/modules/field/field.queries.js';
 import { parseTemplate } from '../src/modules/message/merge-fields.js';
 import { startWorker, type RunningWorker } from '../worker/worker.js';
@@ -197,6 +198,12 @@ describe('custom fields as merge fields', () => {
     expect(formatFieldValue('text', undefined)).toBe('');
     expect(parseTemplate('On {field.Baptism_Date}!')).toMatchObject({ custom: [{ key: 'baptism_date', position: 4 }] });
     expect(parseTemplate('x {field.not a key}')).toMatchObject({ problem: { position: 3 } });
+    // two live fields with one key: refused, naming both ids; the id form picks one
+    const f = (id: number, name: string, archivedAt: Date | null = null) => ({ id, name, type: 'single_choice', archivedAt }) as unknown as FieldRow;
+    const both = [f(3, 'T-shirt size'), f(7, 'T shirt size'), f(9, 'Old', new Date())];
+    expect(() => resolveCustomFields([{ key: 't_shirt_size', position: 5 }], both, 'body')).toThrow(/at position 5 matches 2 fields .*\{field\.3\} or \{field\.7\}/);
+    expect(resolveCustomFields([{ key: '7', position: 1 }], both, 'body').get('7')!.id).toBe(7);
+    expect(() => resolveCustomFields([{ key: '9', position: 1 }], both, 'body')).toThrow(/archived/);
   });
 
   it('texts: rendered per recipient when the send is written (dates, yes/no, choices; no value → empty), and the preview\'s range is what was written', async () => {
