@@ -21,6 +21,7 @@ import { MessageTemplateResolver } from '../modules/message/template.resolver.js
 import { ConversationMessageResolver, ConversationResolver } from '../modules/conversation/conversation.resolver.js';
 import { OpsResolver } from '../modules/ops/ops.resolver.js';
 import { MemberEmailResolver } from '../modules/message/email.resolver.js';
+import { EmailSuppressionResolver } from '../modules/message/suppression.resolver.js';
 
 export const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/schema.graphql');
 
@@ -44,6 +45,7 @@ export function getSchema(): Promise<GraphQLSchema> {
       MemberGroupsResolver,
       MessageResolver,
       MemberEmailResolver,
+      EmailSuppressionResolver,
       MessageRecipientResolver,
       MemberMessagesResolver,
       MessageTemplateResolver,
