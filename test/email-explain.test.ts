@@ -2,6 +2,9 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedSynthetic } from '../src/db/seed.js';
 import { bounceRecipient, claimEmailRecipients, emailAudienceMembers, emailConsentOf, optOutEmail } from '../src/modules/message/email.queries.js';
+import { customValues } from '../src/modules/message/custom-merge.js';
+import { fieldsByChurch } from '../src/modules/field/field.queries.js';
+import { pageSuppressions, suppressionOfChurch } from '../src/modules/message/suppression.queries.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { partitionsRead, recipientPartitionsWithRows, seqScanOn } from './helpers/plans.js';
 
@@ -87,6 +90,48 @@ describe('EXPLAIN: email access paths', () => {
     expect(seqScanOn(plan, 'message_recipients', await recipientPartitionsWithRows(sql))).toBe(false);
     expect(partitionsRead(plan, 'message_recipients').length).toBe(1);
     await sql`UPDATE message_recipients SET status = 'delivered' WHERE id = ${r.id}`;
+  });
+
+  it('the claim of an email naming custom fields reads the person\'s values by the values\' primary key', async () => {
+    // two fields in every church, a value for every person: 20,000 values
+    await sql`INSERT INTO custom_fields (church_id, name, type) SELECT id, n, t::custom_field_type FROM churches,
+              (VALUES ('Baptism date', 'date'), ('Allergies', 'text')) AS f(n, t) ON CONFLICT DO NOTHING`;
+    await sql`INSERT INTO member_field_values (church_id, member_id, field_id, value_date, value_text)
+              SELECT m.church_id, m.id, f.id, CASE WHEN f.type = 'date' THEN DATE '1990-01-01' + m.id % 9000 END, CASE WHEN f.type = 'text' THEN 'note ' || m.id END
+              FROM members m JOIN custom_fields f ON f.church_id = m.church_id ON CONFLICT DO NOTHING`;
+    await sql`ANALYZE member_field_values`;
+    await sql`ANALYZE custom_fields`;
+    const [r] = await sql<[{ id: number; message_id: number }]>`SELECT id, message_id FROM message_recipients WHERE church_id = ${churchId} ORDER BY id LIMIT 1 OFFSET 1`;
+    await sql`UPDATE message_recipients SET status = 'queued' WHERE id = ${r.id}`;
+    await sql`UPDATE messages SET body = 'Baptised {field.baptism_date}' WHERE id = ${r.message_id}`;
+    const plan = await planOf((tx) => claimEmailRecipients(tx, [r.id], 30, r.message_id), /AS field_values/, true);
+    expect(plan).toContain('member_field_values_pkey');
+    expect(seqScanOn(plan, 'member_field_values')).toBe(false);
+    await sql`UPDATE message_recipients SET status = 'delivered' WHERE id = ${r.id}`;
+    await sql`UPDATE messages SET body = 'seeded' WHERE id = ${r.message_id}`;
+  });
+
+  it('a text\'s custom values are read for the audience by the values\' primary key', async () => {
+    const fields = (await fieldsByChurch(s.database.db, [churchId])).get(churchId) ?? [];
+    expect(fields.length).toBeGreaterThan(0);
+    const people = await sql<{ id: number }[]>`SELECT id FROM members WHERE church_id = ${churchId} ORDER BY id LIMIT 200`;
+    const plan = await planOf((tx) => customValues(tx, churchId, people.map((p) => p.id), new Map([['f', fields[0]!]])), /FROM member_field_values/);
+    expect(plan).toContain('member_field_values_pkey');
+    expect(seqScanOn(plan, 'member_field_values')).toBe(false);
+  });
+
+  it("a church's suppressions walk its people by address and probe the platform's list by key", async () => {
+    await sql`INSERT INTO email_suppressions (email, reason)
+              SELECT lower(email), 'complained' FROM members WHERE church_id = ${churchId} AND email IS NOT NULL ORDER BY id LIMIT 30 ON CONFLICT DO NOTHING`;
+    await sql`ANALYZE email_suppressions`;
+    const page = await planOf((tx) => pageSuppressions(tx, churchId, 21, 'a'), /GROUP BY s\.email/, true);
+    expect(page).toContain('members_church_email_idx');
+    expect(seqScanOn(page, 'email_suppressions')).toBe(false);
+    expect(seqScanOn(page, 'members')).toBe(false);
+    const [m] = await sql<[{ email: string }]>`SELECT lower(email) AS email FROM members WHERE church_id = ${churchId} AND email IS NOT NULL ORDER BY id LIMIT 1`;
+    const one = await planOf((tx) => suppressionOfChurch(tx, churchId, m.email), /WHERE s\.email = /, true);
+    expect(one).toContain('email_suppressions_pkey');
+    expect(seqScanOn(one, 'members')).toBe(false);
   });
 
   it('a bounce finds its email by Message-ID through each month’s unique provider_sid index', async () => {

@@ -375,6 +375,21 @@ const CASES: Record<CaseKey, (ids: Ids) => Case> = {
     query: 'mutation($id: ID!) { markConversationRead(id: $id) { id phone unreadCount } }',
     variables: { id: i.aConversation },
   }),
+  'Query.emailSuppressions': (i) => ({
+    needs: 'staff',
+    query: `query($c: ID!) { emailSuppressions(churchId: $c, first: 10) { totalCount nodes { email reason members { ${PERSON} } } } }`,
+    variables: { c: i.A },
+  }),
+  'Mutation.clearEmailSuppression': (i) => ({
+    needs: 'admin',
+    query: `mutation($c: ID!, $e: String!) { clearEmailSuppression(churchId: $c, email: $e) { email reason members { ${PERSON} } } }`,
+    variables: { c: i.A, e: A_BOUNCED },
+  }),
+  'Mutation.simulateInboundText': (i) => ({
+    needs: 'staff',
+    query: `mutation($c: ID!) { simulateInboundText(churchId: $c, from: "+13125550188", body: "Iso inbound") { reply message { body } conversation { id phone church { id name slug } } } }`,
+    variables: { c: i.A },
+  }),
   'Query.messageTemplates': (i) => ({
     needs: 'viewer',
     query: 'query($c: ID!) { messageTemplates(churchId: $c, first: 10) { totalCount nodes { id name body channel } } }',
@@ -567,6 +582,8 @@ let aOwnerTokenId: string;
 const A_NAME = 'Alpha Secret Church';
 const A_SLUG = 'alpha-secret-church';
 const B_NAME = 'Bravo Open Church';
+/** an address of A's only (seeded emails repeat across churches), suppressed as if it had bounced */
+const A_BOUNCED = 'alpha.bounced@alpha.example';
 const ZEBULON = { firstName: 'Zebulon', lastName: 'Leakcheck', email: 'zebulon.leakcheck@alpha.example', phone: '+13125550177' };
 
 interface Raw {
@@ -642,6 +659,7 @@ async function checksum(): Promise<string> {
       (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM conversations x WHERE x.church_id = ${A}),
       (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM conversation_messages x WHERE x.church_id = ${A}),
       (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM message_templates x WHERE x.church_id = ${A}),
+      (SELECT string_agg(x::text, ',' ORDER BY x.email) FROM email_suppressions x),
       -- and nothing was created anywhere else either
       (SELECT concat_ws(',', (SELECT count(*) FROM churches), (SELECT count(*) FROM users), (SELECT count(*) FROM members),
         (SELECT count(*) FROM households), (SELECT count(*) FROM groups), (SELECT count(*) FROM group_memberships),
@@ -814,6 +832,9 @@ beforeAll(async () => {
     aStranger: fake(),
     aTemplate: fake(),
   };
+
+  await sql`UPDATE members SET email = ${A_BOUNCED} WHERE id = ${Number(ids.aMembers[1])}`;
+  await sql`INSERT INTO email_suppressions (email, reason, detail) VALUES (${A_BOUNCED}, 'undeliverable', '550 alpha secret mailbox')`;
 
   // Markers: every string of A's data that nothing of B (nor the default caller) contains.
   const aStrings = await sql<{ v: string }[]>`

@@ -56,3 +56,47 @@ describe('pool exhaustion over HTTP', () => {
     }
   });
 });
+
+describe('a statement that never reaches PostgreSQL', () => {
+  // A pooler that is shutting down (PgBouncer restarted) accepts a connection and closes it during
+  // startup; postgres.js reconnects at once, again and again, and the query waits forever
+  // (porsager/postgres#1193). The client-side deadline turns that into a retryable 503.
+  it('fails with SERVICE_UNAVAILABLE after the deadline, and the client stops reconnecting', async () => {
+    const net = await import('node:net');
+    const { createDatabase, statementDeadlineMs } = await import('../src/db/client.js');
+    const { loadConfig } = await import('../src/config/env.js');
+    let accepted = 0;
+    const server = net.createServer((socket) => {
+      accepted++;
+      socket.once('data', () => socket.end());
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const pool = { ...loadConfig({}).db.pool, max: 1, statementTimeoutMs: 300, connectTimeoutS: 1 };
+    expect(statementDeadlineMs(pool)).toBe(2300);
+    const database = createDatabase(`postgres://nobody@127.0.0.1:${port}/none`, pool);
+    try {
+      const started = Date.now();
+      const outcome = await database.db.execute('SELECT 1').then(
+        () => 'answered',
+        (e: { cause?: unknown }) => e.cause ?? e,
+      );
+      const took = Date.now() - started;
+      expect(outcome).toMatchObject({ code: 'SERVICE_UNAVAILABLE', extensions: { retryable: true } });
+      expect(took).toBeGreaterThanOrEqual(2200);
+      expect(took).toBeLessThan(6000);
+      expect(accepted).toBeGreaterThan(1);
+      // retried with a backoff, not at once (unpatched: ~800 connections a second)
+      expect(accepted).toBeLessThan(40);
+      // the cancelled query left the queue: nothing keeps reconnecting (beyond the one attempt
+      // already scheduled when it was cancelled)
+      const settled = accepted;
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(accepted - settled).toBeLessThanOrEqual(1);
+    } finally {
+      await database.close(0);
+      server.close();
+    }
+  }, 15_000);
+});

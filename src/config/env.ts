@@ -240,6 +240,8 @@ export interface Config {
   publicUrl: string;
   sms: {
     provider: 'log' | 'twilio';
+    /** simulateInboundText (a development inbox without Twilio): only under SMS_PROVIDER=log, never in production */
+    simulateInbound: boolean;
     twilio: { accountSid: string; authToken: string; apiUrl: string } | null;
     window: { start: string; end: string };
     pricePerSegment: number;
@@ -379,6 +381,7 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
     sms: {
       provider: e.SMS_PROVIDER,
+      simulateInbound: e.SMS_PROVIDER === 'log' && !isProduction,
       twilio:
         e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN
           ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, apiUrl: e.TWILIO_API_URL.replace(/\/$/, '') }

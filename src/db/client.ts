@@ -140,7 +140,7 @@ export function createDatabase(
     debug: (_conn, query, params) => statements.record(query, params as unknown[]),
   });
   const gate = new ConnectionGate(pool.max, pool.acquireTimeoutMs);
-  const gated = gateClient(sql, gate, pool.slowQueryMs, !pooled, log);
+  const gated = gateClient(sql, gate, pool.slowQueryMs, !pooled, log, statementDeadlineMs(pool));
   const db = drizzle({ client: gated, schema, casing: 'snake_case' });
   return {
     db,
@@ -153,11 +153,45 @@ export function createDatabase(
 }
 
 /**
+ * How long a single statement may take as the client sees it: the server's statement timeout plus
+ * the time to (re)connect, and a second. PostgreSQL ends a statement that runs too long, but not one
+ * that never reached it: a query queued on a connection that keeps reconnecting (a pooler that
+ * closes during startup while it restarts; postgres.js retries such a close without a bound) or
+ * written to a socket whose peer vanished. Past this, the query is cancelled (taken off the queue
+ * if it was never sent) and the caller gets a retryable SERVICE_UNAVAILABLE instead of a hang.
+ * 0 (no statement timeout): no deadline.
+ */
+export function statementDeadlineMs(pool: Pick<Config['db']['pool'], 'statementTimeoutMs' | 'connectTimeoutS'>): number {
+  return pool.statementTimeoutMs > 0 ? pool.statementTimeoutMs + pool.connectTimeoutS * 1000 + 1000 : 0;
+}
+
+/** Runs a postgres.js query with a client-side deadline (see statementDeadlineMs). */
+function withDeadline<T>(q: { cancel(): unknown }, result: PromiseLike<T>, ms: number): Promise<T> {
+  if (ms <= 0) return Promise.resolve(result);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      q.cancel();
+      reject(new ServiceUnavailableError(`The database did not answer within ${ms} ms; retry shortly`));
+    }, ms);
+    result.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
  * Wraps the two entry points drizzle uses on the root client: `unsafe` (one statement, awaited or
  * `.values()`) and `begin` (a transaction holding one connection). Each takes a gate permit for its
  * whole duration. Statements inside a transaction run on the transaction's own handle, ungated.
  */
-function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, prepare: boolean, log?: Logger): postgres.Sql {
+function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, prepare: boolean, log?: Logger, deadlineMs = 0): postgres.Sql {
   const timed = async <T>(query: string, run: () => PromiseLike<T>): Promise<T> => {
     const started = performance.now();
     try {
@@ -181,7 +215,7 @@ function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, pre
               // their plans cached. Query texts are stable: id lists travel as one parameter.
               // (Not behind PgBouncer: see createDatabase.)
               const q = target.unsafe(query, params as postgres.ParameterOrJSON<never>[], { ...opts, prepare });
-              return values ? q.values() : q;
+              return withDeadline(q, values ? q.values() : q, deadlineMs);
             });
           return {
             values: () => run(true),

@@ -6,6 +6,7 @@ import {
   ConversationDirection,
   ConversationState,
   CustomFieldType,
+  EmailSuppressionReason,
   GroupKind,
   GroupRole,
   HouseholdRole,
@@ -20,7 +21,7 @@ import { MemberOrderBy } from '../modules/member/member.order.js';
 
 // The enums' one source is their values (src/db/schema/enums.ts, member.order.ts): here they get
 // their GraphQL names and descriptions.
-export { ApiTokenKind, CheckInVia, ChurchRole, ConversationDirection, ConversationState, CustomFieldType, TemplateChannel, GroupKind, GroupRole, HouseholdRole, MemberOrderBy, MemberStatus, MessageChannel, MessageStatus, RecipientStatus, SmsEncoding };
+export { ApiTokenKind, CheckInVia, ChurchRole, ConversationDirection, ConversationState, CustomFieldType, EmailSuppressionReason, TemplateChannel, GroupKind, GroupRole, HouseholdRole, MemberOrderBy, MemberStatus, MessageChannel, MessageStatus, RecipientStatus, SmsEncoding };
 
 registerEnumType(MemberStatus, {
   name: 'MemberStatus',
@@ -65,4 +66,5 @@ registerEnumType(CustomFieldType, {
 
 registerEnumType(ConversationState, { name: 'ConversationState', description: 'OPEN until staff close it; a new text from the number opens it again.' });
 registerEnumType(ConversationDirection, { name: 'ConversationDirection', description: 'INBOUND: the person wrote; OUTBOUND: the church texted (a reply or a bulk text).' });
-registerEnumType(TemplateChannel, { name: 'TemplateChannel', description: 'What a saved template is for: SMS (EMAIL joins with the email channel).' });
+registerEnumType(TemplateChannel, { name: 'TemplateChannel', description: 'What a saved template is for: SMS, or EMAIL (which carries a subject).' });
+registerEnumType(EmailSuppressionReason, { name: 'EmailSuppressionReason', description: 'UNDELIVERABLE: a permanent bounce; COMPLAINED: the recipient reported the email as spam.' });

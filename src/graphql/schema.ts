@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSchema } from 'type-graphql';
+import { directFieldResolvers } from './direct-resolvers.js';
 import { AnalyticsResolver } from '../modules/analytics/analytics.resolver.js';
 import { AuthResolver } from '../modules/auth/auth.resolver.js';
 import { ChurchResolver } from '../modules/church/church.resolver.js';
@@ -20,6 +21,7 @@ import { MessageTemplateResolver } from '../modules/message/template.resolver.js
 import { ConversationMessageResolver, ConversationResolver } from '../modules/conversation/conversation.resolver.js';
 import { OpsResolver } from '../modules/ops/ops.resolver.js';
 import { MemberEmailResolver } from '../modules/message/email.resolver.js';
+import { EmailSuppressionResolver } from '../modules/message/suppression.resolver.js';
 
 export const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/schema.graphql');
 
@@ -43,6 +45,7 @@ export function getSchema(): Promise<GraphQLSchema> {
       MemberGroupsResolver,
       MessageResolver,
       MemberEmailResolver,
+      EmailSuppressionResolver,
       MessageRecipientResolver,
       MemberMessagesResolver,
       MessageTemplateResolver,
@@ -75,6 +78,9 @@ export function getSchema(): Promise<GraphQLSchema> {
         throw new Error('subscribe through the context pubsub');
       },
     },
+  }).then((schema) => {
+    directFieldResolvers(schema);
+    return schema;
   });
   return built;
 }

@@ -155,8 +155,12 @@ export type MemberStatus =
   | 'REGULAR'
   | 'VISITOR';
 
-/** Only the fields given are changed; null clears smsFromNumber and smsHelpText. */
+/** Only the fields given are changed; null clears smsFromNumber, smsHelpText, emailFromName and emailReplyTo. */
 export type UpdateChurchInput = {
+  /** The From name of the church's emails (1-100 characters, one line); null: the church's name. */
+  emailFromName?: string | null | undefined;
+  /** Reply-To of the church's emails (an email address); null: none. */
+  emailReplyTo?: string | null | undefined;
   name?: string | null | undefined;
   slug?: string | null | undefined;
   smsFromNumber?: string | null | undefined;

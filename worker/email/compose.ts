@@ -29,6 +29,7 @@ export async function composeRaw(mail: OutgoingEmail): Promise<Buffer> {
   const composer = new MailComposer({
     from: { name: mail.from.name, address: mail.from.address },
     to: mail.to,
+    ...(mail.replyTo ? { replyTo: mail.replyTo } : {}),
     subject: mail.subject,
     text: mail.text,
     html: mail.html,

@@ -12,7 +12,7 @@ export function createLogTransport(log: Logger): EmailTransport {
     async send(mail: OutgoingEmail, beforeHandOver: () => Promise<void>) {
       await beforeHandOver();
       log.info(
-        { to: mail.to, from: mail.from.address, subject: mail.subject, messageId: mail.messageId, unsubscribe: mail.unsubscribeUrl, body: mail.text },
+        { to: mail.to, from: mail.from.address, fromName: mail.from.name, replyTo: mail.replyTo ?? null, subject: mail.subject, messageId: mail.messageId, unsubscribe: mail.unsubscribeUrl, body: mail.text },
         'email (log transport)',
       );
       return { response: '250 logged' };

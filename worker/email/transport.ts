@@ -3,9 +3,11 @@
  * SMTP_URL) and log.ts (development: the email goes to the log).
  */
 export interface OutgoingEmail {
-  /** the church's name as the display name, EMAIL_FROM as the address */
+  /** the church's From name (emailFromName, else its name) as the display name, EMAIL_FROM as the address */
   from: { name: string; address: string };
   to: string;
+  /** the church's Reply-To (updateChurch emailReplyTo); none: replies go to From */
+  replyTo?: string | null;
   subject: string;
   text: string;
   html: string;

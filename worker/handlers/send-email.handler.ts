@@ -62,14 +62,15 @@ export function createSendEmailHandler(d: SendEmailDeps) {
         d.log.warn({ recipientId: claim.id }, 'email handed over without an answer: unconfirmed, not sent again');
         return 'unconfirmed';
       }
-      const { subject, body } = renderEmail(claim, { firstName: claim.firstName, lastName: claim.lastName, churchName: claim.churchName }, d.render);
+      const { subject, body } = renderEmail(claim, { firstName: claim.firstName, lastName: claim.lastName, churchName: claim.churchName, custom: claim.custom }, d.render);
       const link = unsubscribeUrl(d.publicUrl, unsubscribeToken(d.unsubscribeSecret, { churchId: claim.churchId, memberId: claim.memberId, email: claim.email }));
       const messageId = `<e${claim.id}.${claim.episode}@${domainOf(claim.fromAddress)}>`;
       try {
         const sent = await d.transport.send(
           {
-            from: { name: claim.churchName, address: claim.fromAddress },
+            from: { name: claim.fromName, address: claim.fromAddress },
             to: claim.email,
+            replyTo: claim.replyTo,
             subject,
             text: textBody(body, claim.churchName, link),
             html: htmlBody(body, claim.churchName, link),

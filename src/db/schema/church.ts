@@ -17,6 +17,10 @@ export const churches = pgTable(
     smsFromNumber: text(),
     /** reply to HELP / INFO texts; a default naming the church is used when empty */
     smsHelpText: text(),
+    /** the display name of its emails' From (the address is always EMAIL_FROM); null: the church's name */
+    emailFromName: text(),
+    /** where replies to its emails go (Reply-To); null: none (replies go to EMAIL_FROM) */
+    emailReplyTo: text(),
     ...timestamps,
   },
   (t) => [
@@ -27,6 +31,7 @@ export const churches = pgTable(
     // `churches` list, ordered by name with id as the tie-breaker of the keyset cursor
     index('churches_name_id_idx').on(sql`lower(${t.name})`, t.id),
     check('churches_slug_format', sql`${t.slug} ~ '^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$'`),
+    check('churches_email_reply_to_lower', sql`${t.emailReplyTo} = lower(${t.emailReplyTo})`),
     check('churches_sms_from_e164', sql`${t.smsFromNumber} ~ '^\\+[1-9][0-9]{6,14}$'`),
   ],
 );

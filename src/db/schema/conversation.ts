@@ -99,6 +99,8 @@ export const messageTemplates = pgTable(
     name: text().notNull(),
     body: text().notNull(),
     channel: templateChannel().notNull().default('sms'),
+    /** an email template's subject (merge fields allowed); null for a text's */
+    subject: text(),
     createdById: integer().references(() => users.id, { onDelete: 'set null' }),
     archivedAt: timestamp({ withTimezone: true }),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
@@ -110,5 +112,8 @@ export const messageTemplates = pgTable(
     index('message_templates_church_archived_idx').on(t.churchId, sql`lower(${t.name})`, t.id).where(sql`archived_at IS NOT NULL`),
     // one live template of a name per church
     uniqueIndex('message_templates_church_live_name_key').on(t.churchId, sql`lower(${t.name})`).where(sql`archived_at IS NULL`),
+    // a subject exactly on email templates. Written with 'sms' only: the migration adding 'email'
+    // to the enum runs in the same transaction, where the new value may not be used yet
+    check('message_templates_subject_of_email', sql`(${t.channel} = 'sms') = (${t.subject} IS NULL)`),
   ],
 );

@@ -27,8 +27,8 @@ export const apiTokenKind = pgEnum('api_token_kind', ['full', 'check_in']);
 export const customFieldType = pgEnum('custom_field_type', ['text', 'number', 'date', 'yes_no', 'single_choice', 'multiple_choice']);
 export const conversationState = pgEnum('conversation_state', ['open', 'closed']);
 export const conversationDirection = pgEnum('conversation_direction', ['inbound', 'outbound']);
-/** the channel a saved template is for: SMS today; EMAIL joins it with the email channel */
-export const templateChannel = pgEnum('template_channel', ['sms']);
+/** the channel a saved template is for: a text, or an email (which carries a subject) */
+export const templateChannel = pgEnum('template_channel', ['sms', 'email']);
 
 export const MemberStatus = enumObject(memberStatus.enumValues);
 export type MemberStatus = (typeof memberStatus.enumValues)[number];

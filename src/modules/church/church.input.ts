@@ -8,11 +8,13 @@ export class CreateChurchInput {
   @Field(() => String, { nullable: true }) smsFromNumber?: string | null;
 }
 
-@InputType({ description: 'Only the fields given are changed; null clears smsFromNumber and smsHelpText.' })
+@InputType({ description: 'Only the fields given are changed; null clears smsFromNumber, smsHelpText, emailFromName and emailReplyTo.' })
 export class UpdateChurchInput {
   @Field(() => String, { nullable: true }) name?: string;
   @Field(() => String, { nullable: true }) slug?: string;
   @Field(() => String, { nullable: true }) timeZone?: string;
   @Field(() => String, { nullable: true }) smsFromNumber?: string | null;
   @Field(() => String, { nullable: true, description: 'Reply to HELP/INFO texts, at most 320 characters.' }) smsHelpText?: string | null;
+  @Field(() => String, { nullable: true, description: "The From name of the church's emails (1-100 characters, one line); null: the church's name." }) emailFromName?: string | null;
+  @Field(() => String, { nullable: true, description: "Reply-To of the church's emails (an email address); null: none." }) emailReplyTo?: string | null;
 }

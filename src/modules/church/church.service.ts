@@ -61,6 +61,15 @@ export async function createChurch({ scope, input }: { scope: Scope; input: Crea
   }
 }
 
+/** A From display name: one line (a header), at most 100 characters; null clears it. */
+function fromName(p: Problems, value: string | null | undefined): string | null | undefined {
+  if (typeof value === 'string' && /[\r\n]/.test(value)) {
+    p.add('input.emailFromName', 'must be one line');
+    return undefined;
+  }
+  return v.text(p, 'input.emailFromName', value, { max: 100 });
+}
+
 export async function updateChurch({ scope, id, input }: { scope: Scope; id: string; input: UpdateChurchInput }): Promise<ChurchRow> {
   const church = await getChurch({ scope, id });
   requireChurchRole(scope.auth, church.id, 'admin', 'id');
@@ -72,6 +81,8 @@ export async function updateChurch({ scope, id, input }: { scope: Scope; id: str
       input.timeZone === null ? (p.add('input.timeZone', 'cannot be null'), undefined) : v.timeZone(p, 'input.timeZone', input.timeZone),
     smsFromNumber: v.phone(p, 'input.smsFromNumber', input.smsFromNumber, scope.config.phone.defaultRegion),
     smsHelpText: v.text(p, 'input.smsHelpText', input.smsHelpText, { max: 320 }),
+    emailFromName: fromName(p, input.emailFromName),
+    emailReplyTo: v.email(p, 'input.emailReplyTo', input.emailReplyTo),
   };
   p.throwIfAny();
   try {

@@ -11,6 +11,10 @@ export class Church {
   smsFromNumber!: string | null;
   @Field(() => String, { nullable: true, description: 'Reply to HELP/INFO texts (a default naming the church when empty).' })
   smsHelpText!: string | null;
+  @Field(() => String, { nullable: true, description: "The From name of its emails (the address is the service's EMAIL_FROM); null: the church's name." })
+  emailFromName!: string | null;
+  @Field(() => String, { nullable: true, description: 'Where replies to its emails go (Reply-To); null: none.' })
+  emailReplyTo!: string | null;
   @Field(() => DateTime) createdAt!: Date;
   @Field(() => DateTime) updatedAt!: Date;
 }

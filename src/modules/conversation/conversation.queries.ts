@@ -54,6 +54,18 @@ export async function conversationsByIds(db: Queryable, ids: readonly number[], 
   return rows.map(toRow);
 }
 
+/** The conversation of (church, number), if there is one (conversations_church_phone_key). */
+export async function conversationByPhone(db: Queryable, churchId: number, phone: string): Promise<ConversationRow | undefined> {
+  const [r] = await db.execute<RawConversation>(sql`SELECT ${COLUMNS} FROM conversations c WHERE c.church_id = ${churchId} AND c.phone = ${phone}`);
+  return r ? toRow(r) : undefined;
+}
+
+/** The inbound text of this provider id in the church (conversation_messages_sid_key). */
+export async function inboundIdBySid(db: Queryable, churchId: number, sid: string): Promise<number | undefined> {
+  const [r] = await db.execute<{ id: number }>(sql`SELECT id FROM conversation_messages WHERE provider_sid = ${sid} AND church_id = ${churchId}`);
+  return r?.id;
+}
+
 export interface ConversationFilter {
   state?: ConversationState;
   assigneeId?: number;

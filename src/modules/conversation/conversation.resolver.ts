@@ -11,7 +11,8 @@ import { ConversationsArgs } from './conversation.input.js';
 import type { ConversationRow, ThreadMessage } from './conversation.queries.js';
 import { assign, getConversation, listConversations, listThread, markRead, reply, setState } from './conversation.service.js';
 import { subscribeToConversationUpdates, subscribeToInboxMessages } from './conversation.subscription.js';
-import { Conversation, ConversationConnection, ConversationMessage, ConversationMessageConnection } from './conversation.type.js';
+import { Conversation, ConversationConnection, ConversationMessage, ConversationMessageConnection, SimulatedInboundText } from './conversation.type.js';
+import { simulateInbound } from './simulate.service.js';
 
 @Resolver(() => Conversation)
 export class ConversationResolver {
@@ -43,6 +44,21 @@ export class ConversationResolver {
   @Mutation(() => Conversation, { description: 'Closes or reopens it (STAFF); a new text from the number reopens it.' })
   setConversationState(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('state', () => ConversationState) state: ConversationState) {
     return setState({ scope: ctx, id, state });
+  }
+
+  @Mutation(() => SimulatedInboundText, {
+    description:
+      'Development only (SMS_PROVIDER=log, not production; FORBIDDEN otherwise): a text from `from` to the church\'s number, ' +
+      'through the same path as the Twilio webhook (STOP/START/HELP are consent and answered; anything else lands in the inbox, once per messageSid). STAFF.',
+  })
+  simulateInboundText(
+    @Ctx() ctx: Context,
+    @Arg('churchId', () => ID) churchId: string,
+    @Arg('from', () => String, { description: 'The sender\'s phone, any usual way of writing it.' }) from: string,
+    @Arg('body', () => String) body: string,
+    @Arg('messageSid', () => String, { nullable: true, description: 'Default: a new one. The same one again is the webhook delivered twice.' }) messageSid?: string,
+  ) {
+    return simulateInbound({ scope: ctx, churchId, from, body, messageSid });
   }
 
   @Mutation(() => Conversation, { description: 'Unread count to 0 (STAFF).' })

@@ -35,3 +35,11 @@ export class ConversationMessage {
 }
 
 export const { Conn: ConversationMessageConnection } = connectionTypes('ConversationMessage', ConversationMessage);
+
+@ObjectType({ simpleResolvers: true, description: 'What a simulated inbound text did (development only: simulateInboundText).' })
+export class SimulatedInboundText {
+  @Field(() => String, { nullable: true, description: "What the church's number answers (STOP, START, HELP); null for none." }) reply!: string | null;
+  @Field(() => String, { description: 'The MessageSid it was recorded under (give it again to replay the same text).' }) messageSid!: string;
+  @Field(() => Conversation, { nullable: true, description: 'The conversation it landed in; null for a keyword (consent, not a conversation).' }) conversation!: unknown;
+  @Field(() => ConversationMessage, { nullable: true, description: 'The text in the thread; null for a keyword.' }) message!: unknown;
+}

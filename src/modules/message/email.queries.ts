@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import type { EmailSuppressionReason, RecipientStatus } from '../../db/schema/index.js';
 import { intArray } from '../../db/sql.js';
+import { customValuesOfClaim, type CustomValueTuple } from './custom-merge.js';
 import { audienceWhereSql, type AudienceSpec } from './message.queries.js';
 import { messageMonth, monthOf } from './recipient.queries.js';
 
@@ -69,8 +70,14 @@ export interface ClaimedEmail {
   body: string;
   fromAddress: string;
   churchName: string;
+  /** the church's From name (updateChurch emailFromName), else its name; read at send time */
+  fromName: string;
+  /** the church's Reply-To, if it set one */
+  replyTo: string | null;
   firstName: string;
   lastName: string;
+  /** custom values by key and by id, formatted (custom-merge.ts); empty when the message names none */
+  custom: Map<string, string>;
 }
 
 type ClaimRow = {
@@ -86,8 +93,11 @@ type ClaimRow = {
   body: string;
   from_address: string;
   church_name: string;
+  email_from_name: string | null;
+  email_reply_to: string | null;
   first_name: string | null;
   last_name: string | null;
+  field_values: CustomValueTuple[] | null;
   opted_out: boolean;
   suppressed: EmailSuppressionReason | null;
 };
@@ -118,9 +128,15 @@ export async function claimEmailRecipients(db: Queryable, ids: readonly number[]
     FROM prev, messages m, churches c
     WHERE r.id = prev.id ${monthOf(month)} AND m.id = r.message_id AND c.id = r.church_id
     RETURNING r.id, r.message_id, r.church_id, r.member_id, r.email, r.attempts, r.provider_check_since,
-              (extract(epoch FROM r.sending_at) * 1000000)::bigint::text AS episode, m.subject, m.body, m.from_address, c.name AS church_name,
+              (extract(epoch FROM r.sending_at) * 1000000)::bigint::text AS episode, m.subject, m.body, m.from_address, c.name AS church_name, c.email_from_name, c.email_reply_to,
               (SELECT p.first_name FROM members p WHERE p.church_id = r.church_id AND p.id = r.member_id) AS first_name,
               (SELECT p.last_name FROM members p WHERE p.church_id = r.church_id AND p.id = r.member_id) AS last_name,
+              -- the person's custom values ({field.<key>}), only for a message that names one: probes of
+              -- member_field_values_pkey within this statement, so a batch of claims stays one statement
+              (SELECT jsonb_agg(jsonb_build_array(f.id, f.name, f.type, v.value_text, v.value_number::text, v.value_date::text, v.value_bool, v.value_choices))
+                 FROM member_field_values v JOIN custom_fields f ON f.id = v.field_id AND f.church_id = v.church_id AND f.archived_at IS NULL
+                WHERE v.member_id = r.member_id AND v.church_id = r.church_id
+                  AND strpos(coalesce(m.subject, '') || m.body, '{field.') > 0) AS field_values,
               ${emailOptedOutSql('r.church_id', 'r.member_id', 'r.email')} AS opted_out,
               (SELECT s.reason FROM email_suppressions s WHERE s.email = r.email) AS suppressed`);
   for (const r of rows) {
@@ -138,8 +154,11 @@ export async function claimEmailRecipients(db: Queryable, ids: readonly number[]
       body: r.body,
       fromAddress: r.from_address,
       churchName: r.church_name,
+      fromName: r.email_from_name ?? r.church_name,
+      replyTo: r.email_reply_to,
       firstName: r.first_name ?? '',
       lastName: r.last_name ?? '',
+      custom: customValuesOfClaim(r.field_values),
     });
   }
   return out;

@@ -9,20 +9,20 @@ import { readUnsubscribeToken } from '../../email/unsubscribe-token.js';
 import { enqueueEmail } from '../../jobs/enqueue.js';
 import { BadInputError, Problems } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import * as v from '../../lib/validate.js';
 import type { ChurchRow } from '../church/church.queries.js';
 import { getChurch } from '../church/church.service.js';
 import type { Scope } from '../scope.js';
 import { requireChurchRole, requireViewer } from '../viewer.js';
 import { actorOf, audit } from '../audit/audit.service.js';
 import { checkAudienceAndSchedule, resolveAudience } from './audience.js';
-import { parseTemplate } from './merge-fields.js';
+import { checkContent, EMAIL_BODY_MAX, SUBJECT_MAX } from './content.js';
+import { checkCustomFields } from './custom-merge.js';
+import { templateForSend } from './template.service.js';
 import * as e from './email.queries.js';
 import type { SendMessageArgs } from './message.input.js';
 import * as q from './message.queries.js';
 
-export const SUBJECT_MAX = 200;
-export const EMAIL_BODY_MAX = 50_000;
+export { EMAIL_BODY_MAX, SUBJECT_MAX } from './content.js';
 
 /** A text's preview has no email skips. */
 export const NO_EMAIL_SKIPS = { noEmail: 0, sharedEmail: 0, undeliverable: 0, complained: 0 };
@@ -34,6 +34,9 @@ export function smsOnly(args: SendMessageArgs): void {
 
 interface EmailPlan {
   church: ChurchRow;
+  /** as given, or the template's */
+  subject: string;
+  body: string;
   audience: q.AudienceSpec;
   recipients: Array<q.NewRecipient & { email: string | null }>;
   eligible: number;
@@ -51,26 +54,26 @@ async function planEmail(scope: Scope, args: SendMessageArgs): Promise<EmailPlan
   const church = await getChurch({ scope, id: args.churchId, field: 'churchId' });
   requireChurchRole(scope.auth, church.id, 'staff');
   const p = new Problems();
-  const subject = args.subject;
-  if (typeof subject !== 'string' || subject.trim().length === 0) p.add('subject', 'is required for an email and cannot be blank');
-  else if (/[\r\n]/.test(subject)) p.add('subject', 'must be one line');
-  else if (v.unstorable(subject)) p.add('subject', v.unstorable(subject)!);
-  else if ([...subject].length > SUBJECT_MAX) p.add('subject', `must be at most ${SUBJECT_MAX} characters`);
-  if (args.templateId != null) p.add('templateId', 'saved templates are for texts; give the email\'s body');
-  const body = args.body;
-  if (typeof body !== 'string' || body.trim().length === 0) p.add('body', 'cannot be blank');
-  else if (v.unstorable(body)) p.add('body', v.unstorable(body)!);
-  else if ([...body].length > EMAIL_BODY_MAX) p.add('body', `must be at most ${EMAIL_BODY_MAX} characters for an email`);
-  if (args.urgent) p.add('urgent', 'is for texts only: email keeps no quiet hours');
-  // merge fields ({firstName} …) are filled per recipient by the worker: checked here, naming the field
-  for (const [field, value] of [['subject', subject], ['body', body]] as const) {
-    if (typeof value === 'string' && value.trim()) {
-      const parsed = parseTemplate(value);
-      if ('problem' in parsed) p.add(field, parsed.problem.message);
-    }
+  // a saved EMAIL template gives both subject and body; problems in them name templateId
+  let subject = args.subject;
+  let body = args.body;
+  let fromTemplate = false;
+  if (args.templateId != null) {
+    if (args.body != null) p.add('templateId', 'give either body or templateId, not both');
+    if (args.subject != null) p.add('templateId', 'the template carries the subject: give either subject or templateId, not both');
+    p.throwIfAny();
+    const t = await templateForSend(scope, church.id, args.templateId, 'email');
+    [subject, body, fromTemplate] = [t.subject, t.body, true];
   }
+  const subjectField = fromTemplate ? 'templateId' : 'subject';
+  const bodyField = fromTemplate ? 'templateId' : 'body';
+  const parsedSubject = checkContent(p, subjectField, subject, { max: SUBJECT_MAX, oneLine: true, blank: 'is required for an email and cannot be blank' });
+  const parsedBody = checkContent(p, bodyField, body, { max: EMAIL_BODY_MAX });
+  if (args.urgent) p.add('urgent', 'is for texts only: email keeps no quiet hours');
   checkAudienceAndSchedule(scope, p, args.audience, args.scheduleAt);
   p.throwIfAny();
+  // {field.<key>}: fields of the church, not archived; the worker fills them per recipient
+  await checkCustomFields(scope.db, church.id, [{ parsed: parsedSubject!, field: subjectField }, { parsed: parsedBody!, field: bodyField }]);
   const { spec: audience, lists } = await resolveAudience(scope, church.id, args.audience);
   const limit = scope.config.sms.maxRecipients;
   const people = await e.emailAudienceMembers(scope.db, church.id, audience, limit + 1, lists);
@@ -102,23 +105,24 @@ async function planEmail(scope: Scope, args: SendMessageArgs): Promise<EmailPlan
   });
   const now = scope.clock.now();
   const sendAt = args.scheduleAt && args.scheduleAt.getTime() > now.getTime() ? args.scheduleAt : now;
-  return { church, audience, recipients, eligible: taken.size, skipped, sendAt };
+  return { church, subject: subject!, body: body!, audience, recipients, eligible: taken.size, skipped, sendAt };
 }
 
 export async function previewEmail({ scope, args }: { scope: Scope; args: SendMessageArgs }) {
   const pl = await planEmail(scope, args);
   return {
     channel: 'email' as const,
-    body: args.body!,
+    body: pl.body,
+    subject: pl.subject,
     encoding: null,
     segments: null,
     segmentRange: null,
     // as written: the worker fills merge fields per recipient
-    longestText: args.body!,
-    shortestText: args.body!,
+    longestText: pl.body,
+    shortestText: pl.body,
     ucs2Texts: null,
     totalSegments: null,
-    characters: [...args.body!].length,
+    characters: [...pl.body].length,
     remainingInSegment: null,
     audienceCount: pl.recipients.length,
     recipientCount: pl.eligible,
@@ -142,8 +146,8 @@ export async function sendEmail({ scope, args }: { scope: Scope; args: SendMessa
       churchId: pl.church.id,
       authorId: viewer.userId,
       channel: 'email',
-      subject: args.subject!,
-      body: args.body!,
+      subject: pl.subject,
+      body: pl.body,
       audience: pl.audience,
       status: pl.sendAt.getTime() > scope.clock.now().getTime() + 1000 ? 'scheduled' : 'sending',
       urgent: false,

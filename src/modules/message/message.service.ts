@@ -14,7 +14,8 @@ import * as q from './message.queries.js';
 import { nextSendTime, parseWindow } from './quiet-hours.js';
 import { countsByMessage } from './recipient.queries.js';
 import { segmentsOf, type Encoding } from './segments.js';
-import { mergeValues, renderTemplate, validateTemplate } from './merge-fields.js';
+import { hasFields, mergeValues, renderTemplate, validateTemplate } from './merge-fields.js';
+import { checkCustomFields, customValues } from './custom-merge.js';
 import { templateForSend } from './template.service.js';
 import { invalidateMessaging } from '../../cache/invalidate.js';
 import { insertWithPartition } from '../../db/partitions.js';
@@ -88,14 +89,17 @@ async function plan(scope: Scope, args: SendMessageArgs): Promise<Plan> {
   if (args.templateId == null && args.body == null) p.add('body', 'is required (or templateId)');
   p.throwIfAny();
   // a saved template of this church (an archived or another church's one is NOT_FOUND)
-  const body = args.templateId != null ? (await templateForSend(scope, church.id, args.templateId)).body : args.body!;
+  const body = args.templateId != null ? (await templateForSend(scope, church.id, args.templateId, 'sms')).body : args.body!;
   if (typeof body !== 'string' || body.trim().length === 0) p.add('body', 'cannot be blank');
   else if (v.unstorable(body)) p.add('body', v.unstorable(body)!);
   else if ([...body].length > BODY_MAX) p.add('body', `must be at most ${BODY_MAX} characters`);
   checkAudienceAndSchedule(scope, p, input, scheduleAt);
   if (!church.smsFromNumber) p.add('churchId', 'this church has no SMS number yet (updateChurch smsFromNumber)');
   p.throwIfAny();
-  const template = validateTemplate(body, args.templateId != null ? 'templateId' : 'body');
+  const bodyField = args.templateId != null ? 'templateId' : 'body';
+  const template = validateTemplate(body, bodyField);
+  // {field.<key>}: the church's fields, checked before the audience is read
+  const custom = await checkCustomFields(scope.db, church.id, [{ parsed: template, field: bodyField }]);
   const { spec: audience, lists } = await resolveAudience(scope, church.id, input);
   const limit = scope.config.sms.maxRecipients;
   const people = await q.audienceMembers(scope.db, church.id, audience, limit + 1, lists);
@@ -104,6 +108,9 @@ async function plan(scope: Scope, args: SendMessageArgs): Promise<Plan> {
   const blocked = new Set(people.filter((m) => m.optedOut && m.phone).map((m) => m.phone));
   const taken = new Set<string>();
   const skipped = { optedOut: 0, noPhone: 0, sharedPhone: 0 };
+  // the custom values of everyone who may get a text, in bulk (no statement per recipient)
+  const values = custom.size ? await customValues(scope.db, church.id, people.filter((m) => m.phone && !m.optedOut).map((m) => m.id), custom) : null;
+  const none = new Map<string, string>();
   const recipients: q.NewRecipient[] = people.map((m) => {
     if (m.optedOut || (m.phone && blocked.has(m.phone))) {
       skipped.optedOut++;
@@ -119,7 +126,7 @@ async function plan(scope: Scope, args: SendMessageArgs): Promise<Plan> {
     }
     taken.add(m.phone);
     // each person's own words; a body without fields is stored once, on the message
-    const text = template.fields.length ? renderTemplate(template.parts, mergeValues(m, church.name)) : null;
+    const text = hasFields(template) ? renderTemplate(template.parts, mergeValues(m, church.name, values?.get(m.id) ?? none)) : null;
     return { memberId: m.id, phone: m.phone, status: 'queued', reason: null, body: text };
   });
   const eligible = taken.size;
@@ -141,6 +148,7 @@ export async function previewMessage({ scope, args }: { scope: Scope; args: Send
   const longest = segmentsOf(pl.texts.longest);
   return {
     body: pl.body,
+    subject: null,
     encoding: pl.texts.encoding,
     segments: pl.texts.maxSegments,
     segmentRange: { min: pl.texts.minSegments, max: pl.texts.maxSegments },

@@ -57,6 +57,7 @@ export class SegmentRange {
 export class MessagePreview {
   @Field(() => MessageChannel) channel!: MessageChannel;
   @Field(() => String, { description: 'The body as written (the template), merge fields unfilled.' }) body!: string;
+  @Field(() => String, { nullable: true, description: 'EMAIL: the subject as written or the saved template\'s, merge fields unfilled. Null for texts.' }) subject!: string | null;
   @Field(() => SmsEncoding, { nullable: true, description: 'Texts: UCS2 if any recipient\'s text needs it (a name outside GSM-7), else GSM7. Null for EMAIL.' }) encoding!: SmsEncoding | null;
   @Field(() => Int, { nullable: true, description: 'Texts: segments of the longest text (segmentRange.max). Null for EMAIL.' }) segments!: number | null;
   @Field(() => SegmentRange, { nullable: true, description: 'Texts: over the texts that would be sent, merge fields filled per recipient. Null for EMAIL.' }) segmentRange!: SegmentRange | null;

@@ -6,12 +6,11 @@ import * as v from '../../lib/validate.js';
 import { TemplateChannel } from '../../db/schema/enums.js';
 import { dataScope, requireChurchRole, requireViewer } from '../viewer.js';
 import { getChurch } from '../church/church.service.js';
-import { parseTemplate } from './merge-fields.js';
+import type { ParsedTemplate } from './merge-fields.js';
+import { checkContent, EMAIL_BODY_MAX, SUBJECT_MAX, TEXT_BODY_MAX } from './content.js';
+import { checkCustomFields } from './custom-merge.js';
 import * as q from './template.queries.js';
 import type { CreateTemplateInput, UpdateTemplateInput } from './template.input.js';
-
-/** A template's body: as long as a text may be (message.service.ts BODY_MAX) */
-export const TEMPLATE_BODY_MAX = 1600;
 
 async function loadTemplate(scope: Scope, id: string, field = 'id'): Promise<q.TemplateRow> {
   requireViewer(scope.auth);
@@ -22,26 +21,48 @@ async function loadTemplate(scope: Scope, id: string, field = 'id'): Promise<q.T
   return row;
 }
 
-function checkBody(p: Problems, field: string, body: string | undefined | null, required: boolean): string | undefined {
-  if (body === undefined && !required) return undefined;
-  if (typeof body !== 'string' || body.trim().length === 0) {
-    p.add(field, 'cannot be blank');
-    return undefined;
+/**
+ * A template's subject and body as a send would take them: the channel's limits, merge fields
+ * well formed and the custom ones ({field.<key>}) fields of the church that are not archived.
+ * `undefined` leaves a part unchanged (an update). Throws every problem of `p` (the name's too).
+ */
+async function checkTemplateContent(
+  scope: Scope,
+  p: Problems,
+  churchId: number,
+  channel: TemplateChannel,
+  content: { subject?: string | null; body?: string },
+  required: boolean,
+): Promise<{ subject?: string; body?: string }> {
+  const out: { subject?: string; body?: string } = {};
+  const parsed: Array<{ parsed: ParsedTemplate; field: string }> = [];
+  if (content.body !== undefined || required) {
+    const t = checkContent(p, 'input.body', content.body, { max: channel === 'email' ? EMAIL_BODY_MAX : TEXT_BODY_MAX });
+    if (t) parsed.push({ parsed: t, field: 'input.body' });
+    out.body = content.body;
   }
-  if (v.unstorable(body)) p.add(field, v.unstorable(body)!);
-  else if ([...body].length > TEMPLATE_BODY_MAX) p.add(field, `must be at most ${TEMPLATE_BODY_MAX} characters`);
-  else {
-    const parsed = parseTemplate(body);
-    if ('problem' in parsed) p.add(field, parsed.problem.message);
-    else return body;
+  if (channel === 'sms') {
+    if (content.subject != null) p.add('input.subject', 'is for EMAIL templates only');
+  } else if (content.subject !== undefined || required) {
+    const t = checkContent(p, 'input.subject', content.subject, { max: SUBJECT_MAX, oneLine: true, blank: 'is required for an EMAIL template and cannot be blank' });
+    if (t) parsed.push({ parsed: t, field: 'input.subject' });
+    out.subject = content.subject ?? undefined;
   }
-  return undefined;
+  p.throwIfAny();
+  await checkCustomFields(scope.db, churchId, parsed);
+  return out;
 }
 
-/** The body of a live template of this church, for sendMessage/previewMessage(templateId). */
-export async function templateForSend(scope: Scope, churchId: number, id: string): Promise<q.TemplateRow> {
+/**
+ * A live template of this church for sendMessage/previewMessage(templateId): an archived or another
+ * church's one is NOT_FOUND; one of the other channel is BAD_USER_INPUT on templateId.
+ */
+export async function templateForSend(scope: Scope, churchId: number, id: string, channel: TemplateChannel): Promise<q.TemplateRow> {
   const t = await loadTemplate(scope, id, 'templateId');
   if (t.churchId !== churchId || t.archivedAt) throw new NotFoundError('MessageTemplate', t.id, 'templateId');
+  if (t.channel !== channel) {
+    throw new BadInputError({ field: 'templateId', message: `is an ${t.channel.toUpperCase()} template; this send is ${channel.toUpperCase()} (channel)` });
+  }
   return t;
 }
 
@@ -63,14 +84,15 @@ export async function createTemplate({ scope, input }: { scope: Scope; input: Cr
   requireChurchRole(scope.auth, church.id, 'staff', 'input.churchId');
   const p = new Problems();
   const name = v.text(p, 'input.name', input.name, { max: v.LIMITS.name, required: true });
-  const body = checkBody(p, 'input.body', input.body, true);
-  p.throwIfAny();
+  const channel = input.channel ?? TemplateChannel.SMS;
+  const { subject, body } = await checkTemplateContent(scope, p, church.id, channel, { subject: input.subject, body: input.body }, true);
   if (await q.liveTemplateNamed(scope.db, church.id, name!)) throw new BadInputError({ field: 'input.name', message: 'a template of this name exists' });
   return q.insertTemplate(scope.db, {
     churchId: church.id,
     name: name!,
     body: body!,
-    channel: input.channel ?? TemplateChannel.SMS,
+    channel,
+    subject: channel === 'email' ? subject! : null,
     createdById: requireViewer(scope.auth).userId,
   });
 }
@@ -80,11 +102,10 @@ export async function updateTemplate({ scope, id, input }: { scope: Scope; id: s
   requireChurchRole(scope.auth, t.churchId, 'staff', 'id');
   const p = new Problems();
   const name = v.text(p, 'input.name', input.name, { max: v.LIMITS.name, required: input.name !== undefined });
-  const body = checkBody(p, 'input.body', input.body, false);
-  p.throwIfAny();
+  const { subject, body } = await checkTemplateContent(scope, p, t.churchId, t.channel, { subject: input.subject, body: input.body }, false);
   if (t.archivedAt) throw new BadInputError({ field: 'id', message: 'this template is archived; restore it first' });
   if (name && (await q.liveTemplateNamed(scope.db, t.churchId, name, t.id))) throw new BadInputError({ field: 'input.name', message: 'a template of this name exists' });
-  const row = await q.updateTemplate(scope.db, t.id, { name: name ?? undefined, body });
+  const row = await q.updateTemplate(scope.db, t.id, { name: name ?? undefined, body, subject });
   if (!row) throw new NotFoundError('MessageTemplate', t.id);
   return row;
 }
