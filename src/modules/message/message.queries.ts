@@ -1,5 +1,5 @@
 import { lapsedIdsSql } from '../event/attendance.queries.js';
-import { and, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { messageRecipients, messages, type MemberStatus, type MessageStatus, type RecipientStatus } from '../../db/schema/index.js';
 import { insertedRow, intArray } from '../../db/sql.js';
