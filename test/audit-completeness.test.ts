@@ -219,6 +219,20 @@ describe('sends', () => {
   });
 });
 
+describe('inbox replies', () => {
+  it('a reply to a conversation is a send: one entry with the body and the number; a blank one writes none', async () => {
+    const sim: any = await s.gql('mutation($c: ID!) { simulateInboundText(churchId: $c, from: "+13125550199", body: "What time is choir?") { conversation { id } } }', { c: String(a.churchId) }, staff.headers);
+    expect(sim.errors, JSON.stringify(sim.errors)).toBeUndefined();
+    const conv = sim.data.simulateInboundText.conversation.id;
+    const r = await written('mutation($id: ID!) { replyToConversation(id: $id, body: "7pm Thursday", urgent: true) { message { id } } }', { id: conv }, staff.headers);
+    expect(one(r.entries)).toMatchObject({
+      entity: 'Message', entity_id: r.data.replyToConversation.message.id, action: 'send', actor_user_id: staff.id,
+      changes: { body: [null, '7pm Thursday'], phone: [null, '+13125550199'], recipientCount: [null, 1] },
+    });
+    await refused('mutation($id: ID!) { replyToConversation(id: $id, body: "  ") { id } }', { id: conv }, 'BAD_USER_INPUT', 'body', staff.headers);
+  });
+});
+
 describe('reading the log', () => {
   const LOG = 'query($c: ID!, $f: AuditFilter) { auditLog(churchId: $c, filter: $f, first: 50) { nodes { entity entityId action } } }';
   it('ADMIN reads the new entries of the church; STAFF and VIEWER cannot; another church’s entries never show', async () => {

@@ -324,6 +324,11 @@ export async function sendOneText<T>(
         fromNumber: t.church.smsFromNumber!,
       });
       const [row] = await q.insertRecipients(tx, message, [{ memberId: t.memberId, phone: t.phone, status: 'queued', reason: null }]);
+      // a one-person text (a reply in the inbox) is a send like any other
+      await audit(tx, actorOf(scope.auth), [{
+        churchId: message.churchId, entity: 'Message', entityId: message.id, action: 'send',
+        changes: { body: [null, message.body], phone: [null, t.phone], memberId: [null, t.memberId], recipientCount: [null, 1], sendAt: [null, message.sendAt.toISOString()] },
+      }]);
       return { message, recipientId: row!.id, result: await alsoInTx(tx, message, row!.id) };
     });
   const { message, recipientId, result } = await insertWithPartition((ddl) => scope.db.execute(sql.raw(ddl)), write);
