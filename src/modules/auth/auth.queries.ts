@@ -201,6 +201,12 @@ export async function tokensOf(db: Queryable, userId: number, limit: number, bef
     .limit(limit);
 }
 
+/** One of the user's tokens (api_tokens_pkey), locked until the transaction ends. */
+export async function tokenOf(db: Queryable, id: number, userId: number): Promise<ApiTokenRow | undefined> {
+  const [t] = await db.select().from(apiTokens).where(and(eq(apiTokens.id, id), eq(apiTokens.userId, userId))).for('update');
+  return t;
+}
+
 export async function revokeToken(db: Queryable, id: number, userId: number): Promise<ApiTokenRow | undefined> {
   const [t] = await db
     .update(apiTokens)

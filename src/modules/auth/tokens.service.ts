@@ -8,6 +8,23 @@ import * as q from './auth.queries.js';
 import { hashToken, TOKEN_PREFIX } from './authenticate.js';
 import { requireChurchRole, requireViewer, ROLE_RANK, type Viewer } from '../viewer.js';
 import { ApiTokenKind } from '../../db/schema/enums.js';
+import type { Queryable } from '../../db/client.js';
+import { actorOf, audit } from '../audit/audit.service.js';
+
+/**
+ * The churches a token acts in, where its creation and revocation are recorded: a CHECK_IN
+ * token's church; a FULL token acts with its owner's roles, so every church they hold one in
+ * (a platform admin without a church role leaves no entry: the log is per church).
+ */
+async function tokenChurches(db: Queryable, t: q.ApiTokenRow): Promise<number[]> {
+  if (t.churchId != null) return [t.churchId];
+  return (await q.rolesOf(db, t.userId)).map(([c]) => c).sort((x, y) => x - y);
+}
+
+async function auditToken(db: Queryable, scope: Scope, t: q.ApiTokenRow, action: 'create' | 'revoke', changes: Record<string, [unknown, unknown]>) {
+  const churches = await tokenChurches(db, t);
+  await audit(db, actorOf(scope.auth), churches.map((churchId) => ({ churchId, entity: 'ApiToken', entityId: t.id, action, changes })));
+}
 
 export const MAX_LIVE_TOKENS = 50;
 
@@ -44,14 +61,21 @@ export async function createApiToken({
     throw new BadInputError({ field: 'input', message: `at most ${MAX_LIVE_TOKENS} live tokens per user; revoke some first` });
   }
   const secret = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-  const apiToken = await q.insertToken(scope.db, {
-    userId: viewer.userId,
-    name: name!,
-    tokenHash: hashToken(secret),
-    prefix: secret.slice(0, TOKEN_PREFIX.length + 6),
-    expiresAt: input.expiresAt ?? null,
-    kind,
-    churchId,
+  const apiToken = await scope.db.transaction(async (tx) => {
+    const t = await q.insertToken(tx, {
+      userId: viewer.userId,
+      name: name!,
+      tokenHash: hashToken(secret),
+      prefix: secret.slice(0, TOKEN_PREFIX.length + 6),
+      expiresAt: input.expiresAt ?? null,
+      kind,
+      churchId,
+    });
+    // never the secret or its hash: the prefix identifies it
+    await auditToken(tx, scope, t, 'create', {
+      name: [null, t.name], kind: [null, t.kind], prefix: [null, t.prefix], userId: [null, t.userId], expiresAt: [null, t.expiresAt?.toISOString() ?? null],
+    });
+    return t;
   });
   return { token: secret, apiToken };
 }
@@ -73,7 +97,13 @@ export async function listApiTokens({ scope, first: f, after: a }: { scope: Scop
 export async function revokeApiToken({ scope, id }: { scope: Scope; id: string }) {
   const viewer = requireTokenManager(scope);
   const tokenId = parseId(id, 'ApiToken');
-  const t = await q.revokeToken(scope.db, tokenId, viewer.userId);
+  const t = await scope.db.transaction(async (tx) => {
+    const before = await q.tokenOf(tx, tokenId, viewer.userId);
+    const r = await q.revokeToken(tx, tokenId, viewer.userId);
+    // revoking a revoked token changed nothing: no entry
+    if (r && before && !before.revokedAt) await auditToken(tx, scope, r, 'revoke', { revokedAt: [null, r.revokedAt?.toISOString() ?? null], name: [r.name, r.name], prefix: [r.prefix, r.prefix] });
+    return r;
+  });
   if (!t) throw new NotFoundError('ApiToken', tokenId);
   // sockets opened with this token close (every API process re-authenticates that user's sockets)
   // (best effort: the token is already refused on HTTP, and the sockets' periodic recheck follows)

@@ -11,7 +11,7 @@ import * as q from './auth.queries.js';
 import { withAuthzChange } from './authz-change.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from './password.js';
 import { requirePlatformAdmin, requireViewer, ROLE_RANK } from '../viewer.js';
-import { actorOf, audit } from '../audit/audit.service.js';
+import { actorOf, audit, changesOf } from '../audit/audit.service.js';
 
 /** Whether the email is taken elsewhere or not, a church admin cannot tell from this. */
 const CANNOT_ADD = 'cannot be added as a new account here; if this person already uses Steeple, ask a platform admin to add them';
@@ -156,8 +156,17 @@ export async function setUserActive({ scope, userId: uid, active }: { scope: Sco
   const userId = parseId(uid, 'User', 'userId');
   if (!active && userId === viewer.userId) throw new BadInputError({ field: 'userId', message: 'you cannot deactivate yourself' });
   return withAuthzChange(scope, async (tx) => {
-    const user = await q.updateUser(tx, userId, { deactivatedAt: active ? null : scope.clock.now() });
+    const before = await q.userById(tx, userId);
+    if (!before) throw new NotFoundError('User', userId, 'userId');
+    // deactivating a deactivated user keeps the first date
+    const user = await q.updateUser(tx, userId, { deactivatedAt: active ? null : (before.deactivatedAt ?? scope.clock.now()) });
     if (!user) throw new NotFoundError('User', userId, 'userId');
+    // recorded in every church the user has a role in (the log is per church); no change, no entry
+    if (Boolean(before.deactivatedAt) !== Boolean(user.deactivatedAt)) {
+      const churches = (await q.rolesOf(tx, userId)).map(([c]) => c).sort((x, y) => x - y);
+      const changes = changesOf(before, user, ['deactivatedAt']);
+      await audit(tx, actorOf(scope.auth), churches.map((churchId) => ({ churchId, entity: 'User', entityId: userId, action: active ? 'reactivate' : 'deactivate', changes })));
+    }
     return { result: user, userIds: [userId] };
   });
 }

@@ -7,6 +7,7 @@ import * as v from '../../lib/validate.js';
 import { getChurch } from '../church/church.service.js';
 import { requireChurchRole, requireViewer } from '../viewer.js';
 import { invalidatePeople } from '../../cache/invalidate.js';
+import { actorOf, audit, changesOf } from '../audit/audit.service.js';
 import * as q from './field.queries.js';
 import type { FieldRow, StoredValue, ValueRow, ValueWrite } from './field.queries.js';
 
@@ -84,6 +85,9 @@ function uniqueName(e: unknown, name: string): never {
   throw e;
 }
 
+/** A field definition's columns an audit entry compares. */
+const FIELD_AUDIT = ['name', 'description', 'type', 'required', 'position', 'choices', 'archivedAt'] as const;
+
 export async function createField({ scope, input }: { scope: Scope; input: FieldInput & { churchId: string; name: string; type: CustomFieldType } }): Promise<FieldRow> {
   const church = await getChurch({ scope, id: input.churchId, field: 'input.churchId' });
   requireChurchRole(scope.auth, church.id, 'admin', 'input.churchId');
@@ -101,18 +105,22 @@ export async function createField({ scope, input }: { scope: Scope; input: Field
   p.throwIfAny();
   const count = await q.countFields(scope.db, church.id);
   if (count >= q.FIELDS_CAP) throw new BadInputError({ field: 'input.churchId', message: `a church can have at most ${q.FIELDS_CAP} custom fields (archived ones included)` });
-  const row = await q
-    .insertField(scope.db, {
-      churchId: church.id,
-      name: name!,
-      description: description ?? null,
-      type: input.type,
-      required: input.required ?? false,
-      // appended after the existing ones unless placed
-      position: input.position ?? (count + 1) * 10,
-      choices,
-    })
-    .catch((e: unknown) => uniqueName(e, name!));
+  const row = await scope.db.transaction(async (tx) => {
+    const r = await q
+      .insertField(tx, {
+        churchId: church.id,
+        name: name!,
+        description: description ?? null,
+        type: input.type,
+        required: input.required ?? false,
+        // appended after the existing ones unless placed
+        position: input.position ?? (count + 1) * 10,
+        choices,
+      })
+      .catch((e: unknown) => uniqueName(e, name!));
+    await audit(tx, actorOf(scope.auth), [{ churchId: church.id, entity: 'CustomField', entityId: r.id, action: 'create', changes: changesOf(null, r, FIELD_AUDIT) }]);
+    return r;
+  });
   scope.loaders.churchFields.clear(church.id);
   await invalidatePeople(scope.cache, church.id);
   return row;
@@ -179,6 +187,9 @@ export async function updateField({ scope, id, input }: { scope: Scope; id: stri
     if (choices) patch.choices = choices;
     const row = await q.updateField(tx, current.churchId, current.id, patch).catch((e: unknown) => uniqueName(e, name ?? current.name));
     if (!row) throw new NotFoundError('CustomField', current.id);
+    // choice renames rewrite people's answers: the entry names them (the answers are not listed one by one)
+    const changes = { ...changesOf(current, row, FIELD_AUDIT), ...(renames.length ? { renamedChoices: [null, renames] as [unknown, unknown] } : {}) };
+    await audit(tx, actorOf(scope.auth), [{ churchId: row.churchId, entity: 'CustomField', entityId: row.id, action: 'update', changes }]);
     return row;
   });
   scope.loaders.customField.clear(out.id).prime(out.id, out);
@@ -191,7 +202,13 @@ export async function updateField({ scope, id, input }: { scope: Scope; id: stri
 export async function setFieldArchived({ scope, id, archived }: { scope: Scope; id: string; archived: boolean }): Promise<FieldRow> {
   const current = await getField({ scope, id });
   requireChurchRole(scope.auth, current.churchId, 'admin', 'id');
-  const row = await q.updateField(scope.db, current.churchId, current.id, { archivedAt: archived ? (current.archivedAt ?? scope.clock.now()) : null });
+  const row = await scope.db.transaction(async (tx) => {
+    const r = await q.updateField(tx, current.churchId, current.id, { archivedAt: archived ? (current.archivedAt ?? scope.clock.now()) : null });
+    // archiving an archived field (or restoring a live one) changed nothing: no entry
+    const changes = r ? changesOf(current, r, ['archivedAt']) : {};
+    if (r && Object.keys(changes).length) await audit(tx, actorOf(scope.auth), [{ churchId: r.churchId, entity: 'CustomField', entityId: r.id, action: archived ? 'archive' : 'restore', changes }]);
+    return r;
+  });
   if (!row) throw new NotFoundError('CustomField', current.id);
   scope.loaders.customField.clear(row.id).prime(row.id, row);
   scope.loaders.churchFields.clear(row.churchId);

@@ -289,8 +289,11 @@ export async function updateMember({ scope, id, input }: { scope: Scope; id: str
     if (r) {
       const before = values.length ? await valuesOf(tx, r.id, church.id) : new Map<number, unknown>();
       await writeValues(tx, church.id, [r.id], values);
+      // only the values that changed: the same answer given again is not a change
       const fieldChanges = Object.fromEntries(
-        values.map((w) => [`customFields.${w.fieldId}`, [before.get(w.fieldId) ?? null, w.value ? Object.values(w.value).find((x) => x != null) ?? null : null] as [unknown, unknown]]),
+        values
+          .map((w) => [`customFields.${w.fieldId}`, [before.get(w.fieldId) ?? null, w.value ? Object.values(w.value).find((x) => x != null) ?? null : null] as [unknown, unknown]] as const)
+          .filter(([, [b, a]]) => JSON.stringify(b) !== JSON.stringify(a)),
       );
       await audit(tx, actorOf(scope.auth), [{ churchId: church.id, entity: 'Member', entityId: r.id, action: 'update', changes: { ...changesOf(current, r, MEMBER_FIELDS), ...fieldChanges } }]);
     }

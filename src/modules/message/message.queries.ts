@@ -1,7 +1,7 @@
 import { lapsedIdsSql } from '../event/attendance.queries.js';
-import { and, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
-import { messageRecipients, messages, type MemberStatus, type RecipientStatus } from '../../db/schema/index.js';
+import { messageRecipients, messages, type MemberStatus, type MessageStatus, type RecipientStatus } from '../../db/schema/index.js';
 import { insertedRow, intArray } from '../../db/sql.js';
 import { phoneOptedOutSql } from '../member/consent.queries.js';
 
@@ -176,18 +176,19 @@ export async function pageRecipients(
 }
 
 /** Cancels a message: recipients not yet handed to the provider become cancelled. */
-export async function cancelMessage(db: Queryable, id: number): Promise<{ cancelled: number; jobs: Array<{ id: number; attempts: number }> } | null> {
-  const [m] = await db
-    .update(messages)
-    .set({ status: 'cancelled', cancelledAt: sql`now()` })
-    .where(and(eq(messages.id, id), inArray(messages.status, ['scheduled', 'sending'])))
-    .returning({ id: messages.id });
+export async function cancelMessage(db: Queryable, id: number): Promise<{ status: MessageStatus; cancelled: number; jobs: Array<{ id: number; attempts: number }> } | null> {
+  // the status it had (for the audit entry), read under the row lock the UPDATE takes
+  const [m] = await db.execute<{ status: MessageStatus }>(sql`
+    UPDATE messages SET status = 'cancelled', cancelled_at = now()
+    FROM (SELECT id, status FROM messages WHERE id = ${id} FOR UPDATE) o
+    WHERE messages.id = o.id AND o.status IN ('scheduled', 'sending')
+    RETURNING o.status`);
   if (!m) return null;
   const rows = await db.execute<{ id: number; attempts: number }>(sql`
     UPDATE message_recipients SET status = 'cancelled', reason = 'cancelled', lease_until = NULL, updated_at = now()
     WHERE message_id = ${id} AND created_at = (SELECT created_at FROM messages WHERE id = ${id}) AND status = 'queued'
     RETURNING id, attempts`);
-  return { cancelled: rows.length, jobs: [...rows] };
+  return { status: m.status, cancelled: rows.length, jobs: [...rows] };
 }
 
 /** A member's recent texts (message_recipients_member_idx). */

@@ -227,7 +227,16 @@ export async function getMessage({ scope, id }: { scope: Scope; id: string }) {
 export async function cancel({ scope, id }: { scope: Scope; id: string }) {
   const m = await getMessage({ scope, id });
   requireChurchRole(scope.auth, m.churchId, 'staff', 'id');
-  const r = await q.cancelMessage(scope.db, m.id);
+  const r = await scope.db.transaction(async (tx) => {
+    const c = await q.cancelMessage(tx, m.id);
+    if (c) {
+      await audit(tx, actorOf(scope.auth), [{
+        churchId: m.churchId, entity: 'Message', entityId: m.id, action: 'cancel',
+        changes: { status: [c.status, 'cancelled'], recipientsCancelled: [null, c.cancelled] },
+      }]);
+    }
+    return c;
+  });
   if (!r) throw new BadInputError({ field: 'id', message: `a ${m.status} message cannot be cancelled` });
   // best effort: a job left behind finds its recipient cancelled and sends nothing
   await Promise.allSettled(r.jobs.map((j) => scope.smsQueue.remove(sendJobOf(m.channel).jobId({ recipientId: j.id, messageId: m.id, churchId: m.churchId, round: j.attempts }))));
@@ -315,6 +324,11 @@ export async function sendOneText<T>(
         fromNumber: t.church.smsFromNumber!,
       });
       const [row] = await q.insertRecipients(tx, message, [{ memberId: t.memberId, phone: t.phone, status: 'queued', reason: null }]);
+      // a one-person text (a reply in the inbox) is a send like any other
+      await audit(tx, actorOf(scope.auth), [{
+        churchId: message.churchId, entity: 'Message', entityId: message.id, action: 'send',
+        changes: { body: [null, message.body], phone: [null, t.phone], memberId: [null, t.memberId], recipientCount: [null, 1], sendAt: [null, message.sendAt.toISOString()] },
+      }]);
       return { message, recipientId: row!.id, result: await alsoInTx(tx, message, row!.id) };
     });
   const { message, recipientId, result } = await insertWithPartition((ddl) => scope.db.execute(sql.raw(ddl)), write);

@@ -12,10 +12,13 @@ import { listMembers } from '../member/member.service.js';
 import type { MembersPageArgs } from '../member/member.input.js';
 import { ruleSql } from './rules.queries.js';
 import { resolveRules, type RulesInput } from './rules.service.js';
+import { actorOf, audit, changesOf } from '../audit/audit.service.js';
 import * as q from './smartlist.queries.js';
 import type { SmartListRow } from './smartlist.queries.js';
 
 export const LIST_LIMITS = { name: 80, description: 500 } as const;
+/** A saved list's columns an audit entry compares. */
+const LIST_AUDIT = ['name', 'description', 'rules'] as const;
 
 export async function getSmartList({ scope, id, field = 'id' }: { scope: Scope; id: string | number; field?: string }): Promise<SmartListRow> {
   requireViewer(scope.auth);
@@ -52,9 +55,13 @@ export async function createSmartList({ scope, input }: { scope: Scope; input: {
   const { normalized } = await resolveRules(scope, church.id, church.timeZone, input.rules, { path: 'input.rules', strict: true });
   if ((await q.countLists(scope.db, church.id)) >= q.LISTS_CAP) throw new BadInputError({ field: 'input.churchId', message: `a church can have at most ${q.LISTS_CAP} smart lists` });
   const viewer = requireViewer(scope.auth);
-  return q
-    .insertList(scope.db, { churchId: church.id, name: name!, description: description ?? null, rules: normalized, createdBy: viewer.userId })
-    .catch((e: unknown) => uniqueName(e, name!));
+  return scope.db.transaction(async (tx) => {
+    const row = await q
+      .insertList(tx, { churchId: church.id, name: name!, description: description ?? null, rules: normalized, createdBy: viewer.userId })
+      .catch((e: unknown) => uniqueName(e, name!));
+    await audit(tx, actorOf(scope.auth), [{ churchId: church.id, entity: 'SmartList', entityId: row.id, action: 'create', changes: changesOf(null, row, LIST_AUDIT) }]);
+    return row;
+  });
 }
 
 export async function updateSmartList({ scope, id, input }: { scope: Scope; id: string; input: { name?: string; description?: string | null; rules?: RulesInput | null } }) {
@@ -70,7 +77,11 @@ export async function updateSmartList({ scope, id, input }: { scope: Scope; id: 
   if (name) patch.name = name;
   if (description !== undefined) patch.description = description;
   if (input.rules) patch.rules = (await resolveRules(scope, church.id, church.timeZone, input.rules, { path: 'input.rules', strict: true })).normalized;
-  const row = await q.updateList(scope.db, current.churchId, current.id, patch).catch((e: unknown) => uniqueName(e, name ?? current.name));
+  const row = await scope.db.transaction(async (tx) => {
+    const r = await q.updateList(tx, current.churchId, current.id, patch).catch((e: unknown) => uniqueName(e, name ?? current.name));
+    if (r) await audit(tx, actorOf(scope.auth), [{ churchId: r.churchId, entity: 'SmartList', entityId: r.id, action: 'update', changes: changesOf(current, r, LIST_AUDIT) }]);
+    return r;
+  });
   if (!row) throw new NotFoundError('SmartList', current.id);
   scope.loaders.smartList.clear(row.id).prime(row.id, row);
   // cached pages of this list carry its entity tag
@@ -81,7 +92,10 @@ export async function updateSmartList({ scope, id, input }: { scope: Scope; id: 
 export async function deleteSmartList({ scope, id }: { scope: Scope; id: string }): Promise<number> {
   const current = await getSmartList({ scope, id });
   requireChurchRole(scope.auth, current.churchId, 'staff', 'id');
-  await q.deleteList(scope.db, current.churchId, current.id);
+  await scope.db.transaction(async (tx) => {
+    const gone = await q.deleteList(tx, current.churchId, current.id);
+    if (gone) await audit(tx, actorOf(scope.auth), [{ churchId: current.churchId, entity: 'SmartList', entityId: current.id, action: 'delete', changes: changesOf(current, null, LIST_AUDIT) }]);
+  });
   scope.loaders.smartList.clear(current.id);
   await invalidateStructure(scope.cache, current.churchId, [['SmartList', current.id]]);
   return current.id;

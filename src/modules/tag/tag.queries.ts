@@ -83,21 +83,22 @@ export async function memberIdsInChurch(db: Queryable, churchId: number, ids: re
   return rows.map((r) => r.id);
 }
 
-/** Tags these members (the ones who already have it are left as they are); returns how many were added. */
-export async function addTag(db: Queryable, churchId: number, tagId: number, memberIds: readonly number[]): Promise<number> {
-  if (!memberIds.length) return 0;
+/** Tags these members (the ones who already have it are left as they are); returns the ones added. */
+export async function addTag(db: Queryable, churchId: number, tagId: number, memberIds: readonly number[]): Promise<number[]> {
+  if (!memberIds.length) return [];
   const rows = await db.execute<{ member_id: number }>(sql`
     INSERT INTO member_tags (church_id, tag_id, member_id)
     SELECT ${churchId}, ${tagId}, unnest(${intArray(memberIds)})
     ON CONFLICT (tag_id, member_id) DO NOTHING
     RETURNING member_id`);
-  return rows.length;
+  return rows.map((r) => r.member_id);
 }
 
-export async function removeTag(db: Queryable, churchId: number, tagId: number, memberIds: readonly number[]): Promise<number> {
-  if (!memberIds.length) return 0;
+/** Untags these members; returns the ones who had it. */
+export async function removeTag(db: Queryable, churchId: number, tagId: number, memberIds: readonly number[]): Promise<number[]> {
+  if (!memberIds.length) return [];
   const rows = await db.execute<{ member_id: number }>(sql`
     DELETE FROM member_tags WHERE church_id = ${churchId} AND tag_id = ${tagId} AND member_id = ANY(${intArray(memberIds)})
     RETURNING member_id`);
-  return rows.length;
+  return rows.map((r) => r.member_id);
 }

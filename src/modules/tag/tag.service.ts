@@ -6,12 +6,15 @@ import * as v from '../../lib/validate.js';
 import { getChurch } from '../church/church.service.js';
 import { requireChurchRole, requireViewer } from '../viewer.js';
 import { invalidatePeople, invalidateStructure } from '../../cache/invalidate.js';
+import { actorOf, audit, changesOf } from '../audit/audit.service.js';
 import * as q from './tag.queries.js';
 import type { TagRow } from './tag.queries.js';
 
 export const TAG_NAME_MAX = 60;
 /** People tagged or untagged in one call. */
 export const TAG_BULK_MAX = 5000;
+/** A tag's columns an audit entry compares. */
+const TAG_FIELDS = ['name', 'archivedAt'] as const;
 
 export async function getTag({ scope, id, field = 'id' }: { scope: Scope; id: string | number; field?: string }): Promise<TagRow> {
   requireViewer(scope.auth);
@@ -44,7 +47,11 @@ export async function createTag({ scope, churchId, name }: { scope: Scope; churc
   if ((await q.countTags(scope.db, church.id)) >= q.TAGS_CAP) {
     throw new BadInputError({ field: 'churchId', message: `a church can have at most ${q.TAGS_CAP} tags (archived ones included)` });
   }
-  const row = await q.insertTag(scope.db, { churchId: church.id, name: clean! }).catch((e: unknown) => uniqueName(e, clean!));
+  const row = await scope.db.transaction(async (tx) => {
+    const r = await q.insertTag(tx, { churchId: church.id, name: clean! }).catch((e: unknown) => uniqueName(e, clean!));
+    await audit(tx, actorOf(scope.auth), [{ churchId: church.id, entity: 'Tag', entityId: r.id, action: 'create', changes: changesOf(null, r, TAG_FIELDS) }]);
+    return r;
+  });
   scope.loaders.churchTags.clear(church.id);
   return row;
 }
@@ -55,7 +62,11 @@ export async function renameTag({ scope, id, name }: { scope: Scope; id: string;
   const p = new Problems();
   const clean = v.text(p, 'name', name, { max: TAG_NAME_MAX, required: true });
   p.throwIfAny();
-  const row = await q.updateTag(scope.db, current.churchId, current.id, { name: clean! }).catch((e: unknown) => uniqueName(e, clean!));
+  const row = await scope.db.transaction(async (tx) => {
+    const r = await q.updateTag(tx, current.churchId, current.id, { name: clean! }).catch((e: unknown) => uniqueName(e, clean!));
+    if (r) await audit(tx, actorOf(scope.auth), [{ churchId: r.churchId, entity: 'Tag', entityId: r.id, action: 'update', changes: changesOf(current, r, TAG_FIELDS) }]);
+    return r;
+  });
   if (!row) throw new NotFoundError('Tag', current.id);
   return changed(scope, row);
 }
@@ -64,7 +75,13 @@ export async function renameTag({ scope, id, name }: { scope: Scope; id: string;
 export async function setTagArchived({ scope, id, archived }: { scope: Scope; id: string; archived: boolean }): Promise<TagRow> {
   const current = await getTag({ scope, id });
   requireChurchRole(scope.auth, current.churchId, 'admin', 'id');
-  const row = await q.updateTag(scope.db, current.churchId, current.id, { archivedAt: archived ? (current.archivedAt ?? scope.clock.now()) : null });
+  const row = await scope.db.transaction(async (tx) => {
+    const r = await q.updateTag(tx, current.churchId, current.id, { archivedAt: archived ? (current.archivedAt ?? scope.clock.now()) : null });
+    // archiving an archived tag (or restoring a live one) changed nothing: no entry
+    const changes = r ? changesOf(current, r, ['archivedAt']) : {};
+    if (r && Object.keys(changes).length) await audit(tx, actorOf(scope.auth), [{ churchId: r.churchId, entity: 'Tag', entityId: r.id, action: archived ? 'archive' : 'restore', changes }]);
+    return r;
+  });
   if (!row) throw new NotFoundError('Tag', current.id);
   return changed(scope, row);
 }
@@ -90,7 +107,19 @@ export async function setMembersTagged({ scope, tagId, memberIds, tagged }: { sc
   const found = new Set(await q.memberIdsInChurch(scope.db, tag.churchId, ids));
   const missing = ids.find((id) => !found.has(id));
   if (missing !== undefined) throw new NotFoundError('Member', missing, 'memberIds');
-  const n = tagged ? await q.addTag(scope.db, tag.churchId, tag.id, ids) : await q.removeTag(scope.db, tag.churchId, tag.id, ids);
+  // one entry for the call, listing the people it changed (at most TAG_BULK_MAX ids: the input's cap)
+  const changedIds = await scope.db.transaction(async (tx) => {
+    const done = tagged ? await q.addTag(tx, tag.churchId, tag.id, ids) : await q.removeTag(tx, tag.churchId, tag.id, ids);
+    if (done.length) {
+      const list = [...done].sort((x, y) => x - y);
+      await audit(tx, actorOf(scope.auth), [{
+        churchId: tag.churchId, entity: 'Tag', entityId: tag.id, action: tagged ? 'tag' : 'untag',
+        changes: { memberIds: tagged ? [null, list] : [list, null], count: tagged ? [null, list.length] : [list.length, null] },
+      }]);
+    }
+    return done;
+  });
+  const n = changedIds.length;
   for (const id of ids) scope.loaders.memberTags.clear(id);
   scope.loaders.tagMemberCount.clear(tag.id);
   // smart lists and directory pages by tag: every list of the church (roster); the people themselves when few
