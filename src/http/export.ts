@@ -3,18 +3,11 @@ import type { AppDeps } from '../graphql/context.js';
 import { authenticate } from '../modules/auth/authenticate.js';
 import { createScope } from '../modules/scope.js';
 import { exportMembers } from '../modules/csv/export.service.js';
+import { httpStatusOf } from './request-errors.js';
 import { AppError } from '../lib/errors.js';
 
 export const EXPORT_PATH = '/export';
 
-const STATUS: Record<string, number> = {
-  BAD_USER_INPUT: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  RATE_LIMITED: 429,
-  SERVICE_UNAVAILABLE: 503,
-};
 
 /** Resolves when the response can take more (drain) or has gone (close); no listener is left behind. */
 function drained(res: Response): Promise<void> {
@@ -75,7 +68,7 @@ export function exportRoutes(deps: AppDeps): express.Router {
       const app = e instanceof AppError ? e : null;
       if (!app) deps.log.error({ err: e }, 'csv export failed');
       res
-        .status(app ? (STATUS[app.code] ?? 400) : 500)
+        .status(app ? (httpStatusOf[app.code] ?? 400) : 500)
         .json({ errors: [{ message: app ? app.message : 'Internal server error', extensions: { code: app?.code ?? 'INTERNAL_SERVER_ERROR', ...(app?.extensions ?? {}) } }] });
     }
   });

@@ -3,20 +3,13 @@ import type { AppDeps } from '../graphql/context.js';
 import { authenticate } from '../modules/auth/authenticate.js';
 import { createScope } from '../modules/scope.js';
 import { importMembersCsv, ImportTooLargeError } from '../modules/csv/import.service.js';
+import { httpStatusOf } from './request-errors.js';
 import { AppError, findAppError } from '../lib/errors.js';
 import { allowedOrigins, originAllowed } from './origin.js';
 import { noteWrite } from './cache-door.js';
 
 export const IMPORT_PATH = '/import';
 
-const STATUS: Record<string, number> = {
-  BAD_USER_INPUT: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  RATE_LIMITED: 429,
-  SERVICE_UNAVAILABLE: 503,
-};
 
 /** A CSV body. Not a CORS-safelisted type, so a foreign page cannot send it without a preflight (CSRF). */
 const CSV = /^(text|application)\/csv\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
@@ -95,7 +88,7 @@ export function importRoutes(deps: AppDeps): express.Router {
       }
       if (app instanceof ImportTooLargeError) return fail(res, 413, 'PAYLOAD_TOO_LARGE', app.message, app.extensions);
       if (!app) deps.log.error({ err: e }, 'csv import failed');
-      fail(res, app ? (STATUS[app.code] ?? 400) : 500, app?.code ?? 'INTERNAL_SERVER_ERROR', app ? app.message : 'Internal server error', app?.extensions ?? {});
+      fail(res, app ? (httpStatusOf[app.code] ?? 400) : 500, app?.code ?? 'INTERNAL_SERVER_ERROR', app ? app.message : 'Internal server error', app?.extensions ?? {});
     }
   });
   return router;

@@ -40,3 +40,13 @@ export function requestErrors(log: Logger): ErrorRequestHandler {
     res.status(status).json({ errors: [{ message, extensions: { code } }] });
   };
 }
+
+/** The HTTP status of an AppError code, for the plain-HTTP routes (CSV export and import). */
+export const httpStatusOf: Readonly<Record<string, number>> = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  RATE_LIMITED: 429,
+  SERVICE_UNAVAILABLE: 503,
+};
