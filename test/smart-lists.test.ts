@@ -273,6 +273,19 @@ describe('rules are validated and bounded', () => {
   });
 });
 
+describe('a page with its count', () => {
+  it('compiles the list’s rules once for memberCount and members (the tag lookup runs once)', async () => {
+    const id = await list({ match: 'ALL', conditions: [{ field: 'tags', op: 'HAS_ANY', value: [ushers] }] });
+    const reader = await s.userWith('lists-once@steeple.test', [[a.churchId, 'viewer']]);
+    s.database.statements.reset();
+    const r = await s.gql(LIST_PAGE, { id, first: 20 }, reader.headers);
+    expect(r.errors).toBeUndefined();
+    expect(r.data.smartList.memberCount).toBe(r.data.smartList.members.nodes.length);
+    const lookups = s.database.statements.recent.filter((q) => /SELECT id FROM "tags"/.test(q.query));
+    expect(lookups).toHaveLength(1);
+  });
+});
+
 describe('a list changes with its people, cached pages included', () => {
   it('a tag or a status change shows on the next read of a cached page', async () => {
     const id = await list({ match: 'ALL', conditions: [{ field: 'tags', op: 'HAS_ANY', value: [ushers] }, { field: 'status', op: 'NOT_IN', value: ['INACTIVE'] }] });

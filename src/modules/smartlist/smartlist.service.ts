@@ -105,7 +105,25 @@ export async function deleteSmartList({ scope, id }: { scope: Scope; id: string 
  * A list's rules compiled for its church as of now (ages, "last N days" and lapsed windows move
  * with the clock). Saved rules are read leniently: a group deleted since matches nobody.
  */
-export async function smartListWhere(scope: Scope, list: SmartListRow): Promise<ExtraWhere> {
+export function smartListWhere(scope: Scope, list: SmartListRow): Promise<ExtraWhere> {
+  // once per request and list version: a list's memberCount and members both need it, and its
+  // rules may read the church's fields, tags or groups
+  let memo = compiled.get(scope);
+  if (!memo) compiled.set(scope, (memo = new Map()));
+  const key = `${list.id}:${list.updatedAt.getTime()}`;
+  let where = memo.get(key);
+  if (!where) {
+    where = compileWhere(scope, list);
+    memo.set(key, where);
+    // a failure is not kept: the request's other field tries again and reports its own error
+    where.catch(() => memo!.delete(key));
+  }
+  return where;
+}
+
+const compiled = new WeakMap<Scope, Map<string, Promise<ExtraWhere>>>();
+
+async function compileWhere(scope: Scope, list: SmartListRow): Promise<ExtraWhere> {
   const church = await getChurch({ scope, id: list.churchId });
   const { tree } = await resolveRules(scope, list.churchId, church.timeZone, list.rules as RulesInput, { path: 'rules', strict: false });
   return { key: `list:${list.id}:${list.updatedAt.getTime()}`, sql: ruleSql(tree) };
