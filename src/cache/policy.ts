@@ -98,6 +98,15 @@ function argsOf(field: FieldNode, variables: Record<string, unknown>): Record<st
  * with one more church does not. Part of every cache key.
  */
 export function accessKey(v: Viewer): string {
+  let key = accessKeys.get(v);
+  if (key === undefined) accessKeys.set(v, (key = accessKeyOf(v)));
+  return key;
+}
+
+/** by viewer (a session's viewer lives as long as its session is unchanged: authenticate.ts) */
+const accessKeys = new WeakMap<Viewer, string>();
+
+function accessKeyOf(v: Viewer): string {
   const roles = [...v.roles].sort(([a], [b]) => a - b).map(([c, r]) => `${c}=${r}`);
   return `${v.platformAdmin ? 'pa;' : ''}${v.checkInChurchId !== undefined ? `ci=${v.checkInChurchId};` : ''}${roles.join(',')}`;
 }

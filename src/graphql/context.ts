@@ -17,7 +17,8 @@ export interface AppDeps extends ScopeDeps {
 
 /** What resolvers may do to the HTTP exchange (set or clear the session cookie). */
 export interface HttpExchange {
-  ip: string;
+  /** the caller's address (a getter: worked out when asked) */
+  readonly ip: string;
   setSessionCookie(id: string): void;
   clearSessionCookie(): void;
   /** a cacheable request the cache door looked up and missed: execution writes the answer there */
@@ -35,6 +36,6 @@ export interface Context extends Scope {
 }
 
 export function createContext(deps: AppDeps, auth: AuthState, http: HttpExchange, requestId: string, db?: Db): Context {
-  const scope = createScope(deps, auth, http.ip, { requestId, userId: auth.viewer?.userId }, db);
+  const scope = createScope(deps, auth, () => http.ip, { requestId, userId: auth.viewer?.userId }, db);
   return Object.assign(scope, { http, requestId, redis: deps.redis });
 }

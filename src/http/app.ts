@@ -173,7 +173,13 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
   // the reference single-page app (web/), built (development; WEB_APP)
   if (config.http.webApp) app.use(WEB_APP_PATH, webApp(path.join(packageDir(), 'web/dist')));
 
-  const door = cacheDoor(deps, schema, trusted);
+  // the caller's address as Express works it out (trust proxy): the lane's requests get Express's
+  // prototype only if something asks (src/http/lane.ts)
+  const clientIp = (req: express.Request): string => {
+    if (Object.getPrototypeOf(req) !== app.request) Object.setPrototypeOf(req, app.request);
+    return req.ip ?? req.socket.remoteAddress ?? 'unknown';
+  };
+  const door = cacheDoor(deps, schema, trusted, clientIp);
   const errors = requestErrors(deps.log);
   app.use(
     '/graphql',
@@ -192,7 +198,7 @@ export async function createApp(deps: AppDeps, readiness: AppHandle['readiness']
       context: async ({ req, res }) => {
         const door = doorOf(res);
         if (door.authFailure !== undefined) throw contextFailure(door.authFailure, deps.log, door.requestId);
-        return createContext(deps, door.auth!, exchangeFor(req, res, auth_, door), door.requestId, door.db);
+        return createContext(deps, door.auth!, exchangeFor(req, res, auth_, door, clientIp), door.requestId, door.db);
       },
     }),
   );

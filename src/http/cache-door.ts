@@ -100,9 +100,11 @@ function candidate(req: Request, res: Response, body: Params | null | undefined)
 }
 
 /** What resolvers may do to this exchange: the caller's address and the session cookie. */
-export function exchangeFor(req: Request, res: Response, auth: Config['auth'], door: DoorState): HttpExchange {
+export function exchangeFor(req: Request, res: Response, auth: Config['auth'], door: DoorState, clientIp: (req: Request) => string): HttpExchange {
   return {
-    ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+    get ip() {
+      return clientIp(req);
+    },
     cache: door.cache,
     // one Set-Cookie per answer: the door's renewal and a login/logout do not both go out
     setSessionCookie: (id) => setSessionCookie(res, auth, id),
@@ -136,7 +138,7 @@ function sendJson(res: Response, status: number, text: string | Buffer): void {
  * subscription, a variable that does not coerce, an operation over a limit) goes on to Apollo,
  * which answers it with its own errors. Hits and executions get the same request id, log line and metrics.
  */
-export function cacheDoor(deps: AppDeps, schema: GraphQLSchema, trusted: TrustedDocuments): RequestHandler {
+export function cacheDoor(deps: AppDeps, schema: GraphQLSchema, trusted: TrustedDocuments, clientIp: (req: Request) => string): RequestHandler {
   const { cache, config } = deps;
   const documents = new DocumentStore(schema, { maxTokens: config.graphql.maxTokens, introspection: !config.isProduction });
   const fmt = formatError();
@@ -144,8 +146,9 @@ export function cacheDoor(deps: AppDeps, schema: GraphQLSchema, trusted: Trusted
   return async (req, res, next) => {
     const started = process.hrtime.bigint();
     if (typeof res.locals.arrived === 'bigint') stage('http', res.locals.arrived);
-    const given = req.get('x-request-id');
-    const door: DoorState = { requestId: given && REQUEST_ID.test(given) ? given : randomUUID() };
+    // (node's request and response only: a request the lane brought has no Express prototypes)
+    const given = req.headers['x-request-id'];
+    const door: DoorState = { requestId: typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID() };
     res.locals.door = door;
     res.setHeader('x-request-id', door.requestId);
     // the answer is the viewer's (or nobody's): no shared cache may keep it (private once signed in)
@@ -217,7 +220,7 @@ export function cacheDoor(deps: AppDeps, schema: GraphQLSchema, trusted: Trusted
     t = stage('parse', t);
     if (!compiled) return apollo(res, next);
     if (deps.router && replicaEligible(op)) door.db = await deps.router.readDbFor(viewer?.userId);
-    const ctx = createContext(deps, door.auth, exchangeFor(req, res, config.auth, door), door.requestId, door.db);
+    const ctx = createContext(deps, door.auth, exchangeFor(req, res, config.auth, door, clientIp), door.requestId, door.db);
     let result: ExecutionResult;
     try {
       result = await compiled.query(undefined, ctx, c.variables);

@@ -25,8 +25,9 @@ export interface LaneOptions {
  * body-parser (they cost a cached answer about a sixth of its CPU); what the door does not answer
  * itself (Apollo's share) continues through Express with the body already parsed, where the
  * /graphql route's middleware sees that and steps aside. Everything else is Express's, unchanged.
- * Requests and their answers are the same either way: the request and response objects get
- * Express's prototypes first, as Express gives them.
+ * Requests and their answers are the same either way. The door works with node's own request
+ * and response (setting Express's prototypes on each was a tenth of a cached answer's CPU);
+ * Express gives them its prototypes when a request goes on to it.
  */
 export function graphqlLane(app: Express, o: LaneOptions): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
@@ -45,18 +46,23 @@ export function graphqlLane(app: Express, o: LaneOptions): (req: IncomingMessage
       return;
     }
     const arrived = process.hrtime.bigint();
-    Object.setPrototypeOf(req, app.request);
-    Object.setPrototypeOf(res, app.response);
+    // node's request and response as they are: the door uses only their own methods, and Express
+    // gives them its prototypes when the request goes on to it (app.handle), as for any other
     const r = req as Request;
     const s = res as Response;
-    r.res = s;
-    s.req = r;
     s.locals = Object.create(null) as Response['locals'];
     s.locals.arrived = arrived; // the cost budget's start (budget.ts)
     s.locals.laned = true; // counted here, body parsed (app.ts steps aside)
     countRequest('/graphql', res);
     o.cors.headers(req, res);
-    const fail = (e: unknown) => o.errors(e, r, s, () => res.destroy());
+    const fail = (e: unknown) => {
+      // the error handler is Express's: the request and response get its prototypes first
+      Object.setPrototypeOf(req, app.request);
+      Object.setPrototypeOf(res, app.response);
+      r.res = s;
+      s.req = r;
+      o.errors(e, r, s, () => res.destroy());
+    };
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('error', (e) => fail(Object.assign(e, { status: 400, type: 'request.aborted' })));

@@ -78,11 +78,12 @@ class ViewerScope implements Scope {
   readonly config: Config;
   private loaders_: Loaders | undefined;
   private log_: Logger | undefined;
+  private ip_: string | (() => string);
 
   constructor(
     private readonly deps: ScopeDeps,
     readonly auth: AuthState,
-    readonly ip: string,
+    ip: string | (() => string),
     private readonly logBindings: Record<string, unknown> | undefined,
     db: Db | undefined,
   ) {
@@ -96,6 +97,13 @@ class ViewerScope implements Scope {
     this.clock = deps.clock;
     this.db = db ?? deps.db;
     this.config = deps.config;
+    this.ip_ = ip;
+  }
+
+  /** the address, worked out when first asked (most requests never ask: an HTTP request's is a lookup) */
+  get ip(): string {
+    if (typeof this.ip_ === 'function') this.ip_ = this.ip_();
+    return this.ip_;
   }
 
   get loaders(): Loaders {
@@ -111,6 +119,6 @@ class ViewerScope implements Scope {
  * One viewer's scope; `logBindings` name the request in every line its logger writes; `db`, when
  * given, replaces the primary (a read-only operation routed to the replica: src/db/replica.ts).
  */
-export function createScope(deps: ScopeDeps, auth: AuthState, ip: string, logBindings?: Record<string, unknown>, db?: Db): Scope {
+export function createScope(deps: ScopeDeps, auth: AuthState, ip: string | (() => string), logBindings?: Record<string, unknown>, db?: Db): Scope {
   return new ViewerScope(deps, auth, ip, logBindings, db);
 }

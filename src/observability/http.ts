@@ -9,7 +9,19 @@ const ROUTES = ['/graphql', '/webhooks/twilio/status', '/webhooks/twilio/inbound
 
 /** Counts one request's answer, by route and status, when it has been sent. */
 export function countRequest(route: string, res: ServerResponse): void {
-  res.once('finish', () => httpRequests.inc({ route, status: String(res.statusCode) }));
+  res.once('finish', () => counterOf(route, res.statusCode).inc());
+}
+
+/** the counter of each route and status, looked up once (routes are a fixed set, statuses few) */
+const counters = new Map<string, { inc(): void }>();
+function counterOf(route: string, status: number) {
+  const key = `${route} ${status}`;
+  let c = counters.get(key);
+  if (!c) {
+    if (counters.size >= 1000) counters.clear();
+    counters.set(key, (c = httpRequests.labels({ route, status: String(status) })));
+  }
+  return c;
 }
 
 /**

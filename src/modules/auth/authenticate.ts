@@ -3,11 +3,18 @@ import { parse as parseCookies } from 'cookie';
 import type { Db } from '../../db/client.js';
 import type { Logger } from '../../lib/logger.js';
 import { tokenPrincipal, touchToken } from './auth.queries.js';
-import type { SessionStore } from './sessions.js';
+import type { SessionData, SessionStore } from './sessions.js';
 import { ROLE_RANK, type AuthState } from '../viewer.js';
 
 export const TOKEN_PREFIX = 'stp_';
 export const hashToken = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+/**
+ * A session's viewer, kept while its SessionData object is (the store returns the same object for
+ * an unchanged session: sessions.ts), so a request builds no viewer of its own. Viewers are
+ * never changed after they are made.
+ */
+const sessionViewers = new WeakMap<SessionData, AuthState>();
 
 export interface AuthRequest {
   cookieHeader: string | undefined;
@@ -67,15 +74,20 @@ export async function authenticate(
   if (!sid) return { viewer: null };
   const s = opts.slide === false ? await deps.sessions.peek(sid) : await deps.sessions.touch(sid);
   if (!s) return { viewer: null, authError: 'Your session has ended; sign in again' };
-  return {
-    viewer: {
-      userId: s.userId,
-      email: s.email,
-      name: s.name,
-      platformAdmin: s.platformAdmin,
-      roles: new Map(s.roles),
-      via: 'session',
-      sessionId: sid,
-    },
-  };
+  let state = sessionViewers.get(s);
+  if (state?.viewer?.sessionId !== sid) {
+    state = {
+      viewer: {
+        userId: s.userId,
+        email: s.email,
+        name: s.name,
+        platformAdmin: s.platformAdmin,
+        roles: new Map(s.roles),
+        via: 'session',
+        sessionId: sid,
+      },
+    };
+    sessionViewers.set(s, state);
+  }
+  return state;
 }

@@ -62,6 +62,16 @@ return raw
 `;
 
 const sessionKey = (id: string) => `sess:${createHash('sha256').update(id).digest('hex')}`;
+
+/** Live sessions whose parse is kept (see SessionStore.read): about 0.5 KB each. */
+const PARSED_MAX = 4096;
+
+/** One live session id's Redis key, and the last text Redis returned for it, parsed. */
+interface Parsed {
+  key: string;
+  raw: string;
+  data: SessionData;
+}
 const versionKey = (userId: number) => `authz-ver:${userId}`;
 
 export class SessionStore {
@@ -69,6 +79,8 @@ export class SessionStore {
 
   /** READ_SESSION by its SHA (EVALSHA; ioredis loads it again after a Redis restart) */
   private readonly readSession: (key: string, ttlS: number, versionPrefix: string) => Promise<unknown>;
+  /** by session id, oldest first (live sessions only: an unknown id is never kept) */
+  private readonly parsed = new Map<string, Parsed>();
 
   constructor(
     private readonly redis: Redis,
@@ -105,12 +117,31 @@ export class SessionStore {
     if (!/^[\w-]{43}$/.test(id)) return null;
     // one round trip: the session (its expiry pushed out) and its user's authz version, compared
     // in Redis; a stale session is deleted there and then
-    const raw = await this.readSession(sessionKey(id), slide ? this.ttlS : 0, `${this.redis.options.keyPrefix ?? ''}authz-ver:`);
-    return typeof raw === 'string' ? (JSON.parse(raw) as SessionData) : null;
+    // Redis is asked every time (revocation stays immediate); only the hash of the id and the
+    // parse of an unchanged text are kept, and the same SessionData object is returned for it
+    // (callers never change it), so what is derived from it can be kept too (authenticate.ts)
+    const known = this.parsed.get(id);
+    const key = known?.key ?? sessionKey(id);
+    const raw = await this.readSession(key, slide ? this.ttlS : 0, `${this.redis.options.keyPrefix ?? ''}authz-ver:`);
+    if (typeof raw !== 'string') {
+      this.parsed.delete(id);
+      return null;
+    }
+    if (known?.raw === raw) return known.data;
+    const data = JSON.parse(raw) as SessionData;
+    if (known) {
+      known.raw = raw;
+      known.data = data;
+    } else {
+      if (this.parsed.size >= PARSED_MAX) this.parsed.delete(this.parsed.keys().next().value!);
+      this.parsed.set(id, { key, raw, data });
+    }
+    return data;
   }
 
   /** Ends one session (logout, or the one a new sign-in replaces); its open sockets close. */
   async destroy(id: string, userId: number): Promise<void> {
+    this.parsed.delete(id);
     await this.redis.del(sessionKey(id));
     await this.changed(userId);
   }
