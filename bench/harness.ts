@@ -369,6 +369,7 @@ async function loadWrk(
   body: Body,
   o: BenchOptions,
   cookieFor?: (churchId: number) => string,
+  measuring?: () => Promise<unknown>,
 ): Promise<LoadResult> {
   const dir = path.join(ROOT, 'bench/.tmp');
   mkdirSync(dir, { recursive: true });
@@ -409,6 +410,8 @@ async function loadWrk(
     }),
   );
   await wrk(1);
+  // the caller's first reading (the budget's metrics) after the warm-up: per request means per measured request
+  await measuring?.();
   const out = await wrk(o.durationS);
   const ms = (re: RegExp) => {
     const m = re.exec(out);
@@ -434,7 +437,10 @@ async function loadWrk(
   };
 }
 
-/** Loads a server with autocannon; each request's body comes from `bodies` (a sequence per connection). */
+/**
+ * Loads a server (wrk for one body, else autocannon); each request's body comes from `bodies` (a
+ * sequence per connection). `measuring` runs after the warm-up, right before the measured load.
+ */
 export async function load(
   name: string,
   target: string,
@@ -443,9 +449,12 @@ export async function load(
   bodies: Body[],
   o: BenchOptions,
   cookieFor?: (churchId: number) => string,
+  measuring?: () => Promise<unknown>,
 ): Promise<LoadResult> {
-  if (bodies.length === 1 && o.tool !== 'autocannon' && hasWrk()) return loadWrk(name, target, url, headers, bodies[0]!, o, cookieFor);
+  if (bodies.length === 1 && o.tool !== 'autocannon' && hasWrk()) return loadWrk(name, target, url, headers, bodies[0]!, o, cookieFor, measuring);
   let badBodies = 0;
+  // (autocannon's run has no warm-up of its own: what it measures starts now)
+  await measuring?.();
   const result = await autocannon({
     url: `${url}/graphql`,
     connections: o.connections,
@@ -691,7 +700,7 @@ export function markdown(rows: LoadResult[], sms: SmsResult | null, meta: { comm
   const budgeted = rows.filter((r) => r.budget);
   if (budgeted.length) {
     lines.push(
-      'Cost budget per request, ms (wall clock, summed by the API process: src/observability/budget.ts). http: arrival to the door (Express, body); auth: the session\'s one Redis round trip; parse: documents (cached per text); limits; cache: key and read; execute: the operation, SQL waits included; serialize: the JSON; apollo: requests handed to Apollo (cache misses, errors); sql: statement time (inside execute or apollo).',
+      'Cost budget per request, ms (wall clock, summed by the API process: src/observability/budget.ts). http: arrival to the door (Express, body); auth: the session (from memory, else one Redis round trip); parse: documents (cached per text); limits; cache: key and read; execute: the operation, SQL waits included; serialize: the JSON; apollo: requests handed to Apollo (cache misses, errors); sql: statement time (inside execute or apollo).',
       '',
       `| scenario | server | ${BUDGET_STAGES.join(' | ')} | statements | CPU ms |`,
       `|---|---|${BUDGET_STAGES.map(() => '---:').join('|')}|---:|---:|`,

@@ -60,15 +60,19 @@ export async function runBench(o: BenchOptions, command: string, say: (s: string
               ['TN { __typename } (signed in)', 'TN'],
             ];
         for (const [name, key] of plan.filter(([, k]) => !o.only || o.only.includes(k))) {
-          const before = cache ? await cacheCounts(api) : null;
-          const m0 = await api.metrics().catch(() => null);
+          // the first readings after the warm-up (load's `measuring`): the figures are of the measured requests
+          const at: { metrics?: Map<string, number> | null; cache?: { hits: number; misses: number } | null } = {};
           // Q4 asks for members of any church: as the platform admin; the rest as that church's staff
-          const r = await load(name, target, api.url, { cookie: api.cookie }, s[key], o, api.cookieFor);
+          const r = await load(name, target, api.url, { cookie: api.cookie }, s[key], o, api.cookieFor, async () => {
+            at.cache = cache ? await cacheCounts(api) : null;
+            at.metrics = await api.metrics().catch(() => null);
+          });
           const m1 = await api.metrics().catch(() => null);
-          if (m0 && m1) {
-            r.budget = budgetOf(m0, m1, r.requests);
+          if (at.metrics && m1) {
+            r.budget = budgetOf(at.metrics, m1, r.requests);
             r.rssMb = (m1.get('process_resident_memory_bytes') ?? 0) / 2 ** 20 || undefined;
           }
+          const before = at.cache;
           if (before) {
             const after = await cacheCounts(api);
             const h = after.hits - before.hits;

@@ -72,6 +72,7 @@ const schema = z.object({
   SHUTDOWN_DELAY_MS: int(0, 0, 60_000),
 
   SESSION_TTL_S: int(7 * 86_400, 60, 90 * 86_400),
+  SESSION_CACHE_MS: int(10_000, 0, 60_000),
   COOKIE_SECURE: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).optional()),
   LOGIN_MAX_FAILURES: int(10, 1, 1000),
   LOGIN_IP_MAX_ATTEMPTS: int(100, 1, 100_000),
@@ -226,6 +227,8 @@ export interface Config {
   seedDemo: boolean;
   auth: {
     sessionTtlS: number;
+    /** how long a process answers a checked session from memory (0: Redis on every request); at most a quarter of the lifetime */
+    sessionCacheMs: number;
     cookieName: string;
     cookieSecure: boolean;
     loginMaxFailures: number;
@@ -369,6 +372,7 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
     seedDemo: e.SEED_DEMO === undefined ? !isProduction : ['true', '1', 'yes'].includes(e.SEED_DEMO),
     auth: {
       sessionTtlS: e.SESSION_TTL_S,
+      sessionCacheMs: Math.min(e.SESSION_CACHE_MS, Math.floor((e.SESSION_TTL_S * 1000) / 4)),
       cookieSecure: e.COOKIE_SECURE === undefined ? isProduction : e.COOKIE_SECURE === 'true',
       // __Host- binds the cookie to this exact host over HTTPS; only valid with Secure
       cookieName: (e.COOKIE_SECURE === undefined ? isProduction : e.COOKIE_SECURE === 'true') ? '__Host-steeple_session' : 'steeple_session',

@@ -9,10 +9,11 @@ import type { Logger } from '../lib/logger.js';
 import { LoginLimiter } from '../modules/auth/login-limit.js';
 import { createPasswordHasher } from '../modules/auth/password.js';
 import { SessionStore } from '../modules/auth/sessions.js';
+import { SessionTier } from '../modules/auth/session-tier.js';
+import { authzTopic, channelPrefix } from '../realtime/topics.js';
 import { settleProgress } from '../modules/message/progress.js';
 import { ProgressPublisher } from '../realtime/publisher.js';
 import { redisAuthzBus } from '../realtime/authz-bus.js';
-import { channelPrefix } from '../realtime/topics.js';
 import { invalidateMessagingEvents } from '../cache/invalidate.js';
 import { RedisResponseCache } from '../cache/store.js';
 import { systemClock } from '../lib/clock.js';
@@ -48,13 +49,17 @@ export function buildDeps(config: Config, db: Db, redis: Redis, log: Logger, red
     ? new RedisResponseCache(config.cache.url ?? redisUrl, `${config.redis.keyPrefix}rc:`, log, config.cache.timeoutMs, config.cache.l1MaxBytes)
     : null;
   progress.onFlush.push((events) => invalidateMessagingEvents(cache, events));
+  // sessions Redis vouched for, kept in memory and dropped on every authz announcement
+  const sessionTier = config.auth.sessionCacheMs > 0
+    ? new SessionTier({ url: redisUrl, channel: authzTopic(channels), recheckMs: config.auth.sessionCacheMs, timeoutMs: config.redis.timeoutMs, log })
+    : null;
   smsQueue.on('error', (e) => log.warn({ err: e.message }, 'queue error'));
   return {
     config,
     db,
     log,
     redis,
-    sessions: new SessionStore(redis, config.auth.sessionTtlS, redisAuthzBus(pubsub, channels, log)),
+    sessions: new SessionStore(redis, config.auth.sessionTtlS, redisAuthzBus(pubsub, channels, log), sessionTier),
     limiter: new LoginLimiter(redis, {
       maxFailures: config.auth.loginMaxFailures,
       ipMaxAttempts: config.auth.loginIpMaxAttempts,
@@ -68,6 +73,7 @@ export function buildDeps(config: Config, db: Db, redis: Redis, log: Logger, red
     clock: systemClock,
     async close() {
       await cache?.close();
+      sessionTier?.close();
       await progress.close();
       await smsQueue.close();
       producer.disconnect();

@@ -10,7 +10,8 @@ import type { ChurchRole } from '../../db/schema/index.js';
  *   (password/role change, deactivation) is one INCR of that version: a session whose version no
  *   longer matches is refused and deleted. If the version key were lost, every session of that user
  *   would fail closed.
- * - The lifetime slides: every use pushes the expiry out by the configured TTL (GETEX).
+ * - The lifetime slides: every use pushes the expiry out by the configured TTL (GETEX); with the
+ *   in-process tier (session-tier.ts) every check of Redis does, at least every SESSION_CACHE_MS of use.
  * - Every change to what a user may do is also announced on the authz channel (Redis pub/sub, so
  *   every API process hears it): open WebSockets of that user authenticate again at once.
  */
@@ -22,6 +23,16 @@ export interface SessionData {
   roles: Array<[churchId: number, role: ChurchRole]>;
   version: number;
   createdAt: number;
+}
+
+/** The in-process tier in front of Redis (session-tier.ts SessionTier). */
+export interface SessionKeeper {
+  /** bumped by every drop: a read that began before one is not kept */
+  readonly generation: number;
+  get(id: string, now: number): SessionData | null;
+  set(id: string, data: SessionData, generation: number, now: number): void;
+  dropSession(id: string): void;
+  dropUser(userId: number): void;
 }
 
 /** Announces and hears "this user's authorization changed" (see realtime/topics.ts authzTopic). */
@@ -86,6 +97,8 @@ export class SessionStore {
     private readonly redis: Redis,
     private readonly ttlS: number,
     readonly bus: AuthzBus | null = null,
+    /** sessions Redis vouched for, answered from memory for a while and dropped on every announcement */
+    readonly tier: SessionKeeper | null = null,
   ) {
     redis.defineCommand('steepleReadSession', { numberOfKeys: 1, lua: READ_SESSION });
     const command = (redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>).steepleReadSession!;
@@ -120,6 +133,14 @@ export class SessionStore {
     // Redis is asked every time (revocation stays immediate); only the hash of the id and the
     // parse of an unchanged text are kept, and the same SessionData object is returned for it
     // (callers never change it), so what is derived from it can be kept too (authenticate.ts)
+    // a socket's recheck (not slid) always asks Redis: it runs as an announcement arrives, maybe
+    // before this process's tier has heard the same one
+    const tier = slide ? this.tier : null;
+    if (tier) {
+      const kept = tier.get(id, Date.now());
+      if (kept) return kept;
+    }
+    const generation = tier?.generation ?? 0;
     const known = this.parsed.get(id);
     const key = known?.key ?? sessionKey(id);
     const raw = await this.readSession(key, slide ? this.ttlS : 0, `${this.redis.options.keyPrefix ?? ''}authz-ver:`);
@@ -127,22 +148,28 @@ export class SessionStore {
       this.parsed.delete(id);
       return null;
     }
-    if (known?.raw === raw) return known.data;
-    const data = JSON.parse(raw) as SessionData;
-    if (known) {
-      known.raw = raw;
-      known.data = data;
-    } else {
-      if (this.parsed.size >= PARSED_MAX) this.parsed.delete(this.parsed.keys().next().value!);
-      this.parsed.set(id, { key, raw, data });
+    let data: SessionData;
+    if (known?.raw === raw) data = known.data;
+    else {
+      data = JSON.parse(raw) as SessionData;
+      if (known) {
+        known.raw = raw;
+        known.data = data;
+      } else {
+        if (this.parsed.size >= PARSED_MAX) this.parsed.delete(this.parsed.keys().next().value!);
+        this.parsed.set(id, { key, raw, data });
+      }
     }
+    tier?.set(id, data, generation, Date.now());
     return data;
   }
 
   /** Ends one session (logout, or the one a new sign-in replaces); its open sockets close. */
   async destroy(id: string, userId: number): Promise<void> {
     this.parsed.delete(id);
+    this.tier?.dropSession(id);
     await this.redis.del(sessionKey(id));
+    this.tier?.dropSession(id);
     await this.changed(userId);
   }
 
@@ -152,8 +179,12 @@ export class SessionStore {
     await this.changed(userId);
   }
 
-  /** Tells every API process that this user's credentials or roles changed (tokens included). */
+  /**
+   * Tells every API process that this user's credentials or roles changed (tokens included): each
+   * drops the user's sessions from its tier as the announcement arrives; this one at once.
+   */
   async changed(userId: number): Promise<void> {
+    this.tier?.dropUser(userId);
     await this.bus?.publish(userId);
   }
 }
