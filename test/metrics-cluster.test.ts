@@ -93,7 +93,7 @@ describe('/metrics under npm start --workers 2', () => {
     expect(valueOf(text, 'steeple_http_requests_total{route="/graphql",status="400"}')).toBe(1);
     expect(valueOf(text, 'steeple_graphql_errors_total{code="GRAPHQL_VALIDATION_FAILED"}')).toBe(1);
     // two processes' pools (DB_POOL_MAX each, the default), summed; one queue, not multiplied
-    expect(valueOf(text, 'steeple_db_pool_connections{state="free"}')).toBe(2 * loadConfig({}).db.pool.max);
+    expect(valueOf(text, 'steeple_db_pool_connections{state="free"}')).toBe(2 * loadConfig({}).db.pool.max * loadConfig({}).db.pool.pipeline);
     expect(valueOf(text, 'steeple_db_pool_connections{state="in_use"}')).toBe(0);
     expect(valueOf(text, 'steeple_sms_queue_jobs{state="waiting"}')).toBe(0);
     expect(text).toMatch(/^process_cpu_seconds_total \d/m);

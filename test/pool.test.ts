@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionGate } from '../src/db/client.js';
+import postgres from 'postgres';
+import { sql as dsql } from 'drizzle-orm';
+import { ConnectionGate, createDatabase, pipelineSafe } from '../src/db/client.js';
+import { loadConfig } from '../src/config/env.js';
+import { createTestDatabase } from './helpers/db.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 describe('connection gate', () => {
@@ -18,6 +22,94 @@ describe('connection gate', () => {
     await expect(queued).resolves.toBe('served');
     expect(gate.inUse).toBe(0);
   });
+});
+
+describe('a weighted gate (statements pipelined on a connection)', () => {
+  it('a heavy caller (a transaction: a whole connection) waits for its permits, first come first served', async () => {
+    const gate = new ConnectionGate(4, 200);
+    const releases: Array<() => void> = [];
+    const hold = () => gate.run(() => new Promise<void>((r) => releases.push(r)));
+    const reads = [hold(), hold()];
+    const order: string[] = [];
+    const tx = gate.run(async () => void order.push('tx'), 4);
+    // a light caller behind the waiting heavy one does not pass it
+    const late = gate.run(async () => void order.push('read'));
+    expect(gate.waiting).toBe(2);
+    await new Promise((r) => setImmediate(r)); // the holders are running
+    expect(releases).toHaveLength(2);
+    releases.forEach((r) => r());
+    await Promise.all([...reads, tx, late]);
+    expect(order).toEqual(['tx', 'read']);
+    expect(gate.inUse).toBe(0);
+    // weight is capped at the gate's size; a timed-out heavy waiter lets the ones behind it go
+    await gate.run(async () => undefined, 99);
+    const r2: Array<() => void> = [];
+    const one = gate.run(() => new Promise<void>((r) => r2.push(r)));
+    const heavy = gate.run(async () => 'heavy', 4);
+    const light = gate.run(async () => 'light');
+    await expect(heavy).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    await expect(light).resolves.toBe('light');
+    expect(r2).toHaveLength(1);
+    r2[0]!();
+    await one;
+  });
+
+  it('knows which statements others may be queued behind', () => {
+    expect(pipelineSafe('select "id", "updated_at" from "members" where "church_id" = $1')).toBe(true);
+    expect(pipelineSafe('  SELECT m.id, h.updated_at FROM members m')).toBe(true);
+    expect(pipelineSafe('update "members" set "status" = $1')).toBe(false);
+    expect(pipelineSafe('insert into "audit_log" values ($1)')).toBe(false);
+    expect(pipelineSafe('with x as (delete from t returning id) select * from x')).toBe(false);
+    expect(pipelineSafe('select * from message_recipients where id = $1 for update skip locked')).toBe(false);
+    expect(pipelineSafe('select id from t for no key update')).toBe(false);
+    expect(pipelineSafe('SELECT pg_advisory_lock($1)')).toBe(false);
+    expect(pipelineSafe('SELECT pg_sleep(1)')).toBe(false);
+  });
+
+  it('a read is never queued behind a statement waiting on a row lock', async () => {
+    const tdb = await createTestDatabase('pipeline');
+    const outside = postgres(tdb.url, { max: 1, onnotice: () => {} });
+    const database = createDatabase(tdb.url, { ...loadConfig({}).db.pool, max: 2, pipeline: 8 });
+    try {
+      await outside`CREATE TABLE pipe_t (id int PRIMARY KEY, v int)`;
+      await outside`INSERT INTO pipe_t VALUES (1, 0)`;
+      // another client holds the row's lock
+      const locker = outside.reserve();
+      const l = await locker;
+      await l`BEGIN`;
+      await l`UPDATE pipe_t SET v = 1 WHERE id = 1`;
+      // both connections open, the read prepared on each (a first, described use is never pipelined)
+      for (let k = 0; k < 3; k++) await Promise.all(Array.from({ length: 6 }, (_, i) => database.db.execute(dsql`SELECT ${i}::int AS n`)));
+      // a slow read on one connection, the write that waits on the lock on the other
+      // (drizzle's queries start when awaited: Promise.resolve sends them now)
+      const slow = Promise.resolve(database.db.execute(dsql`SELECT count(*) FROM generate_series(1, 3000000)`));
+      await new Promise((r) => setTimeout(r, 20));
+      const write = Promise.resolve(database.db.execute(dsql`UPDATE pipe_t SET v = 2 WHERE id = 1`));
+      await new Promise((r) => setTimeout(r, 20));
+      // reads: round robin would put every other one behind the write; they go behind the slow read
+      const started = performance.now();
+      const reads = await Promise.race([
+        Promise.all(Array.from({ length: 4 }, (_, i) => database.db.execute(dsql`SELECT ${i}::int AS n`))),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('a read waited behind the lock')), 3000)),
+      ]);
+      expect(reads.map((r) => (r as unknown as Array<{ n: number }>)[0]!.n)).toEqual([0, 1, 2, 3]);
+      expect(performance.now() - started).toBeLessThan(3000);
+      await slow;
+      // the lock is still held: the write has not finished
+      let written = false;
+      void write.then(() => (written = true));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(written).toBe(false);
+      await l`COMMIT`;
+      l.release();
+      await write;
+      expect(written).toBe(true);
+    } finally {
+      await database.close(0);
+      await outside.end();
+      await tdb.drop();
+    }
+  }, 20_000);
 });
 
 describe('pool exhaustion over HTTP', () => {

@@ -38,6 +38,7 @@ const schema = z.object({
   EMBEDDED_PG_DIR: z.string().optional().default('./.data/postgres'),
   EMBEDDED_PG_PORT: int(54329, 1, 65535),
   DB_POOL_MAX: int(10, 1, 500),
+  DB_PIPELINE: int(1, 1, 64),
   DB_IDLE_TIMEOUT_S: int(30, 0, 86_400),
   DB_CONNECT_TIMEOUT_S: int(10, 1, 300),
   DB_MAX_LIFETIME_S: int(1800, 0, 86_400),
@@ -211,6 +212,8 @@ export interface Config {
       /** pgbouncer (transaction mode): no named prepared statements, no session settings at connect */
       pooler: 'none' | 'pgbouncer';
       max: number;
+      /** statements in flight per connection (pipelined); 1 behind PgBouncer */
+      pipeline: number;
       idleTimeoutS: number;
       connectTimeoutS: number;
       maxLifetimeS: number;
@@ -353,6 +356,8 @@ export function loadConfig(source?: Record<string, string | undefined>): Config 
       pool: {
         pooler: e.DATABASE_POOLER,
         max: e.DB_POOL_MAX,
+        // PgBouncer 1.18 in transaction mode is not trusted with pipelined statements
+        pipeline: e.DATABASE_POOLER === 'pgbouncer' ? 1 : e.DB_PIPELINE,
         idleTimeoutS: e.DB_IDLE_TIMEOUT_S,
         connectTimeoutS: e.DB_CONNECT_TIMEOUT_S,
         maxLifetimeS: e.DB_MAX_LIFETIME_S,

@@ -13,12 +13,13 @@ export type Queryable = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
 /**
  * Counting semaphore with a bounded wait. postgres.js queues a query without limit when every
  * connection is busy; under overload that turns into requests that hang until the client gives up.
- * With one permit per connection, a caller that cannot get a connection within `acquireTimeoutMs`
- * fails at once with a retryable SERVICE_UNAVAILABLE instead.
+ * With one permit per statement a connection may carry (DB_POOL_MAX × DB_PIPELINE: a plain read
+ * takes one, a transaction or a write a whole connection's), a caller that cannot get its permits
+ * within `acquireTimeoutMs` fails at once with a retryable SERVICE_UNAVAILABLE instead.
  */
 export class ConnectionGate {
   private free: number;
-  private readonly waiters: Array<{ grant: () => void; timer: NodeJS.Timeout }> = [];
+  private readonly waiters: Array<{ need: number; grant: () => void; timer: NodeJS.Timeout }> = [];
   rejected = 0;
 
   constructor(
@@ -35,22 +36,26 @@ export class ConnectionGate {
     return this.waiters.length;
   }
 
-  async run<T>(fn: () => PromiseLike<T>): Promise<T> {
-    await this.acquire();
+  /** `weight`: permits the call holds (a transaction, or a statement nothing may queue behind, holds a whole connection's) */
+  async run<T>(fn: () => PromiseLike<T>, weight = 1): Promise<T> {
+    const need = Math.min(weight, this.size);
+    await this.acquire(need);
     try {
       return await fn();
     } finally {
-      this.release();
+      this.release(need);
     }
   }
 
-  private acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
+  private acquire(need: number): Promise<void> {
+    // first come, first served: a heavier caller is not passed by lighter ones behind it
+    if (this.free >= need && this.waiters.length === 0) {
+      this.free -= need;
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
       const waiter = {
+        need,
         grant: () => {
           clearTimeout(waiter.timer);
           resolve();
@@ -59,6 +64,8 @@ export class ConnectionGate {
           const i = this.waiters.indexOf(waiter);
           if (i >= 0) this.waiters.splice(i, 1);
           this.rejected++;
+          // the head may have been the one holding the others back
+          this.grantWaiting();
           reject(
             new ServiceUnavailableError(
               `No database connection became free within ${this.acquireTimeoutMs} ms; retry shortly`,
@@ -70,10 +77,17 @@ export class ConnectionGate {
     });
   }
 
-  private release(): void {
-    const next = this.waiters.shift();
-    if (next) next.grant();
-    else this.free++;
+  private release(n: number): void {
+    this.free += n;
+    this.grantWaiting();
+  }
+
+  private grantWaiting(): void {
+    while (this.waiters.length && this.free >= this.waiters[0]!.need) {
+      const next = this.waiters.shift()!;
+      this.free -= next.need;
+      next.grant();
+    }
   }
 }
 
@@ -128,6 +142,8 @@ export function createDatabase(
   const pooled = pool.pooler === 'pgbouncer';
   const sql = postgres(url, {
     max: pool.max,
+    // (postgres.js reads it; its types do not list it)
+    ...({ max_pipeline: pool.pipeline } as object),
     idle_timeout: pool.idleTimeoutS,
     connect_timeout: pool.connectTimeoutS,
     max_lifetime: pool.maxLifetimeS || null,
@@ -139,8 +155,11 @@ export function createDatabase(
     connection: pooled ? { application_name: applicationName } : { application_name: applicationName, ...sessionLimits(pool) },
     debug: (_conn, query, params) => statements.record(query, params as unknown[]),
   });
-  const gate = new ConnectionGate(pool.max, pool.acquireTimeoutMs);
-  const gated = gateClient(sql, gate, pool.slowQueryMs, !pooled, log, statementDeadlineMs(pool));
+  // pool.pipeline statements in flight per connection: postgres.js writes the statements queued on
+  // a connection in one go and PostgreSQL answers them in order, so a busy process makes one system
+  // call and one server wake-up for several statements instead of one each (see Benchmarks)
+  const gate = new ConnectionGate(pool.max * pool.pipeline, pool.acquireTimeoutMs);
+  const gated = gateClient(sql, gate, pool.slowQueryMs, !pooled, log, statementDeadlineMs(pool), pool.pipeline);
   const db = drizzle({ client: gated, schema, casing: 'snake_case' });
   return {
     db,
@@ -187,15 +206,29 @@ function withDeadline<T>(q: { cancel(): unknown }, result: PromiseLike<T>, ms: n
 }
 
 /**
+ * A statement that may have others pipelined behind it on its connection: a plain read, which
+ * waits on no row lock. A write (or a locking read, an advisory lock) may wait on a lock held by a
+ * transaction on another connection that in turn awaits a read the pipeline would have queued
+ * behind it; so nothing is queued behind one of those (the connection takes the next statement
+ * once it is answered). Reads may still queue behind a slow read: DB_PIPELINE bounds how many.
+ */
+export function pipelineSafe(query: string): boolean {
+  return /^\s*select\b/i.test(query) && !/\bfor\s+(update|share|no\s+key\s+update|key\s+share)\b|\bpg_(advisory|sleep)|\b(insert|update|delete)\b/i.test(query);
+}
+/** postgres.js: `onexecute` answering false leaves a connection "full" until this statement is answered */
+const ALONE = { onexecute: () => false } as object;
+
+/**
  * Wraps the two entry points drizzle uses on the root client: `unsafe` (one statement, awaited or
  * `.values()`) and `begin` (a transaction holding one connection). Each takes a gate permit for its
  * whole duration. Statements inside a transaction run on the transaction's own handle, ungated.
  */
-function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, prepare: boolean, log?: Logger, deadlineMs = 0): postgres.Sql {
-  const timed = async <T>(query: string, run: () => PromiseLike<T>): Promise<T> => {
+function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, prepare: boolean, log?: Logger, deadlineMs = 0, perConnection = 1): postgres.Sql {
+  const pipelined = perConnection > 1;
+  const timed = async <T>(query: string, run: () => PromiseLike<T>, weight = 1): Promise<T> => {
     const started = performance.now();
     try {
-      return await gate.run(run);
+      return await gate.run(run, weight);
     } finally {
       const ms = performance.now() - started;
       addStage('sql', ms / 1000);
@@ -208,15 +241,16 @@ function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, pre
       if (prop === 'unsafe') {
         return (query: string, params?: unknown[], opts?: postgres.UnsafeQueryOptions) => {
           // postgres.js queries are lazy thenables; drizzle awaits them or calls .values() first
+          const alone = pipelined && !pipelineSafe(query);
           const run = (values: boolean) =>
             timed(query, () => {
               // drizzle sends unnamed statements (parsed and planned on every call: ~1 ms of
               // PostgreSQL CPU each); named prepared statements are parsed once per connection and
               // their plans cached. Query texts are stable: id lists travel as one parameter.
               // (Not behind PgBouncer: see createDatabase.)
-              const q = target.unsafe(query, params as postgres.ParameterOrJSON<never>[], { ...opts, prepare });
+              const q = target.unsafe(query, params as postgres.ParameterOrJSON<never>[], alone ? { ...opts, prepare, ...ALONE } : { ...opts, prepare });
               return withDeadline(q, values ? q.values() : q, deadlineMs);
-            });
+            }, alone ? perConnection : 1);
           return {
             values: () => run(true),
             then: (ok?: (v: unknown) => unknown, fail?: (e: unknown) => unknown) => run(false).then(ok, fail),
@@ -225,7 +259,7 @@ function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, pre
       }
       if (prop === 'begin') {
         return (...args: unknown[]) =>
-          timed('BEGIN', () => (target.begin as (...a: unknown[]) => Promise<unknown>)(...args));
+          timed('BEGIN', () => (target.begin as (...a: unknown[]) => Promise<unknown>)(...args), perConnection);
       }
       return Reflect.get(target, prop, receiver);
     },

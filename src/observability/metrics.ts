@@ -122,7 +122,7 @@ let rejectedSeen = 0;
 registry.registerMetric(
   new Gauge({
     name: 'steeple_db_pool_connections',
-    help: 'Database pool: connections in use, free, and requests waiting for one',
+    help: 'Database pool: statement slots (DB_POOL_MAX x DB_PIPELINE) in use, free, and requests waiting for one',
     labelNames: ['state'] as const,
     registers: [],
     collect() {
