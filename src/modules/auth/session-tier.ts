@@ -40,7 +40,7 @@ export class SessionTier implements SessionKeeper {
   private readonly sub: Redis;
   private readonly heartbeat: NodeJS.Timeout;
   private subscribed = false;
-  /** answered from memory / asked Redis (ops and tests) */
+  /** sessions answered from memory (ops and tests) */
   hits = 0;
   /** bumped by every drop: a read that began before one is not kept */
   generation = 0;

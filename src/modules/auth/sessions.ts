@@ -130,9 +130,10 @@ export class SessionStore {
     if (!/^[\w-]{43}$/.test(id)) return null;
     // one round trip: the session (its expiry pushed out) and its user's authz version, compared
     // in Redis; a stale session is deleted there and then
-    // Redis is asked every time (revocation stays immediate); only the hash of the id and the
-    // parse of an unchanged text are kept, and the same SessionData object is returned for it
-    // (callers never change it), so what is derived from it can be kept too (authenticate.ts)
+    // Without the tier, Redis is asked every time; with it, a session is answered from memory
+    // until its recheck or an announcement drops it. The hash of the id and the parse of an
+    // unchanged text are kept, and the same SessionData object is returned for it (callers never
+    // change it), so what is derived from it can be kept too (authenticate.ts)
     // a socket's recheck (not slid) always asks Redis: it runs as an announcement arrives, maybe
     // before this process's tier has heard the same one
     const tier = slide ? this.tier : null;
@@ -169,7 +170,7 @@ export class SessionStore {
     this.parsed.delete(id);
     this.tier?.dropSession(id);
     await this.redis.del(sessionKey(id));
-    this.tier?.dropSession(id);
+    // (changed drops the user's kept sessions again: one read between the two drops is not kept)
     await this.changed(userId);
   }
 
