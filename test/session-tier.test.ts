@@ -164,7 +164,7 @@ describe('the session tier', () => {
     const { sid, userId } = await newSession(a);
     expect((await b.store.touch(sid))?.userId).toBe(userId);
     // its subscriber connection, dropped by Redis (as a restart or a network cut would)
-    const sub = (b.tier as unknown as { sub: Redis & { stream: { localPort: number } } }).sub;
+    const sub = (b.tier as unknown as { sub: { sub: Redis & { stream: { localPort: number } } } }).sub.sub;
     const killer = new Redis(TEST_REDIS_URL);
     try {
       await killer.call('CLIENT', 'KILL', 'ADDR', `127.0.0.1:${sub.stream.localPort}`);

@@ -1,7 +1,7 @@
 import type { Cache, CacheEntityRecord } from '@envelop/response-cache';
 import type { ExecutionResult } from 'graphql';
-import { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.js';
+import { LiveSubscription } from '../redis/live-subscription.js';
 import { entityTag, RedisTagStore } from './tag-store.js';
 
 /**
@@ -157,8 +157,7 @@ interface PendingMiss {
 export class RedisResponseCache extends RedisTagStore implements Cache {
   private readonly misses = new Map<string, PendingMiss>();
   private readonly l1: MemoryTier;
-  private readonly subscriber: Redis | null;
-  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly subscriber: LiveSubscription | null;
 
   /** l1MaxBytes: the in-process tier's budget (0: none, every hit reads Redis) */
   constructor(url: string, prefix: string, log: Logger, timeoutMs: number, l1MaxBytes = 0) {
@@ -166,55 +165,24 @@ export class RedisResponseCache extends RedisTagStore implements Cache {
     this.l1 = new MemoryTier(l1MaxBytes);
     this.subscriber = null;
     if (l1MaxBytes > 0) {
-      const sub = new Redis(url, { maxRetriesPerRequest: 0, enableOfflineQueue: true, retryStrategy: (times) => Math.min(times * 200, 2000) });
-      this.subscriber = sub;
-      const down = () => {
-        this.l1.live = false;
-        this.l1.clear();
-      };
-      sub.on('error', () => {});
-      sub.on('close', down);
-      sub.on('end', down);
-      sub.on('message', (_channel: string, text: string) => {
-        try {
-          const tags = JSON.parse(text) as string[] | '*';
-          this.l1.drop(Array.isArray(tags) ? tags.filter((t) => typeof t === 'string') : '*');
-        } catch {
-          this.l1.clear();
-        }
-      });
-      let subscribed = false;
-      sub.on('close', () => (subscribed = false));
-      // live only once subscribed: from then on no invalidation can pass it by
-      sub.on('ready', () => {
-        sub.subscribe(this.channel).then(
-          () => {
-            subscribed = true;
+      this.subscriber = new LiveSubscription({
+        url,
+        channel: this.channel,
+        timeoutMs,
+        onMessage: (text) => {
+          try {
+            const tags = JSON.parse(text) as string[] | '*';
+            this.l1.drop(Array.isArray(tags) ? tags.filter((t) => typeof t === 'string') : '*');
+          } catch {
             this.l1.clear();
-            this.l1.live = true;
-          },
-          down,
-        );
+          }
+        },
+        // either way what was kept goes: it may have missed an invalidation, or may miss the next
+        onLive: (live) => {
+          this.l1.clear();
+          this.l1.live = live;
+        },
       });
-      // a hung Redis keeps its connections open: only an answer proves the channel still works
-      this.heartbeat = setInterval(() => {
-        if (!subscribed) return;
-        const timer = setTimeout(down, timeoutMs);
-        sub.ping().then(
-          () => {
-            clearTimeout(timer);
-            if (subscribed && !this.l1.live) {
-              this.l1.clear();
-              this.l1.live = true;
-            }
-          },
-          () => {
-            clearTimeout(timer);
-            down();
-          },
-        );
-      }, 1000);
-      this.heartbeat.unref();
     }
   }
 
@@ -327,16 +295,14 @@ export class RedisResponseCache extends RedisTagStore implements Cache {
   }
 
   override async close(): Promise<void> {
-    clearInterval(this.heartbeat);
-    this.subscriber?.disconnect();
+    this.subscriber?.close();
     await super.close();
   }
 
   private failed(attempt: CacheAttempt | undefined, what: string, e: unknown) {
     if (attempt) attempt.failed = true;
     // Redis is not answering this process: nor may its memory be trusted until the heartbeat says so
-    this.l1.live = false;
-    this.l1.clear();
+    this.subscriber?.suspend();
     this.fail(what, e);
   }
 }

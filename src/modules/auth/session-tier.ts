@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
 import type { Logger } from '../../lib/logger.js';
+import { LiveSubscription } from '../../redis/live-subscription.js';
 import type { SessionData, SessionKeeper } from './sessions.js';
 
 /** Sessions a process keeps (about 0.5 KB each): past this the oldest goes first. */
@@ -37,66 +37,40 @@ export interface SessionTierOptions {
 export class SessionTier implements SessionKeeper {
   private readonly entries = new Map<string, Entry>();
   private readonly byUser = new Map<number, Set<string>>();
-  private readonly sub: Redis;
-  private readonly heartbeat: NodeJS.Timeout;
-  private subscribed = false;
+  private readonly sub: LiveSubscription;
   /** sessions answered from memory (ops and tests) */
   hits = 0;
   /** bumped by every drop: a read that began before one is not kept */
   generation = 0;
-  live = false;
   readonly recheckMs: number;
 
-  constructor(private readonly o: SessionTierOptions) {
+  constructor(o: SessionTierOptions) {
     this.recheckMs = o.recheckMs;
-    const sub = new Redis(o.url, { maxRetriesPerRequest: 0, enableOfflineQueue: true, retryStrategy: (times) => Math.min(times * 200, 2000) });
-    this.sub = sub;
-    sub.on('error', () => {});
-    sub.on('close', () => this.down());
-    sub.on('end', () => this.down());
-    sub.on('message', (_channel: string, text: string) => {
-      let userId: unknown;
-      try {
-        userId = (JSON.parse(text) as { userId?: unknown } | null)?.userId;
-      } catch {
-        userId = undefined;
-      }
-      if (typeof userId === 'number' && Number.isSafeInteger(userId)) this.dropUser(userId);
-      else {
-        o.log.warn({ channel: o.channel }, 'a malformed authz announcement: every kept session dropped');
-        this.clear();
-      }
-    });
-    // live only once subscribed: from then on no announcement can pass it by
-    sub.on('ready', () => {
-      sub.subscribe(o.channel).then(
-        () => {
-          this.subscribed = true;
+    this.sub = new LiveSubscription({
+      url: o.url,
+      channel: o.channel,
+      timeoutMs: o.timeoutMs,
+      onMessage: (text) => {
+        let userId: unknown;
+        try {
+          userId = (JSON.parse(text) as { userId?: unknown } | null)?.userId;
+        } catch {
+          userId = undefined;
+        }
+        if (typeof userId === 'number' && Number.isSafeInteger(userId)) this.dropUser(userId);
+        else {
+          o.log.warn({ channel: o.channel }, 'a malformed authz announcement: every kept session dropped');
           this.clear();
-          this.live = true;
-        },
-        () => this.down(),
-      );
+        }
+      },
+      // either way what was kept goes: it may have missed an announcement, or may miss the next
+      onLive: () => this.clear(),
     });
-    // a hung Redis keeps its connections open: only an answer proves the channel still works
-    this.heartbeat = setInterval(() => {
-      if (!this.subscribed) return;
-      const timer = setTimeout(() => this.down(), o.timeoutMs);
-      sub.ping().then(
-        () => {
-          clearTimeout(timer);
-          if (this.subscribed && !this.live) {
-            this.clear();
-            this.live = true;
-          }
-        },
-        () => {
-          clearTimeout(timer);
-          this.down();
-        },
-      );
-    }, 1000);
-    this.heartbeat.unref();
+  }
+
+  /** whether the tier is answering (its subscription is live) */
+  get live(): boolean {
+    return this.sub.live;
   }
 
   /** The kept session for this id, while the tier is live and the session was checked recently. */
@@ -142,15 +116,7 @@ export class SessionTier implements SessionKeeper {
   }
 
   close(): void {
-    clearInterval(this.heartbeat);
-    this.down();
-    this.sub.disconnect();
-  }
-
-  private down(): void {
-    this.subscribed = false;
-    this.live = false;
-    this.clear();
+    this.sub.close();
   }
 
   private clear(): void {
