@@ -215,6 +215,9 @@ function withDeadline<T>(q: { cancel(): unknown }, result: PromiseLike<T>, ms: n
 export function pipelineSafe(query: string): boolean {
   return /^\s*select\b/i.test(query) && !/\bfor\s+(update|share|no\s+key\s+update|key\s+share)\b|\bpg_(advisory|sleep)|\b(insert|update|delete)\b/i.test(query);
 }
+/** A client whose `unsafe` takes its parameters as a function, read when the statement is sent (the gated one). */
+export const LAZY_PARAMS = Symbol('steeple.lazyParams');
+
 /** postgres.js: `onexecute` answering false leaves a connection "full" until this statement is answered */
 const ALONE = { onexecute: () => false } as object;
 
@@ -239,7 +242,8 @@ function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, pre
   return new Proxy(sql, {
     get(target, prop, receiver) {
       if (prop === 'unsafe') {
-        return (query: string, params?: unknown[], opts?: postgres.UnsafeQueryOptions) => {
+        // params may be a function, called as the gate lets the statement go (src/db/coalesce.ts)
+        return (query: string, params?: unknown[] | (() => unknown[]), opts?: postgres.UnsafeQueryOptions) => {
           // postgres.js queries are lazy thenables; drizzle awaits them or calls .values() first
           const alone = pipelined && !pipelineSafe(query);
           const run = (values: boolean) =>
@@ -248,7 +252,8 @@ function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, pre
               // PostgreSQL CPU each); named prepared statements are parsed once per connection and
               // their plans cached. Query texts are stable: id lists travel as one parameter.
               // (Not behind PgBouncer: see createDatabase.)
-              const q = target.unsafe(query, params as postgres.ParameterOrJSON<never>[], alone ? { ...opts, prepare, ...ALONE } : { ...opts, prepare });
+              const sent = (typeof params === 'function' ? params() : params) as postgres.ParameterOrJSON<never>[];
+              const q = target.unsafe(query, sent, alone ? { ...opts, prepare, ...ALONE } : { ...opts, prepare });
               return withDeadline(q, values ? q.values() : q, deadlineMs);
             }, alone ? perConnection : 1);
           return {
@@ -257,6 +262,7 @@ function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, pre
           };
         };
       }
+      if (prop === LAZY_PARAMS) return true;
       if (prop === 'begin') {
         return (...args: unknown[]) =>
           timed('BEGIN', () => (target.begin as (...a: unknown[]) => Promise<unknown>)(...args), perConnection);

@@ -72,12 +72,19 @@ export function toConnection<R, N, E extends { cursor: string; node: N }>(
   };
 }
 
+/** An edge whose cursor is encoded when it is read: the getter is the class's, not a closure per edge. */
+class LazyEdge<N> {
+  constructor(
+    readonly node: N,
+    private readonly order: string,
+    private readonly keysOf: (n: N) => Array<string | number>,
+  ) {}
+  get cursor(): string {
+    return encodeCursor(this.order, this.keysOf(this.node));
+  }
+}
+
 /** An edge factory: each edge's cursor is encoded when it is read (most pages ask for one, or none). */
-export function cursorEdge<N>(order: string, keysOf: (n: N) => Array<string | number>) {
-  return (node: N) => ({
-    node,
-    get cursor() {
-      return encodeCursor(order, keysOf(node));
-    },
-  });
+export function cursorEdge<N>(order: string, keysOf: (n: N) => Array<string | number>): (node: N) => { node: N; readonly cursor: string } {
+  return (node: N) => new LazyEdge(node, order, keysOf);
 }

@@ -6,7 +6,7 @@ import { getChurch } from '../church/church.service.js';
 import { AddGroupMemberInput, CreateGroupInput, UpdateGroupInput } from './group.input.js';
 import type { ChurchRow } from '../church/church.queries.js';
 import { Member } from '../member/member.type.js';
-import type { MemberRow } from '../member/member.queries.js';
+import type { PagedMember } from '../member/member.queries.js';
 import { MEMBER_GROUPS_CAP } from './group.loaders.js';
 import type { GroupRow } from './group.queries.js';
 import {
@@ -102,7 +102,9 @@ export class ChurchGroupsResolver {
 @Resolver(() => Member)
 export class MemberGroupsResolver {
   @FieldResolver(() => [Group], { description: `Groups this person belongs to, by name (at most ${MEMBER_GROUPS_CAP}).` })
-  groups(@Ctx() ctx: Context, @Root() m: MemberRow) {
+  groups(@Ctx() ctx: Context, @Root() m: PagedMember) {
+    // a directory page brought them along (member.queries pageOneChurch): no loader, no promise
+    if (m.page) return m.page.groups;
     return ctx.loaders.memberGroups.load(m.id);
   }
 }

@@ -2,6 +2,7 @@ import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { members, type HouseholdRole, type MemberStatus } from '../../db/schema/index.js';
 import { intArray, likeEscape, toDate } from '../../db/sql.js';
+import { coalesced, IDS_PLACEHOLDER } from '../../db/coalesce.js';
 import { COLUMN_OF, fieldConditionSql, type FieldCondition } from '../field/field.queries.js';
 import type { CustomFieldType } from '../../db/schema/index.js';
 
@@ -123,27 +124,45 @@ type DirectoryRow = MemberRawRow &
     | { household_id: null; h_name: null; h_created_at: null; h_updated_at: null }
   ) & { groups_json: PageGroup[] | string; total: number | null };
 
-function withPage(m: MemberRow, r: DirectoryRow): PagedMember {
+/** A directory row as the member with its page extras, made as one object (no property added after). */
+function pagedMember(r: DirectoryRow): PagedMember {
   // JSON.parse returns any: the shape is the json_build_array of the statement
   const groups = typeof r.groups_json === 'string' ? (JSON.parse(r.groups_json) as PageGroup[]) : r.groups_json;
-  return Object.assign(m, {
+  const churchId = r.church_id;
+  const list: PageExtras['groups'] = new Array(groups.length);
+  for (let i = 0; i < groups.length; i++) {
+    const [id, name, kind, description, createdAt, updatedAt] = groups[i]!;
+    list[i] = { id, churchId, name, kind, description, createdAt: toDate(createdAt), updatedAt: toDate(updatedAt) };
+  }
+  return {
+    id: r.id,
+    churchId,
+    householdId: r.household_id,
+    householdRole: r.household_role,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    email: r.email,
+    phone: r.phone,
+    status: r.status,
+    firstVisitOn: r.first_visit_on,
+    joinedOn: r.joined_on,
+    inactivatedOn: r.inactivated_on,
+    birthDate: r.birth_date,
+    smsOptedOutAt: toDate(r.sms_opted_out_at),
+    smsOptOutVia: r.sms_opt_out_via,
+    archivedAt: toDate(r.archived_at),
+    searchText: r.search_text,
+    createdAt: toDate(r.created_at),
+    updatedAt: toDate(r.updated_at),
     page: {
-      // the test of m.householdId (ids start at 1), made on the row so that it types the h_ columns
+      // the test of household_id (ids start at 1), made on the row so that it types the h_ columns
       household: r.household_id !== null
-        ? { id: r.household_id, churchId: m.churchId, name: r.h_name, createdAt: toDate(r.h_created_at), updatedAt: toDate(r.h_updated_at) }
+        ? { id: r.household_id, churchId, name: r.h_name, createdAt: toDate(r.h_created_at), updatedAt: toDate(r.h_updated_at) }
         : null,
-      groups: groups.map(([id, name, kind, description, createdAt, updatedAt]) => ({
-        id,
-        churchId: m.churchId,
-        name,
-        kind,
-        description,
-        createdAt: toDate(createdAt),
-        updatedAt: toDate(updatedAt),
-      })),
+      groups: list,
       total: r.total,
     },
-  });
+  };
 }
 
 /** A search term as stored in search_text: lower case; phone-like input reduced to its digits. */
@@ -232,6 +251,13 @@ export async function pageMembersByChurch(
  * smart list's rules to the filter.
  */
 export async function pageOneChurch(db: Queryable, churchId: number, a: MemberPageArgs, extra?: ExtraWhere): Promise<PagedMember[]> {
+  // Without a search or a smart list's rules the plan does not depend on the church (an index
+  // scan of its rows in page order, and a count of them): concurrent requests' pages are
+  // coalesced into one statement (src/db/coalesce.ts), each request still getting its own rows.
+  if (!a.filter.search && !extra) {
+    const rows = coalesced<DirectoryRow & { ord: number }>(db, `members.page ${pageKey(a)}`, churchId, () => directoryPages(a));
+    if (rows) return (await rows).map(pagedMember);
+  }
   // The common case (one directory page). A plain church_id = $1 lets the planner use the
   // statistics of that church: for a search in a large church it picks the trigram index,
   // where the LATERAL form, planned for an unknown church, would read the whole church.
@@ -250,7 +276,37 @@ export async function pageOneChurch(db: Queryable, churchId: number, a: MemberPa
     WHERE m.church_id = ${churchId} AND ${filterSql(a.filter, extra)} AND ${keysetSql(a.orderBy, a.after)}
     ORDER BY ${orderSql(a.orderBy)}
     LIMIT ${a.limit}`);
-  return rows.map((r) => withPage(memberFromRaw(r), r));
+  return rows.map(pagedMember);
+}
+
+/** What the text and parameters of directoryPages depend on: the whole of the page's arguments. */
+function pageKey(a: MemberPageArgs): string {
+  return JSON.stringify([a.filter, a.orderBy, a.limit, a.after ?? null]);
+}
+
+/**
+ * pageOneChurch's statement for the churches of a coalesced list (IDS_PLACEHOLDER), each church's
+ * rows tagged with its position (`ord`) and in page order: per church, its total (once, in its own
+ * LATERAL), its page of members, each member's household and groups.
+ */
+function directoryPages(a: MemberPageArgs): SQL {
+  return sql`
+    SELECT c.ord, ${COLUMNS},
+      h.name AS h_name, h.created_at AS h_created_at, h.updated_at AS h_updated_at,
+      (SELECT coalesce(json_agg(json_build_array(x.id, x.name, x.kind, x.description, x.created_at, x.updated_at)), '[]')
+         FROM (SELECT g.* FROM group_memberships gm JOIN groups g ON g.id = gm.group_id
+               WHERE gm.member_id = m.id ORDER BY lower(g.name), g.id LIMIT ${GROUPS_CAP}) x) AS groups_json,
+      t.total
+    FROM unnest(string_to_array(${IDS_PLACEHOLDER}, ',')::int[]) WITH ORDINALITY AS c(id, ord)
+    CROSS JOIN LATERAL (SELECT count(*)::int AS total FROM members m WHERE m.church_id = c.id AND ${filterSql(a.filter)}) t
+    CROSS JOIN LATERAL (
+      SELECT m.* FROM members m
+      WHERE m.church_id = c.id AND ${filterSql(a.filter)} AND ${keysetSql(a.orderBy, a.after)}
+      ORDER BY ${orderSql(a.orderBy)}
+      LIMIT ${a.limit}
+    ) m
+    LEFT JOIN households h ON h.id = m.household_id
+    ORDER BY c.ord, ${orderSql(a.orderBy)}`;
 }
 
 /** The count of one church's members under a filter and an extra condition (a smart list). */

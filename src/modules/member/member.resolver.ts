@@ -12,7 +12,7 @@ import { importMembers, IMPORT_MAX_ROWS } from './import.service.js';
 import { CreateMemberInput, ImportMemberRow, MembersPageArgs, UpdateMemberInput } from './member.input.js';
 import { createMember, getMember, listMembers, setMemberArchived, updateMember } from './member.service.js';
 import { Member, MemberConnection } from './member.type.js';
-import type { MemberRow } from './member.queries.js';
+import type { MemberRow, PagedMember } from './member.queries.js';
 import { CustomFieldValue } from '../field/field.type.js';
 import { memberValues } from '../field/field.service.js';
 
@@ -75,7 +75,9 @@ export class MemberResolver {
   }
 
   @FieldResolver(() => Household, { nullable: true })
-  household(@Ctx() ctx: Context, @Root() m: MemberRow) {
+  household(@Ctx() ctx: Context, @Root() m: PagedMember) {
+    // a directory page brought it along (member.queries pageOneChurch): no loader, no promise
+    if (m.page) return m.page.household;
     return m.householdId ? ctx.loaders.household.load(m.householdId) : null;
   }
 

@@ -77,12 +77,8 @@ export async function listMembers({ scope, church, args, where }: { scope: Scope
   const pageArgs = { filter, orderBy, limit: first + 1, after };
   const rows: q.PagedMember[] =
     first === 0 ? [] : where ? await q.pageOneChurch(scope.db, church.id, pageArgs, where) : await scope.loaders.membersPage(pageArgs).load(church.id);
-  // a page fetched in one statement brought its relations and total: prime the loaders with them
-  for (const r of rows) {
-    if (!r.page) continue;
-    if (r.page.household) scope.loaders.household.prime(r.page.household.id, r.page.household);
-    scope.loaders.memberGroups.prime(r.id, r.page.groups as never);
-  }
+  // a page fetched in one statement brought each member's household and groups (Member.household
+  // and Member.groups answer from them, without a loader) and the total
   const total = rows[0]?.page?.total;
   return toConnection(
     rows,

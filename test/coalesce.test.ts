@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coalescerOf } from '../src/db/coalesce.js';
+import { pageOneChurch, type MemberPageArgs, type PagedMember } from '../src/modules/member/member.queries.js';
+import { seedChurch, type SeededChurch } from './helpers/factories.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+// Concurrent directory pages of different churches, coalesced into one statement
+// (src/db/coalesce.ts): each caller gets exactly its own church's page, as if it had asked alone;
+// an idle server sends each page at once; a busy one gathers the callers that arrive while the
+// statement waits for a connection.
+let s: TestServer;
+const churches: SeededChurch[] = [];
+const PAGE: MemberPageArgs = { filter: { archived: false }, orderBy: 'NAME', limit: 11 };
+const pageStatements = () => s.database.statements.recent.filter((q) => /WITH ORDINALITY AS c\(id, ord\)/.test(q.query));
+const tick = () => new Promise((r) => setImmediate(r));
+
+beforeAll(async () => {
+  s = await startTestServer('coalesce');
+  for (let i = 0; i < 4; i++) churches.push(await seedChurch(s, { members: 6 + i * 5 }));
+  await s.grantAll();
+});
+afterAll(() => s.close());
+
+/** A page as plain data (the Dates as numbers) to compare one answer with another. */
+const plain = (rows: PagedMember[]) => JSON.parse(JSON.stringify(rows)) as unknown;
+
+describe('coalesced directory pages', () => {
+  it('pages asked at once are one statement, each caller getting its own church’s page exactly as alone', async () => {
+    const db = s.database.db;
+    const alone = [];
+    for (const c of churches) {
+      s.database.statements.reset();
+      alone.push(await pageOneChurch(db, c.churchId, PAGE));
+      expect(pageStatements()).toHaveLength(1);
+    }
+    s.database.statements.reset();
+    // the same church twice as well: two callers, two answers
+    const asked = [...churches, churches[1]!];
+    const together = await Promise.all(asked.map((c) => pageOneChurch(db, c.churchId, PAGE)));
+    expect(s.database.statements.count).toBe(1);
+    const [stmt] = pageStatements();
+    expect(stmt!.params).toContain(asked.map((c) => c.churchId).join(','));
+    asked.forEach((c, i) => {
+      const rows = together[i]!;
+      expect(rows.length).toBe(Math.min(11, 6 + churches.indexOf(c) * 5));
+      for (const r of rows) expect(r.churchId).toBe(c.churchId);
+      expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
+      expect(rows.every((r) => c.memberIds.includes(r.id))).toBe(true);
+      expect(plain(rows)).toEqual(plain(alone[churches.indexOf(c)]!));
+      expect(rows[0]!.page!.total).toBe(6 + churches.indexOf(c) * 5);
+    });
+    // not shared: a caller may change what it got without touching another's
+    expect(together[4]![0]).not.toBe(together[1]![0]);
+    expect(together[4]).toEqual(together[1]);
+  });
+
+  it('an idle server sends each page at once; a statement waiting for a connection takes those who came meanwhile', async () => {
+    const db = s.database.db;
+    const c = coalescerOf(db)!;
+    s.database.statements.reset();
+    // one after another, each awaited: a statement each, none waiting for another caller
+    for (const ch of churches) await pageOneChurch(db, ch.churchId, PAGE);
+    expect(pageStatements()).toHaveLength(churches.length);
+
+    // every connection busy: the first caller's statement waits at the gate, later callers (in
+    // later turns of the event loop) join it, and it goes once a connection is free
+    let release!: () => void;
+    const held = s.database.gate.run(() => new Promise<void>((r) => (release = r)), s.database.gate.size);
+    await tick();
+    s.database.statements.reset();
+    const before = c.statements;
+    const pending: Array<Promise<PagedMember[]>> = [];
+    for (const ch of churches) {
+      pending.push(pageOneChurch(db, ch.churchId, PAGE));
+      await tick();
+    }
+    expect(s.database.statements.count).toBe(0);
+    release();
+    await held;
+    const pages = await Promise.all(pending);
+    expect(c.statements - before).toBe(1);
+    expect(pageStatements()).toHaveLength(1);
+    pages.forEach((rows, i) => expect(rows.every((r) => r.churchId === churches[i]!.churchId) && rows.length > 0).toBe(true));
+  });
+
+  it('at most maxIds churches per statement', async () => {
+    const db = s.database.db;
+    const c = coalescerOf(db)!;
+    const n = c.maxIds + 7;
+    s.database.statements.reset();
+    const ids = Array.from({ length: n }, (_, i) => churches[i % churches.length]!.churchId);
+    const pages = await Promise.all(ids.map((id) => pageOneChurch(db, id, PAGE)));
+    expect(pageStatements()).toHaveLength(2);
+    pages.forEach((rows, i) => expect(rows.length > 0 && rows.every((r) => r.churchId === ids[i])).toBe(true));
+  });
+
+  it('different questions (filter, order, size, cursor) are never coalesced together', async () => {
+    const db = s.database.db;
+    s.database.statements.reset();
+    const [a, b, d] = await Promise.all([
+      pageOneChurch(db, churches[0]!.churchId, PAGE),
+      pageOneChurch(db, churches[1]!.churchId, { ...PAGE, limit: 3 }),
+      pageOneChurch(db, churches[2]!.churchId, { ...PAGE, orderBy: 'JOINED' }),
+    ]);
+    expect(pageStatements()).toHaveLength(3);
+    expect(a!.length).toBe(6);
+    expect(b!.length).toBe(3);
+    expect(d!.every((r) => r.churchId === churches[2]!.churchId)).toBe(true);
+  });
+
+  it('inside a transaction each page is its own statement on the transaction', async () => {
+    s.database.statements.reset();
+    await s.database.db.transaction(async (tx) => {
+      const [x, y] = await Promise.all([pageOneChurch(tx, churches[0]!.churchId, PAGE), pageOneChurch(tx, churches[1]!.churchId, PAGE)]);
+      expect(x!.every((r) => r.churchId === churches[0]!.churchId)).toBe(true);
+      expect(y!.every((r) => r.churchId === churches[1]!.churchId)).toBe(true);
+    });
+    expect(pageStatements()).toHaveLength(0);
+  });
+
+  it('over HTTP, concurrent directory pages of four churches each answer with their own people only', async () => {
+    const Q = `query($c: ID!) { members(churchId: $c, first: 20) { totalCount nodes { id household { id } groups { id } } } }`;
+    const staff = await Promise.all(churches.map((c, i) => s.userWith(`coalesce-staff-${i}@steeple.test`, [[c.churchId, 'staff']])));
+    const asks = Array.from({ length: 40 }, (_, i) => i % churches.length);
+    const answers = await Promise.all(asks.map((i) => s.gql(Q, { c: String(churches[i]!.churchId) }, staff[i]!.headers)));
+    answers.forEach((r, k) => {
+      const c = churches[asks[k]!]!;
+      expect(r.errors).toBeUndefined();
+      expect(r.data.members.totalCount).toBe(c.memberIds.length);
+      const ids = r.data.members.nodes.map((n: { id: string }) => Number(n.id));
+      expect(ids.length).toBe(Math.min(20, c.memberIds.length));
+      expect(ids.every((id: number) => c.memberIds.includes(id))).toBe(true);
+      for (const n of r.data.members.nodes) {
+        expect(c.householdIds).toContain(Number(n.household.id));
+        for (const g of n.groups) expect(c.groupIds).toContain(Number(g.id));
+      }
+    });
+  });
+});
