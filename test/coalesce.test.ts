@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coalescerOf } from '../src/db/coalesce.js';
+import { statusCounts } from '../src/modules/analytics/analytics.queries.js';
 import { pageOneChurch, type MemberPageArgs, type PagedMember } from '../src/modules/member/member.queries.js';
 import { seedChurch, type SeededChurch } from './helpers/factories.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -27,7 +28,7 @@ const plain = (rows: PagedMember[]) => JSON.parse(JSON.stringify(rows)) as unkno
 describe('coalesced directory pages', () => {
   it('pages asked at once are one statement, each caller getting its own church’s page exactly as alone', async () => {
     const db = s.database.db;
-    const alone = [];
+    const alone: PagedMember[][] = [];
     for (const c of churches) {
       s.database.statements.reset();
       alone.push(await pageOneChurch(db, c.churchId, PAGE));
@@ -116,6 +117,17 @@ describe('coalesced directory pages', () => {
       expect(y!.every((r) => r.churchId === churches[1]!.churchId)).toBe(true);
     });
     expect(pageStatements()).toHaveLength(0);
+  });
+
+  it('people by status of several churches asked at once: one statement, each count its own church’s', async () => {
+    const db = s.database.db;
+    const alone: Array<Awaited<ReturnType<typeof statusCounts>>> = [];
+    for (const c of churches) alone.push(await statusCounts(db, c.churchId));
+    s.database.statements.reset();
+    const together = await Promise.all(churches.map((c) => statusCounts(db, c.churchId)));
+    expect(s.database.statements.count).toBe(1);
+    expect(together).toEqual(alone);
+    churches.forEach((c, i) => expect(together[i]!.total).toBe(c.memberIds.length));
   });
 
   it('over HTTP, concurrent directory pages of four churches each answer with their own people only', async () => {

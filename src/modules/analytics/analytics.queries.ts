@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { MessageChannel } from '../../db/schema/index.js';
 import type { Queryable } from '../../db/client.js';
+import { coalesced, IDS_PLACEHOLDER } from '../../db/coalesce.js';
 import { FAILED_STATUSES, NEVER_HANDED_OVER_STATUSES, statusList } from '../../delivery/status.js';
 
 /** Inclusive calendar dates (YYYY-MM-DD) in the church's time zone. */
@@ -56,10 +57,19 @@ export async function memberTotals(db: Queryable, churchId: number, r: DateRange
  * members_analytics_idx (church_id, status, …), grouped. For a dashboard asking only this number.
  */
 export async function statusCounts(db: Queryable, churchId: number): Promise<Pick<MemberTotals, 'visitor' | 'regular' | 'member' | 'inactive' | 'total'>> {
-  const rows = await db.execute<{ status: 'visitor' | 'regular' | 'member' | 'inactive'; n: number }>(sql`
-    SELECT m.status, count(*)::int AS n FROM members m
-    WHERE m.church_id = ${churchId} AND m.archived_at IS NULL
-    GROUP BY m.status`);
+  type Row = { status: 'visitor' | 'regular' | 'member' | 'inactive'; n: number };
+  // the plan is the same for every church: concurrent requests' counts go as one statement
+  // (src/db/coalesce.ts), each church's groups tagged with its position
+  const rows =
+    (await coalesced<Row & { ord: number }>(db, 'analytics.statusCounts', churchId, () => sql`
+      SELECT c.ord, m.status, count(*)::int AS n
+      FROM unnest(string_to_array(${IDS_PLACEHOLDER}, ',')::int[]) WITH ORDINALITY AS c(id, ord)
+      JOIN members m ON m.church_id = c.id AND m.archived_at IS NULL
+      GROUP BY m.status, c.ord`)) ??
+    (await db.execute<Row>(sql`
+      SELECT m.status, count(*)::int AS n FROM members m
+      WHERE m.church_id = ${churchId} AND m.archived_at IS NULL
+      GROUP BY m.status`));
   const out = { visitor: 0, regular: 0, member: 0, inactive: 0, total: 0 };
   for (const r of rows) {
     out[r.status] = r.n;
