@@ -50,6 +50,13 @@ describe('coalesced directory pages', () => {
       expect(plain(rows)).toEqual(plain(alone[churches.indexOf(c)]!));
       expect(rows[0]!.page!.total).toBe(6 + churches.indexOf(c) * 5);
     });
+    // timestamps are read when asked, and are the database's
+    const first = together[0]![0]!;
+    const [row] = await s.database.sql<[{ c: number; h: number }]>`SELECT floor(extract(epoch from m.created_at) * 1000)::float8 AS c, floor(extract(epoch from h.created_at) * 1000)::float8 AS h FROM members m JOIN households h ON h.id = m.household_id WHERE m.id = ${first.id}`;
+    expect(first.createdAt).toBeInstanceOf(Date);
+    expect(first.createdAt.getTime()).toBe(row.c);
+    expect(first.page!.household!.createdAt.getTime()).toBe(row.h);
+    expect(first.page!.groups[0]!.updatedAt).toBeInstanceOf(Date);
     // not shared: a caller may change what it got without touching another's
     expect(together[4]![0]).not.toBe(together[1]![0]);
     expect(together[4]).toEqual(together[1]);

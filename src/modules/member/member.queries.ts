@@ -124,46 +124,125 @@ type DirectoryRow = MemberRawRow &
     | { household_id: null; h_name: null; h_created_at: null; h_updated_at: null }
   ) & { groups_json: PageGroup[] | string; total: number | null };
 
-/** A directory row as the member with its page extras, made as one object (no property added after). */
-function pagedMember(r: DirectoryRow): PagedMember {
-  // JSON.parse returns any: the shape is the json_build_array of the statement
-  const groups = typeof r.groups_json === 'string' ? (JSON.parse(r.groups_json) as PageGroup[]) : r.groups_json;
-  const churchId = r.church_id;
-  const list: PageExtras['groups'] = new Array(groups.length);
-  for (let i = 0; i < groups.length; i++) {
-    const [id, name, kind, description, createdAt, updatedAt] = groups[i]!;
-    list[i] = { id, churchId, name, kind, description, createdAt: toDate(createdAt), updatedAt: toDate(updatedAt) };
+/**
+ * createdAt and updatedAt of a directory page's rows (the member, its household, its groups), read
+ * from PostgreSQL's text when first asked: a page carries seven or so per person and most pages show
+ * none of them. Each is a Date once read, and may be set like a plain property.
+ */
+class Stamps {
+  #created: string | Date;
+  #updated: string | Date;
+  constructor(created: string, updated: string) {
+    this.#created = created;
+    this.#updated = updated;
   }
-  return {
-    id: r.id,
-    churchId,
-    householdId: r.household_id,
-    householdRole: r.household_role,
-    firstName: r.first_name,
-    lastName: r.last_name,
-    email: r.email,
-    phone: r.phone,
-    status: r.status,
-    firstVisitOn: r.first_visit_on,
-    joinedOn: r.joined_on,
-    inactivatedOn: r.inactivated_on,
-    birthDate: r.birth_date,
-    smsOptedOutAt: toDate(r.sms_opted_out_at),
-    smsOptOutVia: r.sms_opt_out_via,
-    archivedAt: toDate(r.archived_at),
-    searchText: r.search_text,
-    createdAt: toDate(r.created_at),
-    updatedAt: toDate(r.updated_at),
-    page: {
+  get createdAt(): Date {
+    const v = this.#created;
+    return typeof v === 'string' ? (this.#created = toDate(v)) : v;
+  }
+  set createdAt(v: Date) {
+    this.#created = v;
+  }
+  get updatedAt(): Date {
+    const v = this.#updated;
+    return typeof v === 'string' ? (this.#updated = toDate(v)) : v;
+  }
+  set updatedAt(v: Date) {
+    this.#updated = v;
+  }
+  /** as a plain object would serialize (the stamps are accessors: JSON.stringify would skip them) */
+  toJSON(): Record<string, unknown> {
+    const out = { ...this } as Record<string, unknown>;
+    out.createdAt = this.createdAt;
+    out.updatedAt = this.updatedAt;
+    return out;
+  }
+}
+
+class PageGroupRow extends Stamps {
+  constructor(
+    readonly id: number,
+    readonly churchId: number,
+    readonly name: string,
+    readonly kind: string,
+    readonly description: string | null,
+    createdAt: string,
+    updatedAt: string,
+  ) {
+    super(createdAt, updatedAt);
+  }
+}
+
+class PageHouseholdRow extends Stamps {
+  constructor(
+    readonly id: number,
+    readonly churchId: number,
+    readonly name: string,
+    createdAt: string,
+    updatedAt: string,
+  ) {
+    super(createdAt, updatedAt);
+  }
+}
+
+/** A member of a directory page with its page extras, every property set in the constructor. */
+class PageMemberRow extends Stamps implements PagedMember {
+  id: number;
+  churchId: number;
+  householdId: number | null;
+  householdRole: HouseholdRole | null;
+  firstName: string;
+  lastName: string;
+  email: string | null;
+  phone: string | null;
+  status: MemberStatus;
+  firstVisitOn: string | null;
+  joinedOn: string | null;
+  inactivatedOn: string | null;
+  birthDate: string | null;
+  smsOptedOutAt: Date | null;
+  smsOptOutVia: string | null;
+  archivedAt: Date | null;
+  searchText: string | null;
+  page: PageExtras;
+
+  constructor(r: DirectoryRow) {
+    super(r.created_at, r.updated_at);
+    // JSON.parse returns any: the shape is the json_build_array of the statement
+    const groups = typeof r.groups_json === 'string' ? (JSON.parse(r.groups_json) as PageGroup[]) : r.groups_json;
+    const churchId = r.church_id;
+    const list: PageExtras['groups'] = new Array(groups.length);
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i]!;
+      list[i] = new PageGroupRow(g[0], churchId, g[1], g[2], g[3], g[4], g[5]);
+    }
+    this.id = r.id;
+    this.churchId = churchId;
+    this.householdId = r.household_id;
+    this.householdRole = r.household_role;
+    this.firstName = r.first_name;
+    this.lastName = r.last_name;
+    this.email = r.email;
+    this.phone = r.phone;
+    this.status = r.status;
+    this.firstVisitOn = r.first_visit_on;
+    this.joinedOn = r.joined_on;
+    this.inactivatedOn = r.inactivated_on;
+    this.birthDate = r.birth_date;
+    this.smsOptedOutAt = toDate(r.sms_opted_out_at);
+    this.smsOptOutVia = r.sms_opt_out_via;
+    this.archivedAt = toDate(r.archived_at);
+    this.searchText = r.search_text;
+    this.page = {
       // the test of household_id (ids start at 1), made on the row so that it types the h_ columns
-      household: r.household_id !== null
-        ? { id: r.household_id, churchId, name: r.h_name, createdAt: toDate(r.h_created_at), updatedAt: toDate(r.h_updated_at) }
-        : null,
+      household: r.household_id !== null ? new PageHouseholdRow(r.household_id, churchId, r.h_name, r.h_created_at, r.h_updated_at) : null,
       groups: list,
       total: r.total,
-    },
-  };
+    };
+  }
 }
+
+const pagedMember = (r: DirectoryRow): PagedMember => new PageMemberRow(r);
 
 /** A search term as stored in search_text: lower case; phone-like input reduced to its digits. */
 export function searchPattern(term: string): string {
