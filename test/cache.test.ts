@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedChurch, type SeededChurch } from './helpers/factories.js';
+import { startRedisServer } from './helpers/redis.js';
 import { freePort, startTestServer, TEST_REDIS_URL, type TestServer } from './helpers/server.js';
 
 let s: TestServer;
@@ -249,16 +250,7 @@ describe('fail open', () => {
   let c: SeededChurch;
 
   const start = async () => {
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    for (let i = 0; i < 100; i++) {
-      const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-      probe.on('error', () => {});
-      const up = await probe.connect().then(() => true, () => false);
-      probe.disconnect();
-      if (up) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error('redis-server did not start');
+    redis = await startRedisServer(port);
   };
 
   beforeAll(async () => {

@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HEARTBEAT_MS, LiveSubscription } from '../src/redis/live-subscription.js';
+import { startRedisServer } from './helpers/redis.js';
 import { freePort } from './helpers/server.js';
 
 // The subscription both in-process tiers (the response cache's memory, the session tier) rely on
@@ -23,16 +24,7 @@ async function until(what: () => boolean, ms: number) {
 beforeAll(async () => {
   const port = await freePort();
   url = `redis://127.0.0.1:${port}`;
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  for (let i = 0; i < 200; i++) {
-    const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on('error', () => {});
-    const up = await probe.connect().then(() => true, () => false);
-    probe.disconnect();
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('redis-server did not start');
+  redis = await startRedisServer(port);
 });
 
 afterAll(() => {

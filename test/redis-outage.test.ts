@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/env.js';
 import { createDatabase } from '../src/db/client.js';
@@ -9,6 +8,7 @@ import { createPasswordHasher } from '../src/modules/auth/password.js';
 import { createTestDatabase } from './helpers/db.js';
 import { startMain, type MainProcess } from './helpers/main-process.js';
 import { seedChurch } from './helpers/factories.js';
+import { startRedisServer } from './helpers/redis.js';
 import { freePort, startTestServer } from './helpers/server.js';
 
 // Issue 10, item 6: with Redis down, any request with a session cookie (even a forged one) got a
@@ -27,16 +27,7 @@ let churchId: number;
 let cookie: string;
 
 async function startRedis() {
-  redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const probe = new Redis(redisPort, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on('error', () => {});
-    const up = await probe.connect().then(() => true, () => false);
-    probe.disconnect();
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('redis-server did not start');
+  redis = await startRedisServer(redisPort);
 }
 
 async function stopRedis() {

@@ -72,8 +72,18 @@ export function toConnection<R, N, E extends { cursor: string; node: N }>(
   };
 }
 
-/** An edge whose cursor is encoded when it is read: the getter is the class's, not a closure per edge. */
-class LazyEdge<N> {
+/** An edge factory: each edge's cursor is encoded when it is read (most pages ask for one, or none). */
+export function cursorEdge<N>(order: string, keysOf: (n: N) => Array<string | number>) {
+  return (node: N) => ({
+    node,
+    get cursor() {
+      return encodeCursor(order, keysOf(node));
+    },
+  });
+}
+
+/** An edge whose cursor is the class's getter (no closure per edge); see pageEdge. */
+class PageEdge<N> {
   constructor(
     readonly node: N,
     private readonly order: string,
@@ -84,7 +94,11 @@ class LazyEdge<N> {
   }
 }
 
-/** An edge factory: each edge's cursor is encoded when it is read (most pages ask for one, or none). */
-export function cursorEdge<N>(order: string, keysOf: (n: N) => Array<string | number>): (node: N) => { node: N; readonly cursor: string } {
-  return (node: N) => new LazyEdge(node, order, keysOf);
+/**
+ * cursorEdge for the hottest pages (the member directory): each edge an instance of one class, its
+ * cursor a prototype getter, where cursorEdge makes an object and a getter closure per edge. Such
+ * an edge must not be spread (`{ ...edge }` would drop the cursor): extend cursorEdge's instead.
+ */
+export function pageEdge<N>(order: string, keysOf: (n: N) => Array<string | number>): (node: N) => { node: N; readonly cursor: string } {
+  return (node: N) => new PageEdge(node, order, keysOf);
 }

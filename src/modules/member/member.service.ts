@@ -1,5 +1,5 @@
 import type { Scope } from '../scope.js';
-import { cursorEdge, cursorKeys, pageSize, toConnection } from '../../lib/paging.js';
+import { cursorEdge, cursorKeys, pageEdge, pageSize, toConnection } from '../../lib/paging.js';
 import { MemberStatus } from '../../db/schema/enums.js';
 import { MemberOrderBy } from './member.order.js';
 import { BadInputError, NotFoundError, Problems } from '../../lib/errors.js';
@@ -84,7 +84,7 @@ export async function listMembers({ scope, church, args, where }: { scope: Scope
     rows,
     first,
     after !== undefined,
-    cursorEdge(orderBy, (m: MemberRow) => q.memberSortKey(orderBy, m)),
+    pageEdge(orderBy, (m: MemberRow) => q.memberSortKey(orderBy, m)),
     () => (typeof total === 'number' ? Promise.resolve(total) : countOf(scope, church.id, filter, where)),
   );
 }
