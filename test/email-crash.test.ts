@@ -32,8 +32,11 @@ function startWorker(): ChildProcess {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr!.on('data', (d) => process.stderr.write(`[worker] ${d}`));
+  started.push(child);
   return child;
 }
+/** every worker this file started: afterAll kills any a failed test left running */
+const started: ChildProcess[] = [];
 
 async function kill(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -76,7 +79,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await kill(worker);
+  for (const child of started) await kill(child);
   // a SIGKILLed worker's SMTP sessions never say QUIT: the server's close is not waited on forever
   const within = (p: Promise<unknown> | undefined, what: string) =>
     Promise.race([p, new Promise((r) => setTimeout(r, 5000).unref())]).then(() => undefined, (e: unknown) => console.warn(what, e));
