@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coalescerOf } from '../src/db/coalesce.js';
+import { sql } from 'drizzle-orm';
+import { coalesced, coalescerOf, IDS_PLACEHOLDER } from '../src/db/coalesce.js';
 import { statusCounts } from '../src/modules/analytics/analytics.queries.js';
 import { pageOneChurch, type MemberPageArgs, type PagedMember } from '../src/modules/member/member.queries.js';
 import { seedChurch, type SeededChurch } from './helpers/factories.js';
@@ -124,6 +125,26 @@ describe('coalesced directory pages', () => {
       expect(y!.every((r) => r.churchId === churches[1]!.churchId)).toBe(true);
     });
     expect(pageStatements()).toHaveLength(0);
+  });
+
+  it('a statement that fails fails each of its callers, and the next one for the question goes out afresh', async () => {
+    const db = s.database.db;
+    // PostgreSQL refuses it: every caller joined to it gets the error
+    const failing = () => sql`SELECT c.ord, 1 / (c.id - c.id) AS x FROM unnest(string_to_array(${IDS_PLACEHOLDER}, ',')::int[]) WITH ORDINALITY AS c(id, ord)`;
+    const both = await Promise.allSettled([coalesced(db, 'test.failing', 1, failing)!, coalesced(db, 'test.failing', 2, failing)!]);
+    expect(both.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(String((both[0] as PromiseRejectedResult).reason)).toMatch(/division by zero/);
+    // a statement that cannot even be built (no placeholder): refused, and nothing is left waiting
+    const unbuildable = () => sql`SELECT 1 AS ord`;
+    await expect(coalesced(db, 'test.unbuildable', 1, unbuildable)!).rejects.toThrow(/IDS_PLACEHOLDER/);
+    await expect(coalesced(db, 'test.unbuildable', 2, unbuildable)!).rejects.toThrow(/IDS_PLACEHOLDER/);
+    // nothing is left open: the next caller of the failed question sends a statement of its own
+    const c = coalescerOf(db)!;
+    const before = c.statements;
+    await expect(coalesced(db, 'test.failing', 3, failing)!).rejects.toThrow(/division by zero/);
+    expect(c.statements).toBe(before + 1);
+    const good = () => sql`SELECT c.ord, c.id FROM unnest(string_to_array(${IDS_PLACEHOLDER}, ',')::int[]) WITH ORDINALITY AS c(id, ord)`;
+    expect(await coalesced<{ ord: string; id: number }>(db, 'test.good', 7, good)!).toEqual([{ ord: '1', id: 7 }]);
   });
 
   it('people by status of several churches asked at once: one statement, each count its own church’s', async () => {

@@ -46,38 +46,50 @@ export class StatementCoalescer {
   /**
    * The rows for `id` of the statement for `key`. `send(take)` sends the statement (once per batch)
    * and resolves to the rows grouped by position; it must call `take` as the statement is sent
-   * (coalesced/lazyParams does), which closes the batch and returns its ids.
+   * (coalesced does, through the gated client's parameters as a function), which closes the batch and
+   * returns its ids.
    */
   load<R>(key: string, id: number, send: (take: () => number[]) => PromiseLike<R[][]>): Promise<R[]> {
     this.callers++;
-    let batch = this.open.get(key);
-    if (!batch || batch.ids.length >= this.maxIds) {
-      const b: Batch = { ids: [], closed: false, rows: undefined as unknown as Promise<unknown[][]> };
-      const take = () => {
-        if (!b.closed) {
-          b.closed = true;
-          if (this.open.get(key) === b) this.open.delete(key);
-        }
-        return b.ids;
-      };
-      this.open.set(key, b);
-      this.statements++;
-      b.rows = Promise.resolve(send(take)).finally(take) as Promise<unknown[][]>;
-      batch = b;
+    const open = this.open.get(key);
+    if (open && open.ids.length < this.maxIds) return this.join<R>(open, key, id);
+    const b: Batch = { ids: [], closed: false, rows: null };
+    const take = () => {
+      if (!b.closed) {
+        b.closed = true;
+        if (this.open.get(key) === b) this.open.delete(key);
+      }
+      return b.ids;
+    };
+    this.open.set(key, b);
+    this.statements++;
+    // the opener's id first: `take` may be called as soon as `send` runs
+    const mine = this.join<R>(b, key, id);
+    try {
+      b.rows = Promise.resolve(send(take)).finally(take);
+    } catch (e) {
+      take();
+      b.rows = Promise.reject(e);
     }
-    const at = batch.ids.push(id) - 1;
-    if (batch.ids.length >= this.maxIds) {
-      batch.closed = true;
-      this.open.delete(key);
+    return mine;
+  }
+
+  private join<R>(b: Batch, key: string, id: number): Promise<R[]> {
+    const at = b.ids.push(id) - 1;
+    if (b.ids.length >= this.maxIds) {
+      b.closed = true;
+      if (this.open.get(key) === b) this.open.delete(key);
     }
-    return batch.rows.then((groups) => (groups[at] ?? []) as R[]);
+    // (rows is set right after the opener joins, before any other caller can)
+    return Promise.resolve().then(() => b.rows!).then((groups) => (groups[at] ?? []) as R[]);
   }
 }
 
 interface Batch {
   ids: number[];
   closed: boolean;
-  rows: Promise<unknown[][]>;
+  /** the statement's rows by position (null only while the opener's send is being made) */
+  rows: Promise<unknown[][]> | null;
 }
 
 const coalescers = new WeakMap<object, StatementCoalescer>();
