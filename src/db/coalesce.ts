@@ -17,12 +17,16 @@ import { LAZY_PARAMS, type Queryable } from './client.js';
  *
  * Only for statements on the root handle (a transaction's statements are its own), and only for
  * questions whose plan does not depend on the id's statistics (see member.queries pageOneChurch).
+ *
+ * Unlike src/lib/batcher.ts (group commit for the worker's writes: a batch leaves one event-loop
+ * turn later, at most `maxInFlight` at once, items touching the same row kept apart) a read here
+ * never waits for a turn or a fixed number of batches in flight: the connection gate, which sees
+ * every statement of the process, decides when it goes, and the batch is whoever came meanwhile.
  */
 export class StatementCoalescer {
   private readonly open = new Map<string, Batch>();
-  /** statements sent, and callers served by them (ops and tests: callers / statements is the batching) */
+  /** statements sent (tests count them) */
   statements = 0;
-  callers = 0;
 
   /** statement text and parameters by key, most recently used last (a key names them whole) */
   private readonly texts = new Map<string, { sql: string; params: unknown[] }>();
@@ -44,57 +48,47 @@ export class StatementCoalescer {
   }
 
   /**
-   * The rows for `id` of the statement for `key`. `send(take)` sends the statement (once per batch)
-   * and resolves to the rows grouped by position; it must call `take` as the statement is sent
-   * (coalesced does, through the gated client's parameters as a function), which closes the batch and
-   * returns its ids.
+   * The rows for `id` of the statement for `key`: joins the open batch for the key, or opens one
+   * and sends it with `send(take)`, which resolves to the rows grouped by position and must call
+   * `take` as the statement is sent (coalesced does, through the gated client's parameters as a
+   * function): that closes the batch and returns its ids.
    */
   load<R>(key: string, id: number, send: (take: () => number[]) => PromiseLike<R[][]>): Promise<R[]> {
-    this.callers++;
     const open = this.open.get(key);
-    if (open && open.ids.length < this.maxIds) return this.join<R>(open, key, id);
-    const b: Batch = { ids: [], closed: false, rows: null };
+    if (open) {
+      const at = open.ids.push(id) - 1;
+      if (open.ids.length >= this.maxIds) this.open.delete(key);
+      return open.rows.then((groups) => (groups[at] ?? []) as R[]);
+    }
+    const b = { ids: [id] } as Batch;
     const take = () => {
-      if (!b.closed) {
-        b.closed = true;
-        if (this.open.get(key) === b) this.open.delete(key);
-      }
+      if (this.open.get(key) === b) this.open.delete(key);
       return b.ids;
     };
-    this.open.set(key, b);
+    if (this.maxIds > 1) this.open.set(key, b);
     this.statements++;
-    // the opener's id first: `take` may be called as soon as `send` runs
-    const mine = this.join<R>(b, key, id);
+    // (no other caller can join before rows is set: send runs synchronously here)
     try {
       b.rows = Promise.resolve(send(take)).finally(take);
     } catch (e) {
       take();
       b.rows = Promise.reject(e);
     }
-    return mine;
-  }
-
-  private join<R>(b: Batch, key: string, id: number): Promise<R[]> {
-    const at = b.ids.push(id) - 1;
-    if (b.ids.length >= this.maxIds) {
-      b.closed = true;
-      if (this.open.get(key) === b) this.open.delete(key);
-    }
-    // (rows is set right after the opener joins, before any other caller can)
-    return Promise.resolve().then(() => b.rows!).then((groups) => (groups[at] ?? []) as R[]);
+    return b.rows.then((groups) => (groups[0] ?? []) as R[]);
   }
 }
 
 interface Batch {
   ids: number[];
-  closed: boolean;
-  /** the statement's rows by position (null only while the opener's send is being made) */
-  rows: Promise<unknown[][]> | null;
+  /** the statement's rows by position */
+  rows: Promise<unknown[][]>;
 }
 
 const coalescers = new WeakMap<object, StatementCoalescer>();
 /** statements kept built per handle: a key per filter, order, size and cursor in use */
 const TEXTS_KEPT = 256;
+/** most ids in one statement (a page of 21 rows each: about a thousand rows) */
+const MAX_IDS = 50;
 
 /**
  * The root handle's client, when `db` is one over the gated client (a transaction has none: its
@@ -115,11 +109,11 @@ export const IDS_PLACEHOLDER = '\u0000coalesced ids\u0000';
  * the statement's text and other parameters depend on. Null when `db` cannot coalesce (a
  * transaction): the caller runs its own statement.
  */
-export function coalesced<R extends { ord: number | string }>(db: Queryable, key: string, id: number, statement: () => SQL, maxIds = 50): Promise<R[]> | null {
+export function coalesced<R extends { ord: number | string }>(db: Queryable, key: string, id: number, statement: () => SQL): Promise<R[]> | null {
   const client = rootClient(db);
   if (!client) return null;
   let c = coalescers.get(db);
-  if (!c) coalescers.set(db, (c = new StatementCoalescer(maxIds)));
+  if (!c) coalescers.set(db, (c = new StatementCoalescer(MAX_IDS)));
   return c.load<R>(key, id, (take) => {
     const q = c.compiled(key, () => (db as unknown as { dialect: { sqlToQuery(s: SQL): { sql: string; params: unknown[] } } }).dialect.sqlToQuery(statement()));
     const at = q.params.indexOf(IDS_PLACEHOLDER);
