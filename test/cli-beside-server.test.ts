@@ -4,13 +4,14 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { URL_FILE } from '../src/db/bootstrap.js';
+import { freePortRun } from './helpers/ports.js';
 import { cleanEnv, runTs, spawnTs, stop, type Spawned } from './helpers/processes.js';
 
 // `npm start` on embedded defaults, and the CLIs run beside it from another shell with the same
 // settings: they use its PostgreSQL (one data directory takes one server) instead of failing.
 const dir = mkdtempSync(path.join(tmpdir(), 'steeple-cli-'));
 chmodSync(dir, 0o755); // embedded PostgreSQL runs as the OS user "postgres" when we are root
-const port = 20000 + ((process.pid + 7919) % 20000);
+const port = await freePortRun(3); // API, embedded PostgreSQL, redis-server
 const pgDir = path.join(dir, 'postgres');
 const env = cleanEnv({
   NODE_ENV: 'development',

@@ -7,11 +7,12 @@ import { ensureUser } from '../src/modules/auth/bootstrap.js';
 import { createPasswordHasher } from '../src/modules/auth/password.js';
 import { createTestDatabase } from './helpers/db.js';
 import { deleteKeys } from './helpers/redis.js';
+import { freePortRun } from './helpers/ports.js';
 import { TEST_REDIS_URL } from './helpers/server.js';
 
 // Two real API processes (as on two machines) against one PostgreSQL and one Redis: a session
 // made on one is good on the other, and survives a restart. No sticky sessions needed.
-const base = 30000 + (process.pid % 15000);
+const base = await freePortRun(2); // two API processes
 const prefix = `test:${process.pid}:procs:`;
 let dbUrl: string;
 let dropDb: () => Promise<void>;

@@ -3,12 +3,13 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePortRun } from './helpers/ports.js';
 
 // `npm start` on a machine with nothing configured: embedded PostgreSQL, a redis-server from PATH,
 // migrations, demo data, the sandbox URL, /healthz — then a clean stop on SIGTERM.
 const dir = mkdtempSync(path.join(tmpdir(), 'steeple-start-'));
 chmodSync(dir, 0o755); // embedded PostgreSQL runs as the OS user "postgres" when we are root
-const port = 20000 + (process.pid % 20000);
+const port = await freePortRun(3); // API, embedded PostgreSQL, redis-server
 let child: ChildProcess | undefined;
 
 afterAll(async () => {

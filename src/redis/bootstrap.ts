@@ -50,13 +50,23 @@ export async function bootstrapRedis(config: Config, log: Logger): Promise<Redis
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--dir', absDir, '--appendonly', 'yes', '--save', '', '--protected-mode', 'yes'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // redis-server logs to stdout; keep its last lines (bounded) to say why it did not start
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-2000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   let exited = false;
   child.once('exit', () => (exited = true));
-  for (let i = 0; i < 50 && !exited; i++) {
+  const deadline = Date.now() + 15_000; // a loaded machine can take seconds to start it
+  while (!exited && Date.now() < deadline) {
     if (await ping(url)) {
       log.info({ url, dir: absDir }, 'started redis-server');
+      child.stdout!.off('data', keep).resume();
+      child.stderr!.off('data', keep).resume();
       return {
         url,
         embedded: true,
@@ -70,6 +80,20 @@ export async function bootstrapRedis(config: Config, log: Logger): Promise<Redis
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  child.kill('SIGKILL');
-  throw new RedisUnavailableError(`redis-server did not start on port ${port}; set EMBEDDED_REDIS_PORT or REDIS_URL.`);
+  if (!exited) child.kill('SIGKILL');
+  throw new RedisUnavailableError(
+    `redis-server did not start on port ${port}${redisReason(output, exited)}; set EMBEDDED_REDIS_PORT or REDIS_URL.`,
+  );
+}
+
+/** The line of redis-server's output that says why it stopped (e.g. the port is in use), if any. */
+export function redisReason(output: string, exited: boolean): string {
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const last = (re: RegExp) => [...lines].reverse().find((l) => re.test(l));
+  // the cause ("bind: Address already in use") before the verdict ("Failed listening ..., aborting")
+  const why = last(/in use|denied|permission|can't|cannot|no such/i) ?? last(/ # |error|fatal|failed/i) ?? lines.at(-1);
+  if (!why) return exited ? ' (it exited without output)' : ' within 15 s';
+  // "12345:M 01 Dec 2026 10:00:00.000 # Warning: Could not create server TCP listening socket ..." → the message
+  const msg = why.replace(/^\d+:[A-Z] \d{2} \w{3} \d{4} [\d:.]+ [#*.-] /, '');
+  return ` (${exited ? 'it exited' : 'not answering within 15 s'}: ${msg})`;
 }
