@@ -24,8 +24,12 @@ function startWorker(): ChildProcess {
       REDIS_KEY_PREFIX: s.config.redis.keyPrefix,
       PUBLIC_URL: s.config.publicUrl,
       SMTP_URL: smtp.url,
-      SMS_SEND_TIMEOUT_MS: '1000',
-      SMS_LEASE_S: '3',
+      // a socket quiet for the timeout after DATA is 'no answer' → UNCONFIRMED, rightly; 1 s was
+      // shorter than the hand-over's own UPDATE can take on a loaded CI machine (the next attempt
+      // in 'before the hand-over' then ended UNCONFIRMED, not delivered). The lease must exceed
+      // twice the timeout.
+      SMS_SEND_TIMEOUT_MS: '3000',
+      SMS_LEASE_S: '7',
       SMS_SWEEP_INTERVAL_S: '2',
       SMS_WORKER_CONCURRENCY: '10',
     },
