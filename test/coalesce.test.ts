@@ -13,7 +13,10 @@ import { startTestServer, type TestServer } from './helpers/server.js';
 let s: TestServer;
 const churches: SeededChurch[] = [];
 const PAGE: MemberPageArgs = { filter: { archived: false }, orderBy: 'NAME', limit: 11 };
-const pageStatements = () => s.database.statements.recent.filter((q) => /WITH ORDINALITY AS c\(id, ord\)/.test(q.query));
+/** directory page statements, either form */
+const pageStatements = () => s.database.statements.recent.filter((q) => /AS groups_json/.test(q.query));
+/** of those, the list form (a batch of two or more churches) */
+const listStatements = () => pageStatements().filter((q) => /WITH ORDINALITY AS c\(id, ord\)/.test(q.query));
 const tick = () => new Promise((r) => setImmediate(r));
 
 beforeAll(async () => {
@@ -33,14 +36,18 @@ describe('coalesced directory pages', () => {
     for (const c of churches) {
       s.database.statements.reset();
       alone.push(await pageOneChurch(db, c.churchId, PAGE));
+      // alone (a batch of one): the plain one-church statement, not a list of one
       expect(pageStatements()).toHaveLength(1);
+      expect(listStatements()).toHaveLength(0);
+      expect(pageStatements()[0]!.query).toMatch(/WHERE m\.church_id = \$\d+::int/);
+      expect(pageStatements()[0]!.params).toContain(String(c.churchId));
     }
     s.database.statements.reset();
     // the same church twice as well: two callers, two answers
     const asked = [...churches, churches[1]!];
     const together = await Promise.all(asked.map((c) => pageOneChurch(db, c.churchId, PAGE)));
     expect(s.database.statements.count).toBe(1);
-    const [stmt] = pageStatements();
+    const [stmt] = listStatements();
     expect(stmt!.params).toContain(asked.map((c) => c.churchId).join(','));
     asked.forEach((c, i) => {
       const rows = together[i]!;
@@ -67,9 +74,13 @@ describe('coalesced directory pages', () => {
     const db = s.database.db;
     const c = coalescerOf(db)!;
     s.database.statements.reset();
-    // one after another, each awaited: a statement each, none waiting for another caller
+    // one after another, each awaited: a statement each, none waiting for another caller, each
+    // the one-church form
+    const singles = c.singles;
     for (const ch of churches) await pageOneChurch(db, ch.churchId, PAGE);
     expect(pageStatements()).toHaveLength(churches.length);
+    expect(listStatements()).toHaveLength(0);
+    expect(c.singles - singles).toBe(churches.length);
 
     // every connection busy: the first caller's statement waits at the gate, later callers (in
     // later turns of the event loop) join it, and it goes once a connection is free
@@ -88,7 +99,7 @@ describe('coalesced directory pages', () => {
     await held;
     const pages = await Promise.all(pending);
     expect(c.statements - before).toBe(1);
-    expect(pageStatements()).toHaveLength(1);
+    expect(listStatements()).toHaveLength(1);
     pages.forEach((rows, i) => expect(rows.every((r) => r.churchId === churches[i]!.churchId) && rows.length > 0).toBe(true));
   });
 
@@ -99,7 +110,7 @@ describe('coalesced directory pages', () => {
     s.database.statements.reset();
     const ids = Array.from({ length: n }, (_, i) => churches[i % churches.length]!.churchId);
     const pages = await Promise.all(ids.map((id) => pageOneChurch(db, id, PAGE)));
-    expect(pageStatements()).toHaveLength(2);
+    expect(listStatements()).toHaveLength(2);
     pages.forEach((rows, i) => expect(rows.length > 0 && rows.every((r) => r.churchId === ids[i])).toBe(true));
   });
 
@@ -124,7 +135,8 @@ describe('coalesced directory pages', () => {
       expect(x!.every((r) => r.churchId === churches[0]!.churchId)).toBe(true);
       expect(y!.every((r) => r.churchId === churches[1]!.churchId)).toBe(true);
     });
-    expect(pageStatements()).toHaveLength(0);
+    expect(listStatements()).toHaveLength(0);
+    expect(pageStatements()).toHaveLength(2);
   });
 
   it('a statement that fails fails each of its callers, and the next one for the question goes out afresh', async () => {
@@ -150,10 +162,14 @@ describe('coalesced directory pages', () => {
   it('people by status of several churches asked at once: one statement, each count its own church’s', async () => {
     const db = s.database.db;
     const alone: Array<Awaited<ReturnType<typeof statusCounts>>> = [];
+    s.database.statements.reset();
     for (const c of churches) alone.push(await statusCounts(db, c.churchId));
+    // each alone: the plain one-church count
+    expect(s.database.statements.recent.map((q) => /ORDINALITY/.test(q.query))).toEqual(churches.map(() => false));
     s.database.statements.reset();
     const together = await Promise.all(churches.map((c) => statusCounts(db, c.churchId)));
     expect(s.database.statements.count).toBe(1);
+    expect(s.database.statements.recent[0]!.query).toMatch(/WITH ORDINALITY/);
     expect(together).toEqual(alone);
     churches.forEach((c, i) => expect(together[i]!.total).toBe(c.memberIds.length));
   });

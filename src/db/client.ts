@@ -215,7 +215,11 @@ function withDeadline<T>(q: { cancel(): unknown }, result: PromiseLike<T>, ms: n
 export function pipelineSafe(query: string): boolean {
   return /^\s*select\b/i.test(query) && !/\bfor\s+(update|share|no\s+key\s+update|key\s+share)\b|\bpg_(advisory|sleep)|\b(insert|update|delete)\b/i.test(query);
 }
-/** A client whose `unsafe` takes its parameters as a function, read when the statement is sent (the gated one). */
+/**
+ * A client whose `unsafe` takes its parameters as a function, called when the statement is sent (the
+ * gated one): it returns the parameters, or a text and its parameters to send instead (a coalesced
+ * batch that holds one id at that moment goes as the one-id statement; both texts plain reads).
+ */
 export const LAZY_PARAMS = Symbol('steeple.lazyParams');
 
 /** postgres.js: `onexecute` answering false leaves a connection "full" until this statement is answered */
@@ -243,7 +247,7 @@ function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, pre
     get(target, prop, receiver) {
       if (prop === 'unsafe') {
         // params may be a function, called as the gate lets the statement go (src/db/coalesce.ts)
-        return (query: string, params?: unknown[] | (() => unknown[]), opts?: postgres.UnsafeQueryOptions) => {
+        return (query: string, params?: unknown[] | (() => unknown[] | { query: string; params: unknown[] }), opts?: postgres.UnsafeQueryOptions) => {
           // postgres.js queries are lazy thenables; drizzle awaits them or calls .values() first
           const alone = pipelined && !pipelineSafe(query);
           const run = (values: boolean) =>
@@ -252,8 +256,10 @@ function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, pre
               // PostgreSQL CPU each); named prepared statements are parsed once per connection and
               // their plans cached. Query texts are stable: id lists travel as one parameter.
               // (Not behind PgBouncer: see createDatabase.)
-              const sent = (typeof params === 'function' ? params() : params) as postgres.ParameterOrJSON<never>[];
-              const q = target.unsafe(query, sent, alone ? { ...opts, prepare, ...ALONE } : { ...opts, prepare });
+              let text = query;
+              let sent = (typeof params === 'function' ? params() : params) as postgres.ParameterOrJSON<never>[] | { query: string; params: unknown[] } | undefined;
+              if (sent && !Array.isArray(sent)) ({ query: text, params: sent } = sent as { query: string; params: postgres.ParameterOrJSON<never>[] });
+              const q = target.unsafe(text, sent as postgres.ParameterOrJSON<never>[] | undefined, alone ? { ...opts, prepare, ...ALONE } : { ...opts, prepare });
               return withDeadline(q, values ? q.values() : q, deadlineMs);
             }, alone ? perConnection : 1);
           return {

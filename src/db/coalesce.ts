@@ -27,6 +27,8 @@ export class StatementCoalescer {
   private readonly open = new Map<string, Batch>();
   /** statements sent (tests count them) */
   statements = 0;
+  /** of those, sent as the one-id statement (a batch of one, see coalesced) */
+  singles = 0;
 
   /** statement text and parameters by key, most recently used last (a key names them whole) */
   private readonly texts = new Map<string, { sql: string; params: unknown[] }>();
@@ -108,23 +110,42 @@ export const IDS_PLACEHOLDER = '\u0000coalesced ids\u0000';
  * coalesced with concurrent callers of the same `key` on the same handle; `key` must name everything
  * the statement's text and other parameters depend on. Null when `db` cannot coalesce (a
  * transaction): the caller runs its own statement.
+ *
+ * `one`, when given, is the same question for a single id (IDS_PLACEHOLDER where the id goes, as
+ * text: `${IDS_PLACEHOLDER}::int`; no `ord`): a batch that holds one id when the gate lets it go —
+ * every statement of an idle or lightly loaded server — is sent as that instead. A list of one
+ * still costs PostgreSQL the list form's plan (an unnest, a nested loop over LATERALs), measurably
+ * more than the plain `church_id = $1` statement; the list form pays off from two ids on.
  */
-export function coalesced<R extends { ord: number | string }>(db: Queryable, key: string, id: number, statement: () => SQL): Promise<R[]> | null {
+export function coalesced<R extends { ord: number | string }>(
+  db: Queryable,
+  key: string,
+  id: number,
+  statement: () => SQL,
+  one?: () => SQL,
+): Promise<R[]> | null {
   const client = rootClient(db);
   if (!client) return null;
   let c = coalescers.get(db);
   if (!c) coalescers.set(db, (c = new StatementCoalescer(MAX_IDS)));
+  const toQuery = (s: SQL) => (db as unknown as { dialect: { sqlToQuery(s: SQL): { sql: string; params: unknown[] } } }).dialect.sqlToQuery(s);
   return c.load<R>(key, id, (take) => {
-    const q = c.compiled(key, () => (db as unknown as { dialect: { sqlToQuery(s: SQL): { sql: string; params: unknown[] } } }).dialect.sqlToQuery(statement()));
-    const at = q.params.indexOf(IDS_PLACEHOLDER);
+    const q = c.compiled(key, () => toQuery(statement()));
+    let single = false;
     // the ids are read when the gate lets the statement go (src/db/client.ts gateClient), not now
     const params = () => {
-      const p = q.params.slice();
-      p[at] = take().join(',');
-      return p;
+      const ids = take();
+      if (ids.length === 1 && one) {
+        single = true;
+        c.singles++;
+        const q1 = c.compiled(`${key}\u0000one`, () => toQuery(one()));
+        return { query: q1.sql, params: withIds(q1.params, String(ids[0])) };
+      }
+      return withIds(q.params, ids.join(','));
     };
     const rows = client.unsafe(q.sql, params as unknown as postgres.ParameterOrJSON<never>[]) as unknown as PromiseLike<R[]>;
     return Promise.resolve(rows).then((list) => {
+      if (single) return [list];
       const groups: R[][] = [];
       for (const r of list) {
         const i = Number(r.ord) - 1;
@@ -133,6 +154,11 @@ export function coalesced<R extends { ord: number | string }>(db: Queryable, key
       return groups;
     });
   });
+}
+
+/** The parameters with every IDS_PLACEHOLDER replaced by `ids`. */
+function withIds(params: unknown[], ids: string): unknown[] {
+  return params.map((p) => (p === IDS_PLACEHOLDER ? ids : p));
 }
 
 /** The coalescer of a handle (ops and tests), if it has coalesced anything. */

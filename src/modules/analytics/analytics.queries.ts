@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { MessageChannel } from '../../db/schema/index.js';
 import type { Queryable } from '../../db/client.js';
 import { coalesced, IDS_PLACEHOLDER } from '../../db/coalesce.js';
@@ -60,16 +60,23 @@ export async function statusCounts(db: Queryable, churchId: number): Promise<Pic
   type Row = { status: 'visitor' | 'regular' | 'member' | 'inactive'; n: number };
   // the plan is the same for every church: concurrent requests' counts go as one statement
   // (src/db/coalesce.ts), each church's groups tagged with its position
+  // (a batch of one goes as the plain one-church count)
+  const one = (church: SQL) => sql`
+      SELECT m.status, count(*)::int AS n FROM members m
+      WHERE m.church_id = ${church} AND m.archived_at IS NULL
+      GROUP BY m.status`;
   const rows =
-    (await coalesced<Row & { ord: number }>(db, 'analytics.statusCounts', churchId, () => sql`
+    (await coalesced<Row & { ord: number }>(
+      db,
+      'analytics.statusCounts',
+      churchId,
+      () => sql`
       SELECT c.ord, m.status, count(*)::int AS n
       FROM unnest(string_to_array(${IDS_PLACEHOLDER}, ',')::int[]) WITH ORDINALITY AS c(id, ord)
       JOIN members m ON m.church_id = c.id AND m.archived_at IS NULL
-      GROUP BY m.status, c.ord`)) ??
-    (await db.execute<Row>(sql`
-      SELECT m.status, count(*)::int AS n FROM members m
-      WHERE m.church_id = ${churchId} AND m.archived_at IS NULL
-      GROUP BY m.status`));
+      GROUP BY m.status, c.ord`,
+      () => one(sql`${IDS_PLACEHOLDER}::int`),
+    )) ?? (await db.execute<Row>(one(sql`${churchId}`)));
   const out = { visitor: 0, regular: 0, member: 0, inactive: 0, total: 0 };
   for (const r of rows) {
     out[r.status] = r.n;

@@ -334,28 +334,35 @@ export async function pageOneChurch(db: Queryable, churchId: number, a: MemberPa
   // scan of its rows in page order, and a count of them): concurrent requests' pages are
   // coalesced into one statement (src/db/coalesce.ts), each request still getting its own rows.
   if (!a.filter.search && !extra) {
-    const rows = coalesced<DirectoryRow & { ord: number }>(db, `members.page ${pageKey(a)}`, churchId, () => directoryPages(a));
+    const rows = coalesced<DirectoryRow & { ord: number }>(db, `members.page ${pageKey(a)}`, churchId, () => directoryPages(a), () =>
+      directoryPage(sql`${IDS_PLACEHOLDER}::int`, a),
+    );
     if (rows) return (await rows).map(pagedMember);
   }
-  // The common case (one directory page). A plain church_id = $1 lets the planner use the
-  // statistics of that church: for a search in a large church it picks the trigram index,
-  // where the LATERAL form, planned for an unknown church, would read the whole church.
-  // One statement for the whole directory page, like a hand-written query would: each member's
-  // household and groups (capped like Member.groups) and the total come along, and prime the
-  // loaders, so the page's relations and totalCount cost no further round trip. (A search's
-  // total can be costly in a large church: it is counted only when asked for.)
-  const rows = await db.execute<DirectoryRow>(sql`
+  return (await db.execute<DirectoryRow>(directoryPage(sql`${churchId}`, a, extra))).map(pagedMember);
+}
+
+/**
+ * The directory page of one church (`church`: its id, or IDS_PLACEHOLDER as a coalesced batch of
+ * one sends it). A plain church_id = $1 lets the planner use the statistics of that church: for a
+ * search in a large church it picks the trigram index, where the LATERAL form, planned for an
+ * unknown church, would read the whole church. One statement for the whole directory page, like a
+ * hand-written query would: each member's household and groups (capped like Member.groups) and the
+ * total come along, so the page's relations and totalCount cost no further round trip. (A search's
+ * total can be costly in a large church: it is counted only when asked for.)
+ */
+function directoryPage(church: SQL, a: MemberPageArgs, extra?: ExtraWhere): SQL {
+  return sql`
     SELECT ${COLUMNS},
       h.name AS h_name, h.created_at AS h_created_at, h.updated_at AS h_updated_at,
       (SELECT coalesce(json_agg(json_build_array(x.id, x.name, x.kind, x.description, x.created_at, x.updated_at)), '[]')
          FROM (SELECT g.* FROM group_memberships gm JOIN groups g ON g.id = gm.group_id
                WHERE gm.member_id = m.id ORDER BY lower(g.name), g.id LIMIT ${GROUPS_CAP}) x) AS groups_json,
-      ${a.filter.search ? sql`NULL::int` : sql`(SELECT count(*)::int FROM members m WHERE m.church_id = ${churchId} AND ${filterSql(a.filter, extra)})`} AS total
+      ${a.filter.search ? sql`NULL::int` : sql`(SELECT count(*)::int FROM members m WHERE m.church_id = ${church} AND ${filterSql(a.filter, extra)})`} AS total
     FROM members m LEFT JOIN households h ON h.id = m.household_id
-    WHERE m.church_id = ${churchId} AND ${filterSql(a.filter, extra)} AND ${keysetSql(a.orderBy, a.after)}
+    WHERE m.church_id = ${church} AND ${filterSql(a.filter, extra)} AND ${keysetSql(a.orderBy, a.after)}
     ORDER BY ${orderSql(a.orderBy)}
-    LIMIT ${a.limit}`);
-  return rows.map(pagedMember);
+    LIMIT ${a.limit}`;
 }
 
 /** What the text and parameters of directoryPages depend on: the whole of the page's arguments. */
