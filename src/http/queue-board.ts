@@ -1,6 +1,3 @@
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
 import express, { type Request, type RequestHandler } from 'express';
 import type { AppDeps } from '../graphql/context.js';
 import { authenticate } from '../modules/auth/authenticate.js';
@@ -28,24 +25,34 @@ function sameOrigin(req: Request, publicUrl: string): boolean {
  * Bull Board at /admin/queues: the SMS queue's jobs (waiting, active, delayed, failed), with retry,
  * promote and clean, for platform admins signed in with their session (or an API token). Anyone
  * else gets 401 or 403 before the board is reached; a state-changing request must come from the
- * board's own page (sameOrigin).
+ * board's own page (sameOrigin). Bull Board (its UI, its adapters) is loaded on the first request a
+ * platform admin makes, not at start: every API process would otherwise hold it (a few MB of heap
+ * and code) for a page few people open.
  */
 export function queueBoard(deps: AppDeps): RequestHandler {
-  const server = new ExpressAdapter();
-  server.setBasePath(QUEUE_BOARD_PATH);
-  createBullBoard({
-    queues: [
-      new BullMQAdapter(deps.smsQueue, {
-        // a failed text is retried through retryFailedJobs (it reopens the recipient's row first);
-        // a job retried here would find its row failed and do nothing
-        allowRetries: false,
-        description: 'One job per text. Retry failed texts with the retryFailedJobs mutation; a job lost here is re-added from the outbox by the sweeper.',
-      }),
-    ],
-    serverAdapter: server,
-    options: { uiConfig: { boardTitle: 'Steeple queues' } },
-  });
-  const board = server.getRouter() as RequestHandler;
+  let loading: Promise<RequestHandler> | undefined;
+  const load = async (): Promise<RequestHandler> => {
+    const [{ createBullBoard }, { BullMQAdapter }, { ExpressAdapter }] = await Promise.all([
+      import('@bull-board/api'),
+      import('@bull-board/api/bullMQAdapter'),
+      import('@bull-board/express'),
+    ]);
+    const server = new ExpressAdapter();
+    server.setBasePath(QUEUE_BOARD_PATH);
+    createBullBoard({
+      queues: [
+        new BullMQAdapter(deps.smsQueue, {
+          // a failed text is retried through retryFailedJobs (it reopens the recipient's row first);
+          // a job retried here would find its row failed and do nothing
+          allowRetries: false,
+          description: 'One job per text. Retry failed texts with the retryFailedJobs mutation; a job lost here is re-added from the outbox by the sweeper.',
+        }),
+      ],
+      serverAdapter: server,
+      options: { uiConfig: { boardTitle: 'Steeple queues' } },
+    });
+    return server.getRouter() as RequestHandler;
+  };
   const router = express.Router();
   router.use(async (req, res, next) => {
     let auth;
@@ -70,6 +77,14 @@ export function queueBoard(deps: AppDeps): RequestHandler {
     }
     if (!SAFE.has(req.method) && !sameOrigin(req, deps.config.publicUrl)) {
       res.status(403).type('text/plain').send('Cross-site request refused.\n');
+      return;
+    }
+    let board: RequestHandler;
+    try {
+      board = await (loading ??= load());
+    } catch (e) {
+      loading = undefined;
+      next(e);
       return;
     }
     board(req, res, next);
