@@ -230,6 +230,17 @@ export function startFlags(): string[] {
   return m?.[1] ? m[1].split(/\s+/) : [];
 }
 
+/**
+ * The variables npm start's script sets for node (`NAME=${NAME:-default} exec node …`), each at its
+ * default unless this environment sets it: the bench runs the API as npm start does.
+ */
+export function startEnv(): Record<string, string> {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const out: Record<string, string> = {};
+  for (const m of (pkg.scripts.start ?? '').matchAll(/\b([A-Z_][A-Z0-9_]*)=\$\{\1:-([^}\s]*)\}/g)) out[m[1]!] = process.env[m[1]!] ?? m[2]!;
+  return out;
+}
+
 /** BENCH_API_NODE_ARGS: more node flags for the API (`--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a scenario). */
 const apiNodeArgs = () => (process.env.BENCH_API_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
@@ -242,6 +253,7 @@ export async function startApi(f: Fixture, o: BenchOptions, opts: { workers: num
     cwd: ROOT,
     env: {
       ...process.env,
+      ...startEnv(),
       NODE_ENV: 'production',
       COOKIE_SECURE: 'false',
       PORT: String(port),

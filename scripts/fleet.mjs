@@ -596,7 +596,8 @@ function apiPart(n) {
     binaries: [],
     marker: 'scripts/start.mjs --workers',
     async start(ctx) {
-      const env = baseEnv({ STEEPLE_ENV_FILE: envFileOf(ctx, this) });
+      // as npm start: two malloc arenas (README → Memory)
+      const env = baseEnv({ STEEPLE_ENV_FILE: envFileOf(ctx, this), MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' });
       const started = launch(ctx, this, process.execPath, ['--max-old-space-size=192', path.join(ROOT, 'scripts/start.mjs'), '--workers', '2'], { env });
       // ready: both API processes listen (the primary's "Steeple API ready") and /readyz answers 200
       await waitReady(name, started, async () => readFileSync(started.log, 'utf8').slice(started.from).includes('"Steeple API ready"') && (await httpGet(ctx.state.ports[portKey], '/readyz')).status === 200, 120_000);
