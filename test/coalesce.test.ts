@@ -193,3 +193,35 @@ describe('coalesced directory pages', () => {
     });
   });
 });
+
+describe('the slow-statement log of a coalesced question', () => {
+  it('names the text that was sent: the one-church statement for a batch of one, the list form for more', async () => {
+    const lines: Array<{ msg?: string; query?: string; ms?: number }> = [];
+    const t = await startTestServer('coalesce-slow', { DB_SLOW_QUERY_MS: '15', LOG_LEVEL: 'warn' }, { logDestination: { write: (l) => void lines.push(JSON.parse(l)) } });
+    try {
+      const c = await seedChurch(t, { members: 4 });
+      const d = await seedChurch(t, { members: 3 });
+      // every connection held for 30 ms: the statement's time (its wait at the gate included) passes 15
+      const hold = async (ask: () => Promise<unknown>) => {
+        let release!: () => void;
+        const held = t.database.gate.run(() => new Promise<void>((r) => (release = r)), t.database.gate.size);
+        await tick();
+        const asked = ask();
+        await new Promise((r) => setTimeout(r, 30));
+        release();
+        await held;
+        await asked;
+      };
+      await hold(() => pageOneChurch(t.database.db, c.churchId, PAGE));
+      // (the log keeps a statement's first 500 characters: the select list tells the two forms apart)
+      const slow = () => lines.filter((l) => l.msg === 'slow sql' && /h\.name AS h_name/.test(l.query ?? ''));
+      expect(slow()).toHaveLength(1);
+      expect(slow()[0]!.query).toMatch(/^\s*SELECT m\.id,/);
+      await hold(() => Promise.all([pageOneChurch(t.database.db, c.churchId, PAGE), pageOneChurch(t.database.db, d.churchId, PAGE)]));
+      expect(slow()).toHaveLength(2);
+      expect(slow()[1]!.query).toMatch(/^\s*SELECT c\.ord,/);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -232,7 +232,8 @@ const ALONE = { onexecute: () => false } as object;
  */
 function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, prepare: boolean, log?: Logger, deadlineMs = 0, perConnection = 1): postgres.Sql {
   const pipelined = perConnection > 1;
-  const timed = async <T>(query: string, run: () => PromiseLike<T>, weight = 1): Promise<T> => {
+  // `query`: the text, or a function of it (a coalesced batch's text is chosen as it is sent)
+  const timed = async <T>(query: string | (() => string), run: () => PromiseLike<T>, weight = 1): Promise<T> => {
     const started = performance.now();
     try {
       return await gate.run(run, weight);
@@ -240,7 +241,7 @@ function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, pre
       const ms = performance.now() - started;
       addStage('sql', ms / 1000);
       sqlStatements.inc();
-      if (slowMs > 0 && ms >= slowMs && log) log.warn({ ms: Math.round(ms), query: query.slice(0, 500) }, 'slow sql');
+      if (slowMs > 0 && ms >= slowMs && log) log.warn({ ms: Math.round(ms), query: (typeof query === 'function' ? query() : query).slice(0, 500) }, 'slow sql');
     }
   };
   return new Proxy(sql, {
@@ -250,13 +251,13 @@ function gateClient(sql: postgres.Sql, gate: ConnectionGate, slowMs: number, pre
         return (query: string, params?: unknown[] | (() => unknown[] | { query: string; params: unknown[] }), opts?: postgres.UnsafeQueryOptions) => {
           // postgres.js queries are lazy thenables; drizzle awaits them or calls .values() first
           const alone = pipelined && !pipelineSafe(query);
+          let text = query;
           const run = (values: boolean) =>
-            timed(query, () => {
+            timed(() => text, () => {
               // drizzle sends unnamed statements (parsed and planned on every call: ~1 ms of
               // PostgreSQL CPU each); named prepared statements are parsed once per connection and
               // their plans cached. Query texts are stable: id lists travel as one parameter.
               // (Not behind PgBouncer: see createDatabase.)
-              let text = query;
               let sent = (typeof params === 'function' ? params() : params) as postgres.ParameterOrJSON<never>[] | { query: string; params: unknown[] } | undefined;
               if (sent && !Array.isArray(sent)) ({ query: text, params: sent } = sent as { query: string; params: postgres.ParameterOrJSON<never>[] });
               const q = target.unsafe(text, sent as postgres.ParameterOrJSON<never>[] | undefined, alone ? { ...opts, prepare, ...ALONE } : { ...opts, prepare });
